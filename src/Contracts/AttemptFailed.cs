@@ -1,0 +1,35 @@
+namespace Orchestrator.Contracts;
+
+/// <summary>A worker's attempt failed; <see cref="Kind"/> says whether retrying can help.</summary>
+public sealed record AttemptFailed
+{
+    /// <summary>The client's request id.</summary>
+    public required string RequestId { get; init; }
+
+    /// <summary>The attempt number.</summary>
+    public required int Attempt { get; init; }
+
+    /// <summary>The worker instance.</summary>
+    public required string WorkerId { get; init; }
+
+    /// <summary>The endpoint called, when a call was made.</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>The classification of the failure.</summary>
+    public required FailureKind Kind { get; init; }
+
+    /// <summary>What happened, for people: e.g. <c>HTTP 400 from sim: messages must not be empty</c>.</summary>
+    public required string Reason { get; init; }
+
+    /// <summary>The HTTP status, when the endpoint answered.</summary>
+    public int? HttpStatus { get; init; }
+
+    /// <summary>The endpoint's <c>Retry-After</c>, when it sent one.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>When the worker started the attempt.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When the attempt failed.</summary>
+    public required DateTimeOffset FinishedAt { get; init; }
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Orchestrator.StateMachines;
+
+namespace Orchestrator.Api;
+
+/// <summary>The shape of <c>GET /api/requests/{requestId}</c>. Timestamps are UTC, serialised with <c>Z</c>.</summary>
+public sealed record RequestView
+{
+    public required string RequestId { get; init; }
+    public required string State { get; init; }
+    public required int Attempt { get; init; }
+    public DateTime? NextAttemptAt { get; init; }
+    public string? FailureKind { get; init; }
+    public string? Reason { get; init; }
+    public double? Confidence { get; init; }
+    public ResultView? Result { get; init; }
+    public required string Model { get; init; }
+    public string? SourceService { get; init; }
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+    public DateTime? Deadline { get; init; }
+    public required DateTime CreatedAt { get; init; }
+    public required DateTime UpdatedAt { get; init; }
+    public DateTime? CompletedAt { get; init; }
+    public IReadOnlyList<AttemptView>? Attempts { get; init; }
+
+    public static RequestView From(InferenceRequestState saga, bool withAttempts) => new()
+    {
+        RequestId = saga.RequestId,
+        State = saga.CurrentState ?? RequestStates.Pending,
+        Attempt = saga.Attempt,
+        NextAttemptAt = saga.NextAttemptAt,
+        FailureKind = saga.FailureKind,
+        Reason = saga.Reason,
+        Confidence = saga.Confidence,
+        Result = saga.Output is null ? null : new ResultView
+        {
+            Output = saga.Output,
+            FinishReason = saga.FinishReason,
+            PromptTokens = saga.PromptTokens,
+            CompletionTokens = saga.CompletionTokens,
+        },
+        Model = saga.Model,
+        SourceService = saga.SourceService,
+        Metadata = saga.Metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(saga.Metadata),
+        Deadline = saga.Deadline,
+        CreatedAt = saga.CreatedAt,
+        UpdatedAt = saga.UpdatedAt,
+        CompletedAt = saga.CompletedAt,
+        Attempts = withAttempts ? saga.Attempts.OrderBy(a => a.Attempt).Select(AttemptView.From).ToList() : null,
+    };
+}

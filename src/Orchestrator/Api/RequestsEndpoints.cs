@@ -1,0 +1,132 @@
+using System.Text.Json;
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Orchestrator.Persistence;
+using Orchestrator.Persistence.Sagas;
+using Orchestrator.StateMachines;
+using Orchestrator.Validation;
+
+namespace Orchestrator.Api;
+
+/// <summary><c>/api/requests</c>: submit, read one, list. Errors are RFC 7807 problem details.</summary>
+public static class RequestsEndpoints
+{
+    public static IEndpointRouteBuilder MapRequestsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/requests").WithTags("Requests");
+        group.MapPost("/", Submit).WithName("SubmitRequest")
+            .Accepts<JsonElement>("application/json")
+            .Produces<RequestView>(StatusCodes.Status200OK)
+            .Produces<SubmitAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        group.MapGet("/{requestId}", Get).WithName("GetRequest");
+        group.MapGet("/", List).WithName("ListRequests");
+        return app;
+    }
+
+    static async Task<IResult> Submit(HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish,
+        IOptions<ValidationOptions> validation, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!http.HasJsonContentType())
+            return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "send the request as application/json");
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(http.Body, cancellationToken: cancellationToken);
+        }
+        catch (JsonException exception)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON", detail: exception.Message);
+        }
+
+        using (document)
+        {
+            var idempotencyKey = http.Headers["Idempotency-Key"].ToString();
+            var (request, parseErrors) = SubmitRequestParser.Parse(document.RootElement, idempotencyKey);
+            var errors = request is null ? parseErrors : InputGate.Check(request, validation.Value);
+            if (request is null || errors.Count > 0)
+                return Invalid(errors);
+
+            // The saga row is written before the message is published, so the request is visible (state Pending)
+            // the moment it is accepted, and of concurrent submissions of one id exactly one inserts it.
+            var saga = InferenceRequestState.Create(request, clock.GetUtcNow().UtcDateTime);
+            db.Requests.Add(saga);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
+            {
+                db.ChangeTracker.Clear();
+                var existing = await db.Requests.AsNoTracking().SingleAsync(x => x.CorrelationId == saga.CorrelationId, cancellationToken);
+                if (existing.PayloadHash != saga.PayloadHash)
+                    return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request id already used",
+                        detail: $"request '{request.RequestId}' exists with a different payload; use a new request id");
+                var view = RequestView.From(existing, withAttempts: false);
+                return RequestStates.IsTerminal(existing.CurrentState) ? Results.Ok(view) : Results.Accepted(Location(request.RequestId), view);
+            }
+
+            await publish.Publish(request, cancellationToken);
+            return Results.Accepted(Location(request.RequestId),
+                new SubmitAccepted(request.RequestId, RequestStates.Pending, Location(request.RequestId)));
+        }
+    }
+
+    static async Task<IResult> Get(string requestId, OrchestratorDbContext db, CancellationToken cancellationToken)
+    {
+        if (RequestIdentity.Problem(requestId) is { } problem)
+            return Invalid([new FieldError("requestId", problem)]);
+        var correlationId = RequestIdentity.ToCorrelationId(requestId);
+        var saga = await db.Requests.AsNoTracking().Include(x => x.Attempts)
+            .SingleOrDefaultAsync(x => x.CorrelationId == correlationId, cancellationToken);
+        return saga is null
+            ? Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Request not found", detail: $"no request with id '{requestId}'")
+            : Results.Ok(RequestView.From(saga, withAttempts: true));
+    }
+
+    static async Task<IResult> List(OrchestratorDbContext db, string? state, string? after, int? limit, CancellationToken cancellationToken)
+    {
+        var errors = new List<FieldError>();
+        string? canonicalState = null;
+        if (!string.IsNullOrEmpty(state) && (canonicalState = RequestStates.Parse(state)) is null)
+            errors.Add(new("state", $"unknown state '{state}'; one of {string.Join(", ", RequestStates.All)}"));
+        var cursor = ListCursor.TryDecode(after);
+        if (!string.IsNullOrEmpty(after) && cursor is null)
+            errors.Add(new("after", "not a cursor this API returned"));
+        var take = limit ?? 50;
+        if (take is < 1 or > 500)
+            errors.Add(new("limit", "limit must be between 1 and 500"));
+        if (errors.Count > 0)
+            return Invalid(errors);
+
+        var query = db.Requests.AsNoTracking();
+        if (canonicalState is not null)
+            query = query.Where(x => x.CurrentState == canonicalState);
+        if (cursor is not null)
+            query = query.Where(x => x.CreatedAt < cursor.CreatedAt ||
+                                     (x.CreatedAt == cursor.CreatedAt && string.Compare(x.RequestId, cursor.RequestId) < 0));
+        var page = await query.OrderByDescending(x => x.CreatedAt).ThenByDescending(x => x.RequestId)
+            .Take(take + 1).ToListAsync(cancellationToken);
+
+        var items = page.Take(take).Select(s => RequestView.From(s, withAttempts: false)).ToList();
+        var next = page.Count > take ? new ListCursor(page[take - 1].CreatedAt, page[take - 1].RequestId).Encode() : null;
+        return Results.Ok(new RequestPage(items, next));
+    }
+
+    static string Location(string requestId) => $"/api/requests/{Uri.EscapeDataString(requestId)}";
+
+    static ProblemHttpResult Invalid(IReadOnlyList<FieldError> errors) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(
+            errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()))
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request is invalid",
+            Detail = string.Join("; ", errors),
+        });
+}

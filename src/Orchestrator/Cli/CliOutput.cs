@@ -1,0 +1,29 @@
+namespace Orchestrator.Cli;
+
+/// <summary>What the CLI prints for people. Logs go to stderr; stdout holds only the command's output.</summary>
+public static class CliOutput
+{
+    public static int Usage()
+    {
+        Console.WriteLine("""
+            orchestrator                      run the orchestrator (embedded by default: SQLite, in-memory bus, workers, simulated model)
+                [--urls http://127.0.0.1:5080]
+            orchestrator migrate              apply the schema to the configured store
+            orchestrator demo --requests N    submit N requests to an embedded orchestrator, wait until all are terminal
+                [--fault-rate F] [--json] [--timeout SECONDS]
+
+            Configuration: Orchestrator__Store=Sqlite|Postgres, Orchestrator__Transport=InMemory|RabbitMQ,
+            ConnectionStrings__Postgres, ConnectionStrings__RabbitMQ (amqp://...), see README.md.
+            """);
+        return 0;
+    }
+
+    /// <summary>A host builder's logging, sent to stderr so stdout stays the command's own.</summary>
+    public static void LogToStandardError(ILoggingBuilder logging, LogLevel minimum)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o => o.SingleLine = true);
+        logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.SetMinimumLevel(minimum);
+    }
+}

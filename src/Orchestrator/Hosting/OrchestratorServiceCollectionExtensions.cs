@@ -1,0 +1,89 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Orchestrator.Persistence;
+using Orchestrator.Persistence.Sagas;
+using Orchestrator.StateMachines;
+using Orchestrator.Telemetry;
+using Orchestrator.Validation;
+using Orchestrator.Workers.Hosting;
+
+namespace Orchestrator.Hosting;
+
+public static class OrchestratorServiceCollectionExtensions
+{
+    /// <summary>
+    /// Everything the orchestrator runs: options, the saga store, the state machine on the bus and, in the
+    /// embedded mode, the workers. Throws <see cref="OptionsValidationException"/>-style errors naming the setting.
+    /// </summary>
+    public static IServiceCollection AddOrchestrator(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(OrchestratorOptions.SectionName).Get<OrchestratorOptions>() ?? new OrchestratorOptions();
+        if (options.Problem() is { } problem)
+            throw new InvalidOperationException(problem);
+        services.AddSingleton(Options.Create(options));
+
+        services.AddOptions<ValidationOptions>().BindConfiguration(ValidationOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ValidationOptions>, ProblemValidator<ValidationOptions>>();
+        if (services.All(d => d.ServiceType != typeof(TimeProvider)))
+            services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<OrchestratorMetrics>();
+
+        var store = StoreSettings.From(options, configuration);
+        services.AddSingleton(store);
+        services.AddDbContextPool<OrchestratorDbContext>(db => store.Configure(db));
+
+        if (options.RunsEmbeddedWorkers)
+            services.AddWorkerServices();
+
+        services.AddSingleton(new SagaEndpointSettings(options.EffectiveSagaConcurrency));
+        services.AddMassTransit(bus =>
+        {
+            bus.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState, InferenceRequestStateDefinition>()
+                .EntityFrameworkRepository<InferenceRequestState, OrchestratorDbContext>(r => r.Query = q => q.Include(x => x.Attempts));
+            if (options.RunsEmbeddedWorkers)
+                bus.AddWorkerConsumers();
+
+            if (options.Transport == TransportKind.RabbitMQ)
+            {
+                var rabbit = RabbitMqUri(configuration);
+                bus.UsingRabbitMq((context, cfg) =>
+                {
+                    cfg.Host(rabbit);
+                    cfg.ConfigureEndpoints(context);
+                });
+            }
+            else
+            {
+                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+            }
+        });
+        services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            // Without this, messages published right after start can be lost.
+            o.WaitUntilStarted = true;
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        return services;
+    }
+
+    static Uri RabbitMqUri(IConfiguration configuration)
+    {
+        var value = configuration.GetConnectionString("RabbitMQ");
+        if (string.IsNullOrWhiteSpace(value) || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+            throw new InvalidOperationException(
+                $"ConnectionStrings:RabbitMQ must be an amqp:// URL when Orchestrator:Transport is RabbitMQ (got '{value}')");
+        return uri;
+    }
+
+    sealed class ProblemValidator<T> : IValidateOptions<T>
+        where T : class
+    {
+        public ValidateOptionsResult Validate(string? name, T options) => options switch
+        {
+            ValidationOptions v when v.Problem() is { } p => ValidateOptionsResult.Fail(p),
+            _ => ValidateOptionsResult.Success,
+        };
+    }
+}

@@ -1,0 +1,17 @@
+using Orchestrator.Persistence;
+
+namespace Orchestrator.Hosting;
+
+/// <summary>Applies the schema before the bus starts, when the options say so (the embedded default).</summary>
+public static class SchemaStartup
+{
+    public static async Task MigrateIfEnabledAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OrchestratorOptions>>().Value;
+        if (!options.MigratesOnStart)
+            return;
+        var store = services.GetRequiredService<StoreSettings>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Migrations");
+        await new SchemaMigrator(store.Kind, store.MigrationConnectionString, logger).MigrateAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Orchestrator.Api;
+using Orchestrator.Persistence;
+using Orchestrator.Telemetry;
+
+namespace Orchestrator.Hosting;
+
+/// <summary>The long-running orchestrator: API, saga consumers and, embedded, the workers and the simulated model.</summary>
+public static class ServerCommand
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+
+        await using var simulated = await EmbeddedSimulatedModel.StartIfEnabledAsync(builder.Configuration, CancellationToken.None);
+        builder.Services.AddOrchestrator(builder.Configuration);
+        builder.Services.AddOpenApi();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+
+        var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<OrchestratorOptions>>().Value;
+        app.Logger.Starting(options.Store.ToString(), options.Transport.ToString(), options.RunsEmbeddedWorkers);
+        if (simulated is not null)
+            app.Logger.SimulatedModelListening(simulated.BaseAddress);
+        await SchemaStartup.MigrateIfEnabledAsync(app.Services, CancellationToken.None);
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi(); // serves /openapi/v1.json
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready");
+        app.MapRequestsApi();
+
+        await app.RunAsync();
+        return 0;
+    }
+}

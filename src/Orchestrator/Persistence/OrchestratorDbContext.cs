@@ -1,0 +1,89 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Orchestrator.StateMachines;
+
+namespace Orchestrator.Persistence;
+
+/// <summary>
+/// The saga tables. Names are snake_case so operators can query them with psql without quoting; the schema itself
+/// comes from the SQL files in <c>migrations/</c>, never from EF.
+/// </summary>
+public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext> options) : DbContext(options)
+{
+    public DbSet<InferenceRequestState> Requests => Set<InferenceRequestState>();
+    public DbSet<AttemptRecord> Attempts => Set<AttemptRecord>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        var postgres = Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+
+        modelBuilder.Entity<InferenceRequestState>(e =>
+        {
+            e.ToTable("inference_requests");
+            e.HasKey(x => x.CorrelationId);
+            e.Property(x => x.CorrelationId).HasColumnName("correlation_id").ValueGeneratedNever();
+            // Nullable: InsertOnInitial writes the row before the first transition names a state.
+            e.Property(x => x.CurrentState).HasColumnName("state").HasMaxLength(32).IsRequired(false);
+            e.Property(x => x.RequestId).HasColumnName("request_id").HasMaxLength(128);
+            e.Property(x => x.Generation).HasColumnName("generation");
+            e.Property(x => x.Model).HasColumnName("model");
+            e.Property(x => x.Payload).HasColumnName("payload");
+            e.Property(x => x.PayloadHash).HasColumnName("payload_hash");
+            e.Property(x => x.SourceService).HasColumnName("source_service");
+            e.Property(x => x.Metadata).HasColumnName("metadata");
+            e.Property(x => x.Attempt).HasColumnName("attempt");
+            e.Property(x => x.FailureKind).HasColumnName("failure_kind");
+            e.Property(x => x.Reason).HasColumnName("reason");
+            e.Property(x => x.Output).HasColumnName("output");
+            e.Property(x => x.FinishReason).HasColumnName("finish_reason");
+            e.Property(x => x.Confidence).HasColumnName("confidence");
+            e.Property(x => x.PromptTokens).HasColumnName("prompt_tokens");
+            e.Property(x => x.CompletionTokens).HasColumnName("completion_tokens");
+            e.Property(x => x.Deadline).HasColumnName("deadline");
+            e.Property(x => x.NextAttemptAt).HasColumnName("next_attempt_at");
+            e.Property(x => x.CreatedAt).HasColumnName("created_at");
+            e.Property(x => x.UpdatedAt).HasColumnName("updated_at");
+            e.Property(x => x.CompletedAt).HasColumnName("completed_at");
+            e.Property(x => x.Version).HasColumnName("version").IsConcurrencyToken();
+            if (postgres)
+            {
+                // jsonb lets operators query inside the payload (payload->'messages'); Npgsql must send it typed.
+                e.Property(x => x.Payload).HasColumnType("jsonb");
+                e.Property(x => x.Metadata).HasColumnType("jsonb");
+            }
+            e.HasMany(x => x.Attempts).WithOne().HasForeignKey(x => x.CorrelationId).OnDelete(DeleteBehavior.Cascade);
+            e.Navigation(x => x.Attempts).AutoInclude(false);
+        });
+
+        modelBuilder.Entity<AttemptRecord>(e =>
+        {
+            e.ToTable("inference_attempts");
+            e.HasKey(x => new { x.CorrelationId, x.Attempt });
+            e.Property(x => x.CorrelationId).HasColumnName("correlation_id");
+            e.Property(x => x.Attempt).HasColumnName("attempt").ValueGeneratedNever();
+            e.Property(x => x.WorkerId).HasColumnName("worker_id");
+            e.Property(x => x.Endpoint).HasColumnName("endpoint");
+            e.Property(x => x.StartedAt).HasColumnName("started_at");
+            e.Property(x => x.FinishedAt).HasColumnName("finished_at");
+            e.Property(x => x.Outcome).HasColumnName("outcome");
+            e.Property(x => x.FailureKind).HasColumnName("failure_kind");
+            e.Property(x => x.HttpStatus).HasColumnName("http_status");
+            e.Property(x => x.LatencyMs).HasColumnName("latency_ms");
+            e.Property(x => x.Reason).HasColumnName("reason");
+            e.Property(x => x.BackoffMs).HasColumnName("backoff_ms");
+            e.Property(x => x.PromptTokens).HasColumnName("prompt_tokens");
+            e.Property(x => x.CompletionTokens).HasColumnName("completion_tokens");
+        });
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every timestamp is UTC in and out; SQLite keeps no kind, so reads are marked UTC explicitly.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}

@@ -1,0 +1,120 @@
+using MassTransit;
+using MassTransit.Context;
+using MassTransit.Saga;
+using Microsoft.EntityFrameworkCore;
+
+namespace Orchestrator.Persistence.Sagas;
+
+/// <summary>
+/// The per-message primitives MassTransit's saga pipes call (Insert, Load, Add, Save, Update, ...), all on the one
+/// DbContext and transaction of this message. The DbContext is also a payload of the consume context.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
+    Justification = "The SemaphoreSlim never allocates a wait handle (no AvailableWaitHandle), so there is nothing to dispose.")]
+public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
+    ConsumeContextScope<TMessage>,
+    SagaRepositoryContext<TSaga, TMessage>
+    where TSaga : class, ISaga
+    where TMessage : class
+    where TDbContext : DbContext
+{
+    readonly TDbContext _db;
+    readonly ConsumeContext<TMessage> _consumeContext;
+    readonly ISagaConsumeContextFactory<TDbContext, TSaga> _factory;
+    readonly EfSagaRepositoryOptions<TSaga> _options;
+
+    // A DbContext is not thread-safe, and a state machine may publish while the repository saves.
+    readonly SemaphoreSlim _gate = new(1);
+
+    public EfSagaRepositoryContext(TDbContext db, ConsumeContext<TMessage> consumeContext,
+        ISagaConsumeContextFactory<TDbContext, TSaga> factory, EfSagaRepositoryOptions<TSaga> options)
+        : base(consumeContext, db)
+    {
+        _db = db;
+        _consumeContext = consumeContext;
+        _factory = factory;
+        _options = options;
+    }
+
+    public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance) =>
+        _factory.CreateSagaConsumeContext(_db, _consumeContext, instance, SagaConsumeContextMode.Add);
+
+    /// <summary>
+    /// InsertOnInitial: INSERT before the behaviour runs. A duplicate key returns null, which makes MassTransit
+    /// Load the existing saga instead; EF wraps the insert in a savepoint, so the transaction stays usable.
+    /// </summary>
+    public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
+    {
+        await _gate.WaitAsync(CancellationToken);
+        try
+        {
+            var entry = _db.Set<TSaga>().Add(instance);
+            try
+            {
+                await _db.SaveChangesAsync(CancellationToken);
+            }
+            catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
+            {
+                entry.State = EntityState.Detached;
+                return null!;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        return await _factory.CreateSagaConsumeContext(_db, _consumeContext, instance, SagaConsumeContextMode.Insert);
+    }
+
+    public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
+    {
+        var instance = await LoadInstance(correlationId);
+        return instance is null
+            ? null!
+            : await _factory.CreateSagaConsumeContext(_db, _consumeContext, instance, SagaConsumeContextMode.Load);
+    }
+
+    internal Task<TSaga?> LoadInstance(Guid correlationId) =>
+        _options.Query(_db.Set<TSaga>().AsTracking()).SingleOrDefaultAsync(x => x.CorrelationId == correlationId, CancellationToken);
+
+    public Task Save(SagaConsumeContext<TSaga> context) => Locked(() =>
+    {
+        _db.Set<TSaga>().Add(context.Saga);
+        return _db.SaveChangesAsync(CancellationToken);
+    });
+
+    // The concurrency token turns a lost race into DbUpdateConcurrencyException; the endpoint retries the message.
+    public Task Update(SagaConsumeContext<TSaga> context) => Locked(() => _db.SaveChangesAsync(CancellationToken));
+
+    public Task Delete(SagaConsumeContext<TSaga> context) => Locked(() =>
+    {
+        _db.Set<TSaga>().Remove(context.Saga);
+        return _db.SaveChangesAsync(CancellationToken);
+    });
+
+    public Task Discard(SagaConsumeContext<TSaga> context) => Task.CompletedTask;
+
+    public Task Undo(SagaConsumeContext<TSaga> context) => Locked(() =>
+    {
+        foreach (var entry in _db.ChangeTracker.Entries().ToList())
+            entry.State = entry.State == EntityState.Added ? EntityState.Detached : EntityState.Unchanged;
+        return Task.FromResult(0);
+    });
+
+    public Task<SagaConsumeContext<TSaga, T>> CreateSagaConsumeContext<T>(ConsumeContext<T> consumeContext, TSaga instance, SagaConsumeContextMode mode)
+        where T : class =>
+        _factory.CreateSagaConsumeContext(_db, consumeContext, instance, mode);
+
+    async Task Locked(Func<Task<int>> action)
+    {
+        await _gate.WaitAsync(CancellationToken);
+        try
+        {
+            await action();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using MassTransit;
+using MassTransit.Saga;
+using Microsoft.EntityFrameworkCore;
+
+namespace Orchestrator.Persistence.Sagas;
+
+/// <summary>
+/// Our EF Core saga repository (MassTransit.EntityFrameworkCore is not available to us): one scoped DbContext and
+/// one database transaction per consumed message, optimistic concurrency through the saga's version column.
+/// A conflict or a transient database error throws; the endpoint's retry policy runs the message again in a
+/// fresh scope, and nothing of the failed try is committed or published (the outbox holds publishes until then).
+/// </summary>
+public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
+    TDbContext db,
+    ISagaConsumeContextFactory<TDbContext, TSaga> consumeContextFactory,
+    EfSagaRepositoryOptions<TSaga> options) :
+    ISagaRepositoryContextFactory<TSaga>,
+    ILoadSagaRepositoryContextFactory<TSaga>,
+    IQuerySagaRepositoryContextFactory<TSaga>
+    where TSaga : class, ISaga
+    where TDbContext : DbContext
+{
+    public void Probe(ProbeContext context) => context.Add("persistence", "entity-framework-core");
+
+    public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
+        where T : class
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(options.IsolationLevel, context.CancellationToken);
+        var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
+        await next.Send(repositoryContext);
+        await tx.CommitAsync(context.CancellationToken);
+        // Disposal without commit rolls back: the retry starts from the committed state.
+    }
+
+    public async Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<TSaga> query, IPipe<SagaRepositoryQueryContext<TSaga, T>> next)
+        where T : class
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(options.IsolationLevel, context.CancellationToken);
+        var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
+
+        var ids = await db.Set<TSaga>().AsNoTracking().Where(query.FilterExpression)
+            .Select(x => x.CorrelationId).ToListAsync(context.CancellationToken);
+        var instances = new List<TSaga>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (await repositoryContext.LoadInstance(id) is { } instance)
+                instances.Add(instance);
+        }
+
+        await next.Send(new LoadedSagaRepositoryQueryContext<TSaga, T>(repositoryContext, instances));
+        await tx.CommitAsync(context.CancellationToken);
+    }
+
+    public Task<T> Execute<T>(Func<LoadSagaRepositoryContext<TSaga>, Task<T>> asyncMethod, CancellationToken cancellationToken = default)
+        where T : class =>
+        asyncMethod(new EfReadOnlySagaRepositoryContext<TSaga>(db, options, cancellationToken));
+
+    public Task<T> Execute<T>(Func<QuerySagaRepositoryContext<TSaga>, Task<T>> asyncMethod, CancellationToken cancellationToken = default)
+        where T : class =>
+        asyncMethod(new EfReadOnlySagaRepositoryContext<TSaga>(db, options, cancellationToken));
+}

@@ -1,0 +1,12 @@
+using MassTransit;
+
+namespace Orchestrator.Persistence.Sagas;
+
+/// <summary>
+/// A saga whose <see cref="Version"/> column is its optimistic lock (mapped with <c>IsConcurrencyToken()</c>):
+/// <c>UPDATE ... WHERE correlation_id = @id AND version = @read</c>, so of two writers the second fails and retries.
+/// </summary>
+public interface IVersionedSaga : ISaga
+{
+    int Version { get; set; }
+}

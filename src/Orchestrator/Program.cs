@@ -1,0 +1,10 @@
+using Orchestrator.Cli;
+using Orchestrator.Hosting;
+
+return args switch
+{
+    ["migrate", .. var rest] => await MigrateCommand.RunAsync(rest),
+    ["demo", .. var rest] => await DemoCommand.RunAsync(rest),
+    ["help" or "--help" or "-h", ..] => CliOutput.Usage(),
+    _ => await ServerCommand.RunAsync(args),
+};

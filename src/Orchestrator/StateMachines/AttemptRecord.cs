@@ -1,0 +1,28 @@
+using Orchestrator.Persistence.Sagas;
+
+namespace Orchestrator.StateMachines;
+
+/// <summary>One attempt at calling the model: a row of <c>inference_attempts</c>, the decision path operators read.</summary>
+public class AttemptRecord : ISagaChildRow
+{
+    public Guid CorrelationId { get; set; }
+    public int Attempt { get; set; }
+    public string? WorkerId { get; set; }
+    public string? Endpoint { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+
+    /// <summary><see cref="AttemptOutcome"/> as text.</summary>
+    public string Outcome { get; set; } = AttemptOutcome.Running;
+
+    public string? FailureKind { get; set; }
+    public int? HttpStatus { get; set; }
+    public long? LatencyMs { get; set; }
+    public string? Reason { get; set; }
+
+    /// <summary>The backoff chosen before the next attempt, when one was scheduled.</summary>
+    public long? BackoffMs { get; set; }
+
+    public int? PromptTokens { get; set; }
+    public int? CompletionTokens { get; set; }
+}

@@ -1,0 +1,43 @@
+using MassTransit;
+using Orchestrator.Contracts;
+using Orchestrator.Validation;
+
+namespace Orchestrator.StateMachines;
+
+/// <summary>Activity chains the state machine repeats.</summary>
+public static class InferenceRequestBinderExtensions
+{
+    /// <summary>Publishes the command for the saga's current attempt.</summary>
+    public static EventActivityBinder<InferenceRequestState, T> DispatchAttempt<T>(this EventActivityBinder<InferenceRequestState, T> binder)
+        where T : class =>
+        binder.PublishAsync(c =>
+        {
+            var payload = RequestPayload.FromJson(c.Saga.Payload);
+            return c.Init<InvokeModel>(new InvokeModel
+            {
+                RequestId = c.Saga.RequestId,
+                Attempt = c.Saga.Attempt,
+                Model = c.Saga.Model,
+                Messages = payload.Messages,
+                Parameters = payload.Parameters,
+                Deadline = c.Saga.Deadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null,
+            });
+        });
+
+    /// <summary>
+    /// Publishes the terminal outcome with a MessageId derived from the request id and generation, so that any
+    /// re-publish of the same outcome carries the same MessageId.
+    /// </summary>
+    public static EventActivityBinder<InferenceRequestState, T> PublishOutcome<T>(this EventActivityBinder<InferenceRequestState, T> binder)
+        where T : class =>
+        binder.ThenAsync(c =>
+        {
+            var messageId = RequestIdentity.OutcomeMessageId(c.Saga.RequestId, c.Saga.Generation);
+            return c.Saga.Outcome() switch
+            {
+                InferenceSucceeded ok => c.Publish(ok, p => p.MessageId = messageId),
+                InferenceFailed ko => c.Publish(ko, p => p.MessageId = messageId),
+                _ => Task.CompletedTask,
+            };
+        });
+}

@@ -1,0 +1,78 @@
+using MassTransit;
+using Orchestrator.Contracts;
+using Orchestrator.Persistence.Sagas;
+using Orchestrator.Validation;
+
+namespace Orchestrator.StateMachines;
+
+/// <summary>
+/// One inference request: the saga row operators read in <c>inference_requests</c>. Timestamps are UTC.
+/// </summary>
+public class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
+{
+    /// <summary>Name-based UUID of <see cref="RequestId"/>.</summary>
+    public Guid CorrelationId { get; set; }
+
+    /// <summary>The state's readable name; null only between the pre-insert and the first transition.</summary>
+    public string? CurrentState { get; set; }
+
+    public string RequestId { get; set; } = "";
+
+    /// <summary>Starts at 1; a request id reused after its retention window runs again as the next generation.</summary>
+    public int Generation { get; set; } = 1;
+
+    public string Model { get; set; } = "";
+
+    /// <summary>The request as submitted (messages and parameters), JSON.</summary>
+    public string Payload { get; set; } = "{}";
+
+    /// <summary>SHA-256 of the canonical request, to tell a true duplicate from a conflicting reuse of the id.</summary>
+    public string PayloadHash { get; set; } = "";
+
+    public string? SourceService { get; set; }
+
+    /// <summary>Client metadata, JSON object or null.</summary>
+    public string? Metadata { get; set; }
+
+    /// <summary>The current (or last) attempt number; 0 before the first dispatch.</summary>
+    public int Attempt { get; set; }
+
+    public string? FailureKind { get; set; }
+    public string? Reason { get; set; }
+
+    public string? Output { get; set; }
+    public string? FinishReason { get; set; }
+    public double? Confidence { get; set; }
+    public int? PromptTokens { get; set; }
+    public int? CompletionTokens { get; set; }
+
+    public DateTime? Deadline { get; set; }
+    public DateTime? NextAttemptAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public DateTime? CompletedAt { get; set; }
+
+    /// <summary>Optimistic concurrency token: bumped on every update; an update that finds another value retries.</summary>
+    public int Version { get; set; }
+
+    /// <summary>One row per attempt a worker started, in <c>inference_attempts</c>.</summary>
+    public List<AttemptRecord> Attempts { get; set; } = [];
+
+    /// <summary>
+    /// A new saga for a submission, before its first transition (state null). The API inserts it so a request is
+    /// visible from the moment it is accepted; the saga repository's pre-insert builds the same for the bus.
+    /// </summary>
+    public static InferenceRequestState Create(InferenceRequested message, DateTime utcNow) => new()
+    {
+        CorrelationId = RequestIdentity.ToCorrelationId(message.RequestId),
+        RequestId = message.RequestId,
+        Model = message.Model ?? "",
+        Payload = RequestPayload.From(message).ToJson(),
+        PayloadHash = RequestPayload.Hash(message),
+        SourceService = message.SourceService,
+        Metadata = RequestPayload.MetadataJson(message.Metadata),
+        Deadline = message.Deadline?.UtcDateTime,
+        CreatedAt = utcNow,
+        UpdatedAt = utcNow,
+    };
+}

@@ -1,0 +1,41 @@
+using MassTransit;
+using Orchestrator.Contracts;
+using Orchestrator.Validation;
+
+namespace Orchestrator.StateMachines;
+
+/// <summary>The saga's endpoint: retry policy, outbox and per-request ordering.</summary>
+public sealed class InferenceRequestStateDefinition : SagaDefinition<InferenceRequestState>
+{
+    public const string QueueName = "inference-requests";
+
+    readonly int _concurrency;
+
+    public InferenceRequestStateDefinition(SagaEndpointSettings settings)
+    {
+        _concurrency = settings.ConcurrencyLimit;
+        EndpointName = QueueName;
+        ConcurrentMessageLimit = _concurrency;
+    }
+
+    protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator,
+        ISagaConfigurator<InferenceRequestState> sagaConfigurator, IRegistrationContext context)
+    {
+        // Optimistic-concurrency conflicts and transient database errors are retried in-process, for about a
+        // minute in all, so a database restart sends nothing to the _error queue. A message no saga can own is not.
+        endpointConfigurator.UseMessageRetry(r =>
+        {
+            r.Ignore<UncorrelatableMessageException>();
+            r.Exponential(18, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
+        });
+        // Inside the retry: publishes of a try that rolled back are dropped with it.
+        endpointConfigurator.UseInMemoryOutbox(context);
+
+        // One request's events go one at a time through this process, so its own events rarely conflict.
+        var partition = endpointConfigurator.CreatePartitioner(_concurrency);
+        sagaConfigurator.Message<InferenceRequested>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        sagaConfigurator.Message<AttemptStarted>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        sagaConfigurator.Message<AttemptSucceeded>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        sagaConfigurator.Message<AttemptFailed>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace Orchestrator.Telemetry;
+
+/// <summary>Every log line the orchestrator writes, with stable event ids (1xxx saga, 2xxx API, 3xxx hosting).</summary>
+public static partial class OrchestratorLog
+{
+    [LoggerMessage(1001, LogLevel.Information, "Request {RequestId} accepted for model {Model}")]
+    public static partial void RequestAccepted(this ILogger logger, string requestId, string model);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Request {RequestId} refused: {Reason}")]
+    public static partial void RequestRefused(this ILogger logger, string requestId, string reason);
+
+    [LoggerMessage(1003, LogLevel.Information, "Request {RequestId} succeeded on attempt {Attempt}")]
+    public static partial void RequestSucceeded(this ILogger logger, string requestId, int attempt);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Request {RequestId} failed on attempt {Attempt}: {FailureKind} {Reason}")]
+    public static partial void RequestFailed(this ILogger logger, string requestId, int attempt, string failureKind, string reason);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Ignored event {Event} for request {RequestId}: not legal in state {State}")]
+    public static partial void IllegalEvent(this ILogger logger, string @event, string requestId, string state);
+
+    [LoggerMessage(1006, LogLevel.Information, "Ignored stale {Event} for request {RequestId}: attempt {Attempt}, current attempt {CurrentAttempt}")]
+    public static partial void StaleEvent(this ILogger logger, string @event, string requestId, int attempt, int currentAttempt);
+
+    [LoggerMessage(3001, LogLevel.Information, "Orchestrator starting: store {Store}, transport {Transport}, embedded workers {EmbeddedWorkers}")]
+    public static partial void Starting(this ILogger logger, string store, string transport, bool embeddedWorkers);
+
+    [LoggerMessage(3002, LogLevel.Information, "Simulated model listening on {BaseAddress}")]
+    public static partial void SimulatedModelListening(this ILogger logger, Uri baseAddress);
+
+    [LoggerMessage(3003, LogLevel.Information, "Schema migration {Migration} applied to {Store}")]
+    public static partial void MigrationApplied(this ILogger logger, string migration, string store);
+
+    [LoggerMessage(3004, LogLevel.Information, "Schema of {Store} is up to date ({Count} migrations)")]
+    public static partial void SchemaUpToDate(this ILogger logger, string store, int count);
+}

@@ -1,0 +1,121 @@
+using Orchestrator.Contracts;
+
+namespace Orchestrator.Validation;
+
+/// <summary>
+/// Checks a request before anything is called: pure code, no I/O. The API refuses what it finds with 400;
+/// the saga ends a request from the bus Failed with <see cref="FailureKind.InvalidInput"/> and the same reasons.
+/// </summary>
+public static class InputGate
+{
+    static readonly HashSet<string> Roles = ["system", "user", "assistant", "tool", "developer"];
+
+    public static IReadOnlyList<FieldError> Check(InferenceRequested request, ValidationOptions options)
+    {
+        var errors = new List<FieldError>();
+        if (RequestIdentity.Problem(request.RequestId) is { } idProblem)
+            errors.Add(new("requestId", idProblem));
+
+        if (string.IsNullOrWhiteSpace(request.Model))
+            errors.Add(new("model", "model is required"));
+        else if (!options.Models.Contains(request.Model, StringComparer.Ordinal))
+            errors.Add(new("model", $"unknown model '{Truncate(request.Model)}'; configured models: {string.Join(", ", options.Models)}"));
+
+        CheckMessages(request.Messages, options, errors);
+        CheckParameters(request.Parameters, options, errors);
+        return errors;
+    }
+
+    static void CheckMessages(IReadOnlyList<ChatMessage>? messages, ValidationOptions options, List<FieldError> errors)
+    {
+        if (messages is null || messages.Count == 0)
+        {
+            errors.Add(new("messages", "at least one message is required"));
+            return;
+        }
+        if (messages.Count > options.MaxMessages)
+            errors.Add(new("messages", $"at most {options.MaxMessages} messages are allowed (got {messages.Count})"));
+
+        long characters = 0;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            var at = $"messages[{i}]";
+            if (message is null)
+            {
+                errors.Add(new(at, "message must not be null"));
+                continue;
+            }
+            if (string.IsNullOrEmpty(message.Role) || !Roles.Contains(message.Role))
+                errors.Add(new($"{at}.role", $"role must be one of {string.Join(", ", Roles)} (got '{Truncate(message.Role)}')"));
+            if (message.Content is null || message.Content.Count == 0)
+            {
+                errors.Add(new($"{at}.content", "content must not be empty"));
+                continue;
+            }
+            for (var p = 0; p < message.Content.Count; p++)
+                characters += CheckPart(message.Content[p], $"{at}.content[{p}]", options, errors);
+        }
+        if (characters == 0)
+            errors.Add(new("messages", "the messages hold no text"));
+        if (characters > options.MaxTextCharacters)
+            errors.Add(new("messages", $"text is {characters} characters; at most {options.MaxTextCharacters} are allowed per request"));
+    }
+
+    static int CheckPart(ContentPart? part, string at, ValidationOptions options, List<FieldError> errors)
+    {
+        switch (part?.Type)
+        {
+            case ContentPart.TextType:
+                if (part.Text is null)
+                    errors.Add(new($"{at}.text", "a text part needs text"));
+                return part.Text?.Length ?? 0;
+            case ContentPart.ImageUrlType:
+                CheckImage(part.ImageUrl, $"{at}.image_url", options, errors);
+                return 0;
+            default:
+                errors.Add(new($"{at}.type", $"part type must be 'text' or 'image_url' (got '{Truncate(part?.Type)}')"));
+                return 0;
+        }
+    }
+
+    static void CheckImage(string? url, string at, ValidationOptions options, List<FieldError> errors)
+    {
+        if (string.IsNullOrEmpty(url))
+        {
+            errors.Add(new(at, "an image part needs a url"));
+            return;
+        }
+        if (url.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
+        {
+            var comma = url.IndexOf(',', StringComparison.Ordinal);
+            var header = comma < 0 ? url[5..] : url[5..comma];
+            var mime = header.Split(';')[0].ToLowerInvariant();
+            if (comma < 0 || !header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
+                errors.Add(new(at, "a data URL must be base64: data:<mime>;base64,<data>"));
+            else if (!options.ImageMimeTypes.Contains(mime))
+                errors.Add(new(at, $"image type '{Truncate(mime)}' is not allowed; allowed: {string.Join(", ", options.ImageMimeTypes)}"));
+            else if ((url.Length - comma - 1) / 4L * 3 > options.MaxImageBytes)
+                errors.Add(new(at, $"image is larger than {options.MaxImageBytes} bytes"));
+            return;
+        }
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
+            errors.Add(new(at, "an image url must be https:// or a data: URL"));
+    }
+
+    static void CheckParameters(GenerationParameters? parameters, ValidationOptions options, List<FieldError> errors)
+    {
+        if (parameters is null)
+            return;
+        if (parameters.Temperature is { } t && (double.IsNaN(t) || t < options.MinTemperature || t > options.MaxTemperature))
+            errors.Add(new("temperature", $"temperature must be between {options.MinTemperature} and {options.MaxTemperature} (got {t})"));
+        if (parameters.TopP is { } p && (double.IsNaN(p) || p <= 0 || p > 1))
+            errors.Add(new("topP", $"topP must be greater than 0 and at most 1 (got {p})"));
+        if (parameters.MaxTokens is { } m && (m < 1 || m > options.MaxTokensLimit))
+            errors.Add(new("maxTokens", $"maxTokens must be between 1 and {options.MaxTokensLimit} (got {m})"));
+        if (parameters.Stop is { } stop && (stop.Count > 4 || stop.Any(string.IsNullOrEmpty)))
+            errors.Add(new("stop", "stop takes at most 4 non-empty sequences"));
+    }
+
+    static string Truncate(string? value) => value is { Length: > 40 } ? value[..40] + "…" : value ?? "";
+}

@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Orchestrator.SimulatedModel.Determinism;
+using Orchestrator.SimulatedModel.Logging;
+using Orchestrator.SimulatedModel.Scripting;
+using Orchestrator.SimulatedModel.Wire;
+
+namespace Orchestrator.SimulatedModel.Chat;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: validates the request, picks the step of this call (script, random fault or a
+/// normal answer) and carries it out. Holds no lock: the only shared state is in <see cref="SimulatedModelStats"/>.
+/// </summary>
+internal sealed class ChatCompletionsEndpoint
+{
+    public const string RequestIdHeader = "X-Request-Id";
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        AllowTrailingCommas = true,
+        CommentHandling = JsonCommentHandling.Skip,
+    };
+
+    private readonly SimulatedModelOptions _options;
+    private readonly SimulatedModelStats _stats;
+    private readonly FaultPlan _faults;
+    private readonly HashSet<string>? _models;
+    private readonly CancellationToken _stopping;
+    private readonly ILogger _logger;
+
+    public ChatCompletionsEndpoint(
+        SimulatedModelOptions options,
+        SimulatedModelStats stats,
+        IHostApplicationLifetime lifetime,
+        ILogger<ChatCompletionsEndpoint> logger)
+    {
+        _options = options;
+        _stats = stats;
+        _faults = new FaultPlan(options);
+        _models = options.Models.Count == 0 ? null : new HashSet<string>(options.Models, StringComparer.Ordinal);
+        _stopping = lifetime.ApplicationStopping;
+        _logger = logger;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        _stats.RecordCall(context.Request.Headers[RequestIdHeader]);
+
+        (ChatRequest? request, ApiError? error) = await ReadRequestAsync(context);
+        if (request is not null && error is null)
+        {
+            error = Check(request);
+        }
+
+        ScriptStep[]? steps = null;
+        string promptText = string.Empty;
+        if (request is not null && error is null && !ScriptParser.TryParse(request.LastUserText, out steps, out promptText, out string? scriptError))
+        {
+            error = ApiError.InvalidRequest(scriptError, "messages", "invalid_sim_script");
+        }
+
+        if (request is null || error is not null)
+        {
+            error ??= ApiError.InvalidRequest("The request could not be read.", null);
+            Log.RequestRejected(_logger, error.StatusCode, error.Message);
+            await WriteErrorAsync(context, error);
+            return;
+        }
+
+        long callIndex = _stats.NextCallIndex(request.ScriptKey);
+        ScriptStep step = ChooseStep(steps, request.ScriptKey, callIndex);
+        Log.StepChosen(_logger, callIndex, request.ScriptKey, step, steps is not null);
+
+        switch (step.Kind)
+        {
+            case StepKind.Ok:
+                await AnswerAsync(context, request, promptText, lowConfidence: false, callIndex, NormalLatencyMs(request.ScriptKey, callIndex));
+                break;
+            case StepKind.LowConfidence:
+                await AnswerAsync(context, request, promptText, lowConfidence: true, callIndex, NormalLatencyMs(request.ScriptKey, callIndex));
+                break;
+            case StepKind.Slow:
+                await AnswerAsync(context, request, promptText, lowConfidence: false, callIndex, step.Value);
+                break;
+            case StepKind.Status:
+                await WriteErrorAsync(context, OpenAiErrors.ForStatus(step.Value));
+                break;
+            case StepKind.RateLimited:
+                // A bare "429" means 1 s in a script (predictable for tests) and the configured value for random faults.
+                int retryAfter = step.Value >= 0 ? step.Value : steps is not null ? 1 : _options.RetryAfterSeconds;
+                context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await WriteErrorAsync(context, OpenAiErrors.RateLimited(retryAfter));
+                break;
+            case StepKind.Reset:
+                context.Abort();
+                break;
+            case StepKind.Timeout:
+                await HoldAsync(context, request.ScriptKey, callIndex);
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown step kind {step.Kind}.");
+        }
+    }
+
+    private static async Task<(ChatRequest? Request, ApiError? Error)> ReadRequestAsync(HttpContext context)
+    {
+        try
+        {
+            using JsonDocument document = await JsonDocument.ParseAsync(context.Request.Body, DocumentOptions, context.RequestAborted);
+            return ChatRequestParser.TryParse(document.RootElement, out ChatRequest? request, out ApiError? error)
+                ? (request, null)
+                : (null, error);
+        }
+        catch (JsonException exception)
+        {
+            return (null, ApiError.InvalidRequest($"We could not parse the JSON body of your request: {exception.Message}", null));
+        }
+    }
+
+    private ApiError? Check(ChatRequest request)
+    {
+        if (request.Stream)
+        {
+            return ApiError.InvalidRequest("streaming is not supported by the simulated model", "stream");
+        }
+
+        if (_models is not null && !_models.Contains(request.Model))
+        {
+            return new ApiError(
+                404,
+                $"The model `{request.Model}` does not exist or you do not have access to it.",
+                ApiError.InvalidRequestType,
+                "model",
+                "model_not_found");
+        }
+
+        return null;
+    }
+
+    private ScriptStep ChooseStep(ScriptStep[]? steps, ulong scriptKey, long callIndex)
+    {
+        // Scripted requests never get random faults: after the last step they simply answer.
+        if (steps is not null)
+        {
+            return callIndex < steps.Length ? steps[callIndex] : ScriptStep.Ok;
+        }
+
+        return _faults.IsFault(DeterministicDraw.Unit(_options.Seed, scriptKey, callIndex, DeterministicDraw.FaultDecision))
+            ? _faults.Pick(DeterministicDraw.Unit(_options.Seed, scriptKey, callIndex, DeterministicDraw.FaultPick))
+            : ScriptStep.Ok;
+    }
+
+    private int NormalLatencyMs(ulong scriptKey, long callIndex)
+    {
+        if (_options.LatencyJitterMs <= 0)
+        {
+            return _options.LatencyMs;
+        }
+
+        double draw = DeterministicDraw.Unit(_options.Seed, scriptKey, callIndex, DeterministicDraw.Jitter);
+        return _options.LatencyMs + (int)(draw * (_options.LatencyJitterMs + 1));
+    }
+
+    private async Task AnswerAsync(HttpContext context, ChatRequest request, string promptText, bool lowConfidence, long callIndex, int delayMs)
+    {
+        if (delayMs > 0)
+        {
+            try
+            {
+                await Task.Delay(delayMs, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                Log.ClientLeft(_logger, callIndex, request.ScriptKey);
+                return;
+            }
+        }
+
+        ChatCompletionResponse response = AnswerBuilder.Build(request, promptText, lowConfidence, _options.Seed, callIndex);
+        await context.Response.WriteAsJsonAsync(response, OpenAiJsonContext.Default.ChatCompletionResponse);
+    }
+
+    private async Task HoldAsync(HttpContext context, ulong scriptKey, long callIndex)
+    {
+        // Also ends on shutdown, so disposing a server does not wait for a held request.
+        using var hold = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(_options.TimeoutHoldSeconds), hold.Token);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            Log.ClientLeft(_logger, callIndex, scriptKey);
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            // The server is stopping: fall through and drop the connection.
+        }
+
+        Log.HoldEnded(_logger, _stopping.IsCancellationRequested);
+        context.Abort();
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, ApiError error)
+    {
+        context.Response.StatusCode = error.StatusCode;
+        return context.Response.WriteAsJsonAsync(
+            new ErrorResponse(new ErrorBody(error.Message, error.Type, error.Param, error.Code)),
+            OpenAiJsonContext.Default.ErrorResponse);
+    }
+}

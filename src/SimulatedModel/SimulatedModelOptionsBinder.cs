@@ -1,0 +1,40 @@
+using System.Globalization;
+
+namespace Orchestrator.SimulatedModel;
+
+/// <summary>Binds <see cref="SimulatedModelOptions"/> from configuration.</summary>
+internal static class SimulatedModelOptionsBinder
+{
+    public static SimulatedModelOptions Bind(IConfiguration configuration)
+    {
+        IConfigurationSection section = configuration.GetSection(SimulatedModelOptions.SectionName);
+        SimulatedModelOptions options = section.Get<SimulatedModelOptions>() ?? new SimulatedModelOptions();
+
+        // The binder merges dictionary entries into the default mix; a configured mix must replace it instead,
+        // otherwise "only 503" could never be expressed.
+        IConfigurationSection mixSection = section.GetSection(nameof(SimulatedModelOptions.FaultMix));
+        var configured = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
+        foreach (IConfigurationSection entry in mixSection.GetChildren())
+        {
+            if (entry.Value is null)
+            {
+                throw new InvalidOperationException(
+                    $"{entry.Path} has no weight; ':' separates configuration keys, so write 429_N or slow_MS instead of 429:N or slow:MS.");
+            }
+
+            if (!double.TryParse(entry.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double weight))
+            {
+                throw new InvalidOperationException($"{entry.Path} must be a number (was '{entry.Value}').");
+            }
+
+            configured[entry.Key] = weight;
+        }
+
+        if (configured.Count > 0)
+        {
+            options.FaultMix = configured;
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+
+namespace Orchestrator.SimulatedModel;
+
+/// <summary>
+/// Thread-safe call counters of the simulated model: all calls, and calls per <c>X-Request-Id</c> header value.
+/// It also holds the per-script call counters, so <see cref="Reset"/> makes scripts start over.
+/// </summary>
+public sealed class SimulatedModelStats
+{
+    // StrongBox values: a call increments an existing counter with Interlocked, without locking or re-adding the entry.
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _byRequestId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ulong, StrongBox<long>> _callsByScriptKey = new();
+    private long _totalCalls;
+
+    /// <summary>Calls to <c>/v1/chat/completions</c> since start or the last <see cref="Reset"/>.</summary>
+    public long TotalCalls => Interlocked.Read(ref _totalCalls);
+
+    /// <summary>Calls that carried the header <c>X-Request-Id: <paramref name="requestId"/></c>.</summary>
+    public long CallsFor(string requestId) =>
+        _byRequestId.TryGetValue(requestId, out StrongBox<long>? box) ? Interlocked.Read(ref box.Value) : 0;
+
+    /// <summary>A snapshot of the calls per <c>X-Request-Id</c>.</summary>
+    public IReadOnlyDictionary<string, long> CallsByRequestId()
+    {
+        var snapshot = new Dictionary<string, long>(_byRequestId.Count, StringComparer.Ordinal);
+        foreach (KeyValuePair<string, StrongBox<long>> entry in _byRequestId)
+        {
+            snapshot[entry.Key] = Interlocked.Read(ref entry.Value.Value);
+        }
+
+        return snapshot;
+    }
+
+    /// <summary>Forgets every call: counters go back to zero and scripts start again from their first step.</summary>
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _totalCalls, 0);
+        _byRequestId.Clear();
+        _callsByScriptKey.Clear();
+    }
+
+    internal void RecordCall(string? requestId)
+    {
+        Interlocked.Increment(ref _totalCalls);
+        if (!string.IsNullOrEmpty(requestId))
+        {
+            Interlocked.Increment(ref _byRequestId.GetOrAdd(requestId, static _ => new StrongBox<long>()).Value);
+        }
+    }
+
+    /// <summary>The 0-based index of this call among the calls with the same script key.</summary>
+    internal long NextCallIndex(ulong scriptKey) =>
+        Interlocked.Increment(ref _callsByScriptKey.GetOrAdd(scriptKey, static _ => new StrongBox<long>()).Value) - 1;
+}

@@ -1,0 +1,78 @@
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
+using Orchestrator.Workers.Hosting;
+using Orchestrator.Workers.ModelClient;
+
+namespace Orchestrator.Workers.Consumers;
+
+/// <summary>
+/// Makes one attempt: tells the saga it started, calls the model, and publishes the answer or the classified failure.
+/// The endpoint's faults never escape as exceptions: they become <see cref="AttemptFailed"/> with a reason.
+/// </summary>
+public sealed class InvokeModelConsumer(
+    ChatCompletionsClient client,
+    IOptions<WorkerOptions> options,
+    TimeProvider clock,
+    ILogger<InvokeModelConsumer> logger) : IConsumer<InvokeModel>
+{
+    public async Task Consume(ConsumeContext<InvokeModel> context)
+    {
+        var invoke = context.Message;
+        var worker = options.Value;
+        var startedAt = clock.GetUtcNow();
+        await context.Publish(new AttemptStarted { RequestId = invoke.RequestId, Attempt = invoke.Attempt, WorkerId = worker.WorkerId, StartedAt = startedAt });
+
+        ModelCallResult result;
+        if (invoke.Deadline is { } deadline && deadline <= startedAt)
+        {
+            result = ModelCallResult.Failure("(none)", FailureKind.DeadlineExceeded, $"the request's deadline {deadline:O} passed before the call");
+        }
+        else if (!worker.Models.TryGetValue(invoke.Model, out var model) || model.Endpoints.Count == 0)
+        {
+            result = ModelCallResult.Failure("(none)", FailureKind.Permanent,
+                $"worker {worker.WorkerId} has no endpoint configured for model '{invoke.Model}'");
+        }
+        else
+        {
+            logger.CallingModel(invoke.RequestId, invoke.Attempt, model.Endpoints[0].DisplayName);
+            result = await client.CallAsync(model.Endpoints[0], invoke, worker.RequestLogprobs, context.CancellationToken);
+        }
+
+        var finishedAt = clock.GetUtcNow();
+        if (result.Succeeded)
+        {
+            await context.Publish(new AttemptSucceeded
+            {
+                RequestId = invoke.RequestId,
+                Attempt = invoke.Attempt,
+                WorkerId = worker.WorkerId,
+                Endpoint = result.Endpoint,
+                Output = result.Output ?? "",
+                FinishReason = result.FinishReason,
+                Confidence = result.Confidence,
+                Usage = result.Usage,
+                HttpStatus = result.HttpStatus ?? 200,
+                StartedAt = startedAt,
+                FinishedAt = finishedAt,
+            });
+            return;
+        }
+
+        logger.AttemptFailed(invoke.RequestId, invoke.Attempt, result.FailureKind!.Value.ToString(), result.Reason ?? "");
+        await context.Publish(new AttemptFailed
+        {
+            RequestId = invoke.RequestId,
+            Attempt = invoke.Attempt,
+            WorkerId = worker.WorkerId,
+            Endpoint = result.Endpoint,
+            Kind = result.FailureKind!.Value,
+            Reason = result.Reason ?? "unknown failure",
+            HttpStatus = result.HttpStatus,
+            RetryAfter = result.RetryAfter,
+            StartedAt = startedAt,
+            FinishedAt = finishedAt,
+        });
+    }
+}

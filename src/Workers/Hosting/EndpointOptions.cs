@@ -1,0 +1,22 @@
+namespace Orchestrator.Workers.Hosting;
+
+/// <summary>One OpenAI-compatible chat-completions endpoint.</summary>
+public sealed class EndpointOptions
+{
+    /// <summary>Shown in the attempts table; defaults to the URL's host and port.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>The server root: <c>{BaseUrl}/v1/chat/completions</c> is called.</summary>
+    public string BaseUrl { get; set; } = "";
+
+    /// <summary>Sent as a bearer token when set.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>The model name the endpoint knows, when it differs from ours.</summary>
+    public string? RemoteModel { get; set; }
+
+    /// <summary>Total time allowed for one call, headers and body.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public string DisplayName => Name ?? (Uri.TryCreate(BaseUrl, UriKind.Absolute, out var uri) ? uri.Authority : BaseUrl);
+}

@@ -1,0 +1,48 @@
+namespace Orchestrator.Workers.Hosting;
+
+/// <summary>A worker process's settings (section <c>Workers</c>).</summary>
+public sealed class WorkerOptions
+{
+    public const string SectionName = "Workers";
+
+    /// <summary>Names this worker in the attempts table; defaults to host name and process id.</summary>
+    public string WorkerId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>Model calls this worker makes at once. Calls wait on the network, so this is far above the core count.</summary>
+    public int ConcurrencyLimit { get; set; } = 64;
+
+    /// <summary>Invokes the broker hands this worker ahead of time; 0 = the concurrency limit.</summary>
+    public int PrefetchCount { get; set; }
+
+    /// <summary>Ask endpoints for token log-probabilities, from which the confidence score is computed.</summary>
+    public bool RequestLogprobs { get; set; } = true;
+
+    /// <summary>Endpoints per model name: <c>Workers:Models:sim:Endpoints:0:BaseUrl</c>.</summary>
+    public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Null when valid, else a message naming the setting.</summary>
+    public string? Problem()
+    {
+        if (string.IsNullOrWhiteSpace(WorkerId))
+            return $"{SectionName}:WorkerId must not be empty";
+        if (ConcurrencyLimit < 1)
+            return $"{SectionName}:ConcurrencyLimit must be at least 1 (got {ConcurrencyLimit})";
+        if (PrefetchCount < 0)
+            return $"{SectionName}:PrefetchCount must not be negative (got {PrefetchCount})";
+        foreach (var (model, options) in Models)
+        {
+            if (options.Endpoints.Count == 0)
+                return $"{SectionName}:Models:{model}:Endpoints must list at least one endpoint";
+            for (var i = 0; i < options.Endpoints.Count; i++)
+            {
+                var endpoint = options.Endpoints[i];
+                var at = $"{SectionName}:Models:{model}:Endpoints:{i}";
+                if (!Uri.TryCreate(endpoint.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                    return $"{at}:BaseUrl must be an absolute http(s) URL (got '{endpoint.BaseUrl}')";
+                if (endpoint.Timeout <= TimeSpan.Zero)
+                    return $"{at}:Timeout must be positive (got {endpoint.Timeout})";
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,49 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orchestrator.Workers.Consumers;
+using Orchestrator.Workers.ModelClient;
+
+namespace Orchestrator.Workers.Hosting;
+
+public static class WorkerServiceCollectionExtensions
+{
+    /// <summary>The worker's services: options (validated at start), the model client and its connection pool.</summary>
+    public static IServiceCollection AddWorkerServices(this IServiceCollection services)
+    {
+        services.AddOptions<WorkerOptions>()
+            .BindConfiguration(WorkerOptions.SectionName)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+        services.TryAddSingletonTimeProvider();
+        services.AddHttpClient<ChatCompletionsClient>(ChatCompletionsClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // One pool per endpoint, sized for many concurrent calls; recycled so DNS changes are seen.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                MaxConnectionsPerServer = 1024,
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        return services;
+    }
+
+    /// <summary>The worker's consumers, on the bus the caller configures.</summary>
+    public static IBusRegistrationConfigurator AddWorkerConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<InvokeModelConsumer, InvokeModelConsumerDefinition>();
+        return bus;
+    }
+
+    static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(TimeProvider)))
+            services.AddSingleton(TimeProvider.System);
+    }
+
+    sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, WorkerOptions options) =>
+            options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+    }
+}

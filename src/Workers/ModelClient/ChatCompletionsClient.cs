@@ -1,0 +1,204 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Orchestrator.Contracts;
+using Orchestrator.Workers.Hosting;
+
+namespace Orchestrator.Workers.ModelClient;
+
+/// <summary>
+/// Calls an OpenAI-compatible <c>POST /v1/chat/completions</c> endpoint and turns whatever happens into a
+/// <see cref="ModelCallResult"/>: it never throws for the endpoint's faults, only for the caller's cancellation.
+/// </summary>
+public sealed class ChatCompletionsClient(HttpClient http)
+{
+    public const string HttpClientName = "model";
+
+    public async Task<ModelCallResult> CallAsync(EndpointOptions endpoint, InvokeModel invoke, bool requestLogprobs, CancellationToken cancellationToken)
+    {
+        var name = endpoint.DisplayName;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(endpoint.Timeout);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(endpoint.BaseUrl.TrimEnd('/') + "/"), "v1/chat/completions"));
+        request.Content = new ByteArrayContent(Body(invoke, endpoint.RemoteModel ?? invoke.Model, requestLogprobs));
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation("X-Request-Id", invoke.RequestId);
+        request.Headers.TryAddWithoutValidation("X-Attempt", invoke.Attempt.ToString(CultureInfo.InvariantCulture));
+        if (!string.IsNullOrEmpty(endpoint.ApiKey))
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
+
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            var status = (int)response.StatusCode;
+            var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                var retryAfter = RetryAfter(response);
+                return ModelCallResult.Failure(name, FailureClassifier.FromStatus(status),
+                    $"HTTP {status} from {name}: {ErrorMessage(body)}", status, retryAfter);
+            }
+            return Parse(body, name, status);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ModelCallResult.Failure(name, FailureKind.Transient,
+                $"{name} did not answer within {endpoint.Timeout.TotalSeconds:0.###} s (total timeout)");
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            var (kind, reason) = FailureClassifier.FromException(exception, name);
+            return ModelCallResult.Failure(name, kind, reason);
+        }
+    }
+
+    static byte[] Body(InvokeModel invoke, string model, bool logprobs)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("model", model);
+            json.WriteStartArray("messages");
+            foreach (var message in invoke.Messages)
+            {
+                json.WriteStartObject();
+                json.WriteString("role", message.Role);
+                if (message.Content is [{ Type: ContentPart.TextType } only])
+                {
+                    json.WriteString("content", only.Text);
+                }
+                else
+                {
+                    json.WriteStartArray("content");
+                    foreach (var part in message.Content)
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("type", part.Type);
+                        if (part.Type == ContentPart.ImageUrlType)
+                        {
+                            json.WriteStartObject("image_url");
+                            json.WriteString("url", part.ImageUrl);
+                            json.WriteEndObject();
+                        }
+                        else
+                        {
+                            json.WriteString("text", part.Text);
+                        }
+                        json.WriteEndObject();
+                    }
+                    json.WriteEndArray();
+                }
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            if (invoke.Parameters is { } p)
+            {
+                if (p.Temperature is { } t) json.WriteNumber("temperature", t);
+                if (p.TopP is { } topP) json.WriteNumber("top_p", topP);
+                if (p.MaxTokens is { } max) json.WriteNumber("max_tokens", max);
+                if (p.Stop is { Count: > 0 } stop)
+                {
+                    json.WriteStartArray("stop");
+                    foreach (var s in stop) json.WriteStringValue(s);
+                    json.WriteEndArray();
+                }
+            }
+            if (logprobs)
+                json.WriteBoolean("logprobs", true);
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    static ModelCallResult Parse(byte[] body, string endpoint, int status)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
+                return ModelCallResult.Failure(endpoint, FailureKind.Transient, $"malformed response from {endpoint}: no choices", status);
+            var choice = choices[0];
+            if (!choice.TryGetProperty("message", out var message) || !message.TryGetProperty("content", out var content) ||
+                content.ValueKind != JsonValueKind.String)
+                return ModelCallResult.Failure(endpoint, FailureKind.Transient, $"malformed response from {endpoint}: no message content", status);
+
+            var logprobs = new List<double>();
+            if (choice.TryGetProperty("logprobs", out var lp) && lp.ValueKind == JsonValueKind.Object &&
+                lp.TryGetProperty("content", out var tokens) && tokens.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var token in tokens.EnumerateArray())
+                {
+                    if (token.TryGetProperty("logprob", out var value) && value.ValueKind == JsonValueKind.Number)
+                        logprobs.Add(value.GetDouble());
+                }
+            }
+
+            TokenUsage? usage = null;
+            if (root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object)
+            {
+                usage = new TokenUsage
+                {
+                    PromptTokens = Int(u, "prompt_tokens"),
+                    CompletionTokens = Int(u, "completion_tokens"),
+                    TotalTokens = Int(u, "total_tokens"),
+                };
+            }
+
+            return new ModelCallResult
+            {
+                Endpoint = endpoint,
+                HttpStatus = status,
+                Output = content.GetString(),
+                FinishReason = choice.TryGetProperty("finish_reason", out var fr) && fr.ValueKind == JsonValueKind.String ? fr.GetString() : null,
+                Confidence = ConfidenceScorer.FromLogprobs(logprobs),
+                Usage = usage,
+            };
+        }
+        catch (JsonException exception)
+        {
+            return ModelCallResult.Failure(endpoint, FailureKind.Transient, $"malformed response from {endpoint}: {exception.Message}", status);
+        }
+    }
+
+    static int Int(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : 0;
+
+    static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+            return delta;
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        return null;
+    }
+
+    // OpenAI-style {"error":{"message":...}}, else the start of the body.
+    static string ErrorMessage(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.TryGetProperty("error", out var error))
+            {
+                if (error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String)
+                    return m.GetString()!;
+                if (error.ValueKind == JsonValueKind.String)
+                    return error.GetString()!;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: fall through to the raw text.
+        }
+        var text = System.Text.Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 300)).Trim();
+        return text.Length == 0 ? "(empty body)" : text;
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Orchestrator.IntegrationTests.Infrastructure;
+
+namespace Orchestrator.IntegrationTests.EndToEnd;
+
+/// <summary>The one-command embedded mode, run as a user would: the built executable, from an unrelated directory.</summary>
+public sealed class When_running_embedded : IDisposable
+{
+    readonly string _workingDirectory = Directory.CreateTempSubdirectory("orch-embedded-").FullName;
+
+    [Fact]
+    public async Task Should_run_the_demo_to_completion_and_print_json_counts()
+    {
+        await using var demo = ChildProcess.Start("demo", RepoPaths.Orchestrator, ["demo", "--requests", "200", "--json"],
+            new Dictionary<string, string>(), _workingDirectory);
+        var code = await demo.WaitForExitAsync(TimeSpan.FromMinutes(3));
+        Assert.True(code == 0, $"demo exited {code}:\n{demo.Output}");
+
+        var json = demo.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{'));
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        Assert.Equal(200, root.GetProperty("requests").GetInt32());
+        Assert.Equal(200, root.GetProperty("succeeded").GetInt32());
+        Assert.Equal(0, root.GetProperty("failed").GetInt32());
+        Assert.Equal(200, root.GetProperty("attempts").GetInt32());
+        Assert.True(root.GetProperty("elapsedMs").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task Should_end_every_request_in_a_terminal_state_with_faults_injected()
+    {
+        await using var demo = ChildProcess.Start("demo", RepoPaths.Orchestrator, ["demo", "--requests", "100", "--fault-rate", "0.3", "--json"],
+            new Dictionary<string, string>(), _workingDirectory);
+        var code = await demo.WaitForExitAsync(TimeSpan.FromMinutes(3));
+        Assert.True(code == 0, $"demo exited {code}:\n{demo.Output}");
+
+        using var doc = JsonDocument.Parse(demo.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')));
+        var root = doc.RootElement;
+        Assert.Equal(100, root.GetProperty("succeeded").GetInt32() + root.GetProperty("failed").GetInt32());
+        Assert.True(root.GetProperty("failed").GetInt32() > 0, "a 30% fault rate should fail some first attempts");
+    }
+
+    [Fact]
+    public async Task Should_refuse_bad_demo_arguments_with_usage()
+    {
+        await using var demo = ChildProcess.Start("demo", RepoPaths.Orchestrator, ["demo", "--requests", "zero"],
+            new Dictionary<string, string>(), _workingDirectory);
+        Assert.Equal(2, await demo.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("Usage: demo --requests N", demo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_serve_the_api_from_any_directory_and_complete_a_request()
+    {
+        var port = ChildProcess.FreePort();
+        var url = $"http://127.0.0.1:{port}/";
+        await using var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", url], new Dictionary<string, string>(), _workingDirectory);
+        await server.WaitUntilHealthyAsync(url + "health/live", TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
+
+        using (var ready = await http.GetAsync(new Uri("health/ready", UriKind.Relative)))
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using (var openApi = await http.GetAsync(new Uri("openapi/v1.json", UriKind.Relative)))
+            Assert.Contains("/api/requests", await openApi.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var submit = await http.PostAsJsonAsync("api/requests", new
+        {
+            requestId = "req-001",
+            model = "sim",
+            messages = new object[]
+            {
+                new { role = "system", content = "Be brief." },
+                new { role = "user", content = new object[] { new { type = "text", text = "Hello" }, new { type = "image_url", image_url = new { url = "https://example.com/cat.png" } } } },
+            },
+            temperature = 0.2,
+            maxTokens = 64,
+        });
+        Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+        using (var accepted = JsonDocument.Parse(await submit.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("req-001", accepted.RootElement.GetProperty("requestId").GetString());
+            Assert.Equal("Pending", accepted.RootElement.GetProperty("state").GetString());
+        }
+
+        var body = await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/req-001", UriKind.Relative)),
+            b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "req-001 Succeeded\n" + server.Output);
+        using (var doc = JsonDocument.Parse(body))
+        {
+            var root = doc.RootElement;
+            foreach (var field in new[] { "requestId", "state", "attempt", "nextAttemptAt", "failureKind", "reason", "confidence", "result", "attempts" })
+                Assert.True(root.TryGetProperty(field, out _), $"missing {field} in {body}");
+            var attempt = Assert.Single(root.GetProperty("attempts").EnumerateArray());
+            foreach (var field in new[] { "attempt", "startedAt", "finishedAt", "outcome", "failureKind", "httpStatus", "backoffMs", "endpoint" })
+                Assert.True(attempt.TryGetProperty(field, out _), $"missing attempts[0].{field} in {body}");
+        }
+
+        // The same id again: the existing request answers, 200 now that it is terminal.
+        using var again = await http.PostAsJsonAsync("api/requests", new
+        {
+            requestId = "req-001",
+            model = "sim",
+            messages = new object[]
+            {
+                new { role = "system", content = "Be brief." },
+                new { role = "user", content = new object[] { new { type = "text", text = "Hello" }, new { type = "image_url", image_url = new { url = "https://example.com/cat.png" } } } },
+            },
+            temperature = 0.2,
+            maxTokens = 64,
+        });
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+
+        using var list = JsonDocument.Parse(await http.GetStringAsync(new Uri("api/requests?state=succeeded", UriKind.Relative)));
+        Assert.Contains(list.RootElement.GetProperty("items").EnumerateArray(), i => i.GetProperty("requestId").GetString() == "req-001");
+
+        Assert.True(File.Exists(Path.Combine(_workingDirectory, "data", "orchestrator.db")), "the embedded store lives under ./data of the working directory");
+    }
+
+    [Fact]
+    public async Task Should_answer_bad_submissions_with_problem_details()
+    {
+        var port = ChildProcess.FreePort();
+        var url = $"http://127.0.0.1:{port}/";
+        await using var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", url], new Dictionary<string, string>(), _workingDirectory);
+        await server.WaitUntilHealthyAsync(url + "health/live", TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
+
+        using var malformed = await http.PostAsync(new Uri("api/requests", UriKind.Relative), new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal("application/problem+json", malformed.Content.Headers.ContentType?.MediaType);
+
+        using var wrongType = await http.PostAsync(new Uri("api/requests", UriKind.Relative), new StringContent("hello", System.Text.Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+
+        using var unknownModel = await http.PostAsJsonAsync("api/requests", new { model = "gpt-x", messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, unknownModel.StatusCode);
+        Assert.Contains("unknown model 'gpt-x'", await unknownModel.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var badId = await http.GetAsync(new Uri("api/requests/bad%20id", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, badId.StatusCode);
+
+        using var missing = await http.GetAsync(new Uri("api/requests/never-submitted", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_workingDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A process still releasing its files; the temp folder is cleaned by the OS eventually.
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using Npgsql;
+
+namespace Orchestrator.IntegrationTests.Infrastructure;
+
+/// <summary>A throwaway PostgreSQL database per test class, dropped at the end.</summary>
+public sealed class PostgresTestDatabase : IAsyncLifetime
+{
+    readonly string _name = $"orch_test_{Guid.NewGuid():N}"[..30];
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        await using var admin = new NpgsqlConnection(TestServers.PostgresOwner);
+        await admin.OpenAsync();
+        await using (var create = new NpgsqlCommand($"CREATE DATABASE {_name}", admin))
+            await create.ExecuteNonQueryAsync();
+        ConnectionString = new NpgsqlConnectionStringBuilder(TestServers.PostgresOwner) { Database = _name, MaxPoolSize = 100 }.ToString();
+    }
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(TestServers.PostgresOwner);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}

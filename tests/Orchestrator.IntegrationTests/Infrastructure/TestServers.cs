@@ -1,0 +1,18 @@
+namespace Orchestrator.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real servers the integration tests use, started by <c>./scripts/test.sh</c> (which sets these variables).
+/// A missing variable fails the test with the way to fix it, never skips it.
+/// </summary>
+public static class TestServers
+{
+    public static string PostgresOwner => Required("ORCH_TEST_POSTGRES");
+    public static string RabbitMq => Required("ORCH_TEST_RABBITMQ");
+
+    static string Required(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                $"{name} is not set: run the tests through ./scripts/test.sh, which starts PostgreSQL and RabbitMQ and sets it " +
+                "(or run scripts/infra-up.sh and source the env file it prints).");
+}

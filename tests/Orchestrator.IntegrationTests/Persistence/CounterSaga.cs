@@ -1,0 +1,61 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Orchestrator.Persistence.Sagas;
+
+namespace Orchestrator.IntegrationTests.Persistence;
+
+/// <summary>A minimal saga whose every event changes the row: a lost update shows as a wrong count.</summary>
+public class CounterState : SagaStateMachineInstance, IVersionedSaga
+{
+    public Guid CorrelationId { get; set; }
+    public string? CurrentState { get; set; }
+    public int Count { get; set; }
+    public int Version { get; set; }
+}
+
+public sealed record CounterIncremented(Guid CounterId);
+
+public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
+{
+    public CounterStateMachine()
+    {
+        InstanceState(x => x.CurrentState);
+        Event(() => Incremented, x =>
+        {
+            x.CorrelateById(m => m.Message.CounterId);
+            x.InsertOnInitial = true;
+            x.SetSagaFactory(m => new CounterState { CorrelationId = m.Message.CounterId });
+        });
+        Initially(When(Incremented).Then(c => c.Saga.Count++).TransitionTo(Counting));
+        During(Counting, When(Incremented).Then(c => c.Saga.Count++));
+    }
+
+    public State Counting { get; private set; } = null!;
+    public Event<CounterIncremented> Incremented { get; private set; } = null!;
+}
+
+public sealed class CounterStateDefinition : SagaDefinition<CounterState>
+{
+    public CounterStateDefinition() => ConcurrentMessageLimit = 16;
+
+    protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<CounterState> sagaConfigurator,
+        IRegistrationContext context) =>
+        endpointConfigurator.UseMessageRetry(r => r.Exponential(30, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(20)));
+}
+
+public sealed class CounterDbContext(DbContextOptions<CounterDbContext> options) : DbContext(options)
+{
+    public const string PostgresDdl = "CREATE TABLE IF NOT EXISTS test_counters (correlation_id uuid PRIMARY KEY, state varchar(32), count integer NOT NULL, version integer NOT NULL)";
+    public const string SqliteDdl = "CREATE TABLE IF NOT EXISTS test_counters (correlation_id TEXT PRIMARY KEY, state TEXT, count INTEGER NOT NULL, version INTEGER NOT NULL)";
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.Entity<CounterState>(e =>
+        {
+            e.ToTable("test_counters");
+            e.HasKey(x => x.CorrelationId);
+            e.Property(x => x.CorrelationId).HasColumnName("correlation_id").ValueGeneratedNever();
+            e.Property(x => x.CurrentState).HasColumnName("state");
+            e.Property(x => x.Count).HasColumnName("count");
+            e.Property(x => x.Version).HasColumnName("version").IsConcurrencyToken();
+        });
+}

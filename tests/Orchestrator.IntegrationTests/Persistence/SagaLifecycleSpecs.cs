@@ -1,0 +1,116 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Orchestrator.Contracts;
+using Orchestrator.IntegrationTests.Infrastructure;
+using Orchestrator.Persistence;
+using Orchestrator.StateMachines;
+using Orchestrator.Validation;
+
+namespace Orchestrator.IntegrationTests.Persistence;
+
+/// <summary>Insert, load and update of the real saga through our repository, on both stores.</summary>
+public abstract class SagaLifecycleSpecs
+{
+    protected abstract StoreKind Store { get; }
+    protected abstract string ConnectionString { get; }
+
+    static InferenceRequested Request(string id) => new()
+    {
+        RequestId = id,
+        Model = "sim",
+        Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText("Hello " + id)] }],
+        Metadata = new Dictionary<string, string> { ["team"] = "search" },
+    };
+
+    [Fact]
+    public async Task Should_insert_load_and_update_the_saga_and_its_attempt_rows()
+    {
+        await using var host = await SagaHost.StartAsync(Store, ConnectionString);
+        await host.Bus.Publish(Request("life-1"));
+        var pending = await host.WaitForStateAsync("life-1", RequestStates.Pending);
+        Assert.Equal(1, pending!.Attempt);
+        Assert.Equal(DateTimeKind.Utc, pending.CreatedAt.Kind);
+        Assert.Contains("Hello life-1", pending.Payload, StringComparison.Ordinal);
+
+        await host.Bus.Publish(new AttemptStarted { RequestId = "life-1", Attempt = 1, WorkerId = "w1", StartedAt = DateTimeOffset.UtcNow });
+        var processing = await host.WaitForStateAsync("life-1", RequestStates.Processing);
+        Assert.Equal("w1", Assert.Single(processing!.Attempts).WorkerId);
+        Assert.True(processing.Version > pending.Version);
+
+        await host.Bus.Publish(new AttemptSucceeded
+        {
+            RequestId = "life-1", Attempt = 1, WorkerId = "w1", Endpoint = "sim", Output = "Hi", HttpStatus = 200,
+            Usage = new TokenUsage { PromptTokens = 3, CompletionTokens = 1, TotalTokens = 4 },
+            StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-50), FinishedAt = DateTimeOffset.UtcNow,
+        });
+        var done = await host.WaitForStateAsync("life-1", RequestStates.Succeeded);
+        Assert.Equal("Hi", done!.Output);
+        var attempt = Assert.Single(done.Attempts);
+        Assert.Equal(AttemptOutcome.Succeeded, attempt.Outcome);
+        Assert.Equal(3, attempt.PromptTokens);
+        Assert.Equal(DateTimeKind.Utc, attempt.FinishedAt!.Value.Kind);
+        Assert.True(done.Version > processing.Version);
+    }
+
+    [Fact]
+    public async Task Should_store_states_as_readable_names_for_operators()
+    {
+        await using var host = await SagaHost.StartAsync(Store, ConnectionString);
+        await host.Bus.Publish(Request("readable-1") with { Model = "unknown-model" });
+        await host.WaitForStateAsync("readable-1", RequestStates.Failed);
+
+        var row = await ScalarAsync("SELECT state || '/' || failure_kind FROM inference_requests WHERE request_id = 'readable-1'");
+        Assert.Equal("Failed/InvalidInput", row);
+    }
+
+    [Fact]
+    public async Task Should_keep_one_saga_when_two_hosts_receive_the_same_submission_at_once()
+    {
+        await using var a = await SagaHost.StartAsync(Store, ConnectionString);
+        await using var b = await SagaHost.StartAsync(Store, ConnectionString);
+        var ids = Enumerable.Range(0, 20).Select(i => $"twice-{i}").ToList();
+        await Task.WhenAll(ids.SelectMany(id => new[] { a.Bus.Publish(Request(id)), b.Bus.Publish(Request(id)) }));
+
+        foreach (var id in ids)
+            Assert.Equal(RequestStates.Pending, (await a.WaitForStateAsync(id, RequestStates.Pending))!.CurrentState);
+        var count = await ScalarAsync("SELECT CAST(COUNT(*) AS TEXT) FROM inference_requests WHERE request_id LIKE 'twice-%'");
+        Assert.Equal("20", count);
+    }
+
+    async Task<string> ScalarAsync(string sql)
+    {
+        if (Store == StoreKind.Postgres)
+        {
+            await using var pg = new NpgsqlConnection(ConnectionString);
+            await pg.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, pg);
+            return Convert.ToString(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture)!;
+        }
+        await using var lite = new SqliteConnection(ConnectionString);
+        await lite.OpenAsync();
+        await using var liteCommand = lite.CreateCommand();
+        liteCommand.CommandText = sql;
+        return Convert.ToString(await liteCommand.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture)!;
+    }
+}
+
+public sealed class On_PostgreSQL(PostgresTestDatabase database) : SagaLifecycleSpecs, IClassFixture<PostgresTestDatabase>
+{
+    protected override StoreKind Store => StoreKind.Postgres;
+    protected override string ConnectionString => database.ConnectionString;
+}
+
+public sealed class On_SQLite : SagaLifecycleSpecs, IDisposable
+{
+    readonly string _directory = Directory.CreateTempSubdirectory("orch-sqlite-").FullName;
+
+    protected override StoreKind Store => StoreKind.Sqlite;
+    protected override string ConnectionString =>
+        new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "test.db"), Pooling = true, DefaultTimeout = 30 }.ToString();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}

@@ -1,0 +1,102 @@
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
+using Orchestrator.StateMachines;
+using Orchestrator.Telemetry;
+using Orchestrator.Validation;
+
+namespace Orchestrator.Tests.StateMachines;
+
+/// <summary>A fresh MassTransit test harness per spec, with the state machine on the in-memory saga repository.</summary>
+public sealed class SagaSpecHarness : IAsyncDisposable
+{
+    readonly ServiceProvider _provider;
+
+    SagaSpecHarness(ServiceProvider provider)
+    {
+        _provider = provider;
+        Harness = provider.GetRequiredService<ITestHarness>();
+        Saga = Harness.GetSagaStateMachineHarness<InferenceRequestStateMachine, InferenceRequestState>();
+        Metrics = provider.GetRequiredService<OrchestratorMetrics>();
+        Machine = provider.GetRequiredService<InferenceRequestStateMachine>();
+    }
+
+    public ITestHarness Harness { get; }
+    public ISagaStateMachineTestHarness<InferenceRequestStateMachine, InferenceRequestState> Saga { get; }
+    public OrchestratorMetrics Metrics { get; }
+    public InferenceRequestStateMachine Machine { get; }
+
+    public static async Task<SagaSpecHarness> StartAsync()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        services.AddMetrics();
+        services.AddSingleton<OrchestratorMetrics>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(Options.Create(new ValidationOptions()));
+        services.AddMassTransitTestHarness(x =>
+        {
+            x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();
+        });
+        var provider = services.BuildServiceProvider(validateScopes: true);
+        var spec = new SagaSpecHarness(provider);
+        await spec.Harness.Start();
+        return spec;
+    }
+
+    public static InferenceRequested Request(string requestId, string text = "Hello") => new()
+    {
+        RequestId = requestId,
+        Model = "sim",
+        Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText(text)] }],
+    };
+
+    public static AttemptStarted Started(string requestId, int attempt) =>
+        new() { RequestId = requestId, Attempt = attempt, WorkerId = "worker-a", StartedAt = DateTimeOffset.UtcNow };
+
+    public static AttemptSucceeded Succeeded(string requestId, int attempt) => new()
+    {
+        RequestId = requestId,
+        Attempt = attempt,
+        WorkerId = "worker-a",
+        Endpoint = "sim",
+        Output = "Hi there",
+        HttpStatus = 200,
+        Confidence = 0.95,
+        StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-40),
+        FinishedAt = DateTimeOffset.UtcNow,
+    };
+
+    public static AttemptFailed Failed(string requestId, int attempt, FailureKind kind = FailureKind.Permanent, int status = 400) => new()
+    {
+        RequestId = requestId,
+        Attempt = attempt,
+        WorkerId = "worker-a",
+        Endpoint = "sim",
+        Kind = kind,
+        Reason = $"HTTP {status} from sim: bad request",
+        HttpStatus = status,
+        StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-40),
+        FinishedAt = DateTimeOffset.UtcNow,
+    };
+
+    /// <summary>Waits (bounded) until the saga is in <paramref name="state"/>; returns it, or null on timeout.</summary>
+    public async Task<InferenceRequestState?> InState(string requestId, Func<InferenceRequestStateMachine, State> state)
+    {
+        var id = RequestIdentity.ToCorrelationId(requestId);
+        var found = await Saga.Exists(id, state, TimeSpan.FromSeconds(5));
+        return found is null ? null : Saga.Sagas.Contains(id);
+    }
+
+    /// <summary>Waits until the harness has consumed everything published so far.</summary>
+    public Task Settle() => Harness.InactivityTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Harness.Stop();
+        await _provider.DisposeAsync();
+    }
+}

@@ -1,0 +1,87 @@
+using MassTransit.Testing;
+using Orchestrator.Contracts;
+using Orchestrator.StateMachines;
+using Orchestrator.Validation;
+
+namespace Orchestrator.Tests.StateMachines;
+
+public sealed class When_a_worker_reports_an_attempt
+{
+    [Fact]
+    public async Task Should_move_to_processing_when_the_attempt_starts()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-start"));
+        await spec.InState("req-start", m => m.Pending);
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Started("req-start", 1));
+
+        var saga = await spec.InState("req-start", m => m.Processing);
+        Assert.NotNull(saga);
+        var row = Assert.Single(saga.Attempts);
+        Assert.Equal("worker-a", row.WorkerId);
+        Assert.Equal(AttemptOutcome.Running, row.Outcome);
+        Assert.NotNull(row.StartedAt);
+    }
+
+    [Fact]
+    public async Task Should_succeed_and_publish_one_outcome_with_a_derived_message_id()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-ok"));
+        await spec.InState("req-ok", m => m.Pending);
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Started("req-ok", 1));
+        await spec.InState("req-ok", m => m.Processing);
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-ok", 1));
+
+        var saga = await spec.InState("req-ok", m => m.Succeeded);
+        Assert.NotNull(saga);
+        Assert.Equal("Hi there", saga.Output);
+        Assert.Equal(0.95, saga.Confidence);
+        Assert.NotNull(saga.CompletedAt);
+        var row = Assert.Single(saga.Attempts);
+        Assert.Equal(AttemptOutcome.Succeeded, row.Outcome);
+        Assert.Equal(200, row.HttpStatus);
+        Assert.True(row.LatencyMs >= 0);
+
+        Assert.True(await spec.Harness.Published.Any<InferenceSucceeded>());
+        var outcome = Assert.Single(spec.Harness.Published.Select<InferenceSucceeded>());
+        Assert.Equal(RequestIdentity.OutcomeMessageId("req-ok", 1), outcome.Context.MessageId);
+        Assert.Equal(1, outcome.Context.Message.Attempts);
+    }
+
+    [Fact]
+    public async Task Should_fail_with_the_reason_when_the_attempt_fails()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-400"));
+        await spec.InState("req-400", m => m.Pending);
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("req-400", 1));
+
+        var saga = await spec.InState("req-400", m => m.Failed);
+        Assert.NotNull(saga);
+        Assert.Equal(nameof(FailureKind.Permanent), saga.FailureKind);
+        Assert.Equal("HTTP 400 from sim: bad request", saga.Reason);
+        var row = Assert.Single(saga.Attempts);
+        Assert.Equal(AttemptOutcome.Failed, row.Outcome);
+        Assert.Equal(400, row.HttpStatus);
+        Assert.True(await spec.Harness.Published.Any<InferenceFailed>(m => m.Context.Message.Reason == "HTTP 400 from sim: bad request"));
+        Assert.Equal(RequestIdentity.OutcomeMessageId("req-400", 1), spec.Harness.Published.Select<InferenceFailed>().Single().Context.MessageId);
+    }
+
+    [Fact]
+    public async Task Should_accept_a_result_that_overtakes_its_started_event()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-race"));
+        await spec.InState("req-race", m => m.Pending);
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-race", 1));
+        Assert.NotNull(await spec.InState("req-race", m => m.Succeeded));
+
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Started("req-race", 1));
+        await spec.Settle();
+        var saga = await spec.InState("req-race", m => m.Succeeded);
+        Assert.NotNull(saga);
+        Assert.Single(saga.Attempts);
+        Assert.Single(spec.Harness.Published.Select<InferenceSucceeded>());
+    }
+}

@@ -1,0 +1,75 @@
+using MassTransit.Testing;
+using Orchestrator.Contracts;
+using Orchestrator.StateMachines;
+
+namespace Orchestrator.Tests.StateMachines;
+
+public sealed class When_an_event_is_not_legal
+{
+    [Fact]
+    public async Task Should_ignore_a_success_after_the_request_failed_and_count_it()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-late"));
+        await spec.InState("req-late", m => m.Pending);
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("req-late", 1));
+        await spec.InState("req-late", m => m.Failed);
+
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-late", 1));
+        await spec.Settle();
+
+        var saga = await spec.InState("req-late", m => m.Failed);
+        Assert.NotNull(saga);
+        Assert.Null(saga.Output);
+        Assert.Equal(AttemptOutcome.Failed, Assert.Single(saga.Attempts).Outcome);
+        Assert.Equal(1, spec.Metrics.IllegalEvents);
+        Assert.False(await spec.Harness.Published.Any<InferenceSucceeded>());
+        Assert.Single(spec.Harness.Published.Select<InferenceFailed>());
+    }
+
+    [Fact]
+    public async Task Should_ignore_a_start_after_the_request_succeeded_and_count_it()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-done"));
+        await spec.InState("req-done", m => m.Pending);
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-done", 1));
+        await spec.InState("req-done", m => m.Succeeded);
+
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("req-done", 1, FailureKind.Transient, 503));
+        await spec.Settle();
+
+        var saga = await spec.InState("req-done", m => m.Succeeded);
+        Assert.NotNull(saga);
+        Assert.Null(saga.FailureKind);
+        Assert.Equal(1, spec.Metrics.IllegalEvents);
+        Assert.False(await spec.Harness.Published.Any<InferenceFailed>());
+    }
+
+    [Fact]
+    public async Task Should_ignore_a_result_for_another_attempt()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-stale"));
+        await spec.InState("req-stale", m => m.Pending);
+
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-stale", 7));
+        await spec.Settle();
+
+        var saga = await spec.InState("req-stale", m => m.Pending);
+        Assert.NotNull(saga);
+        Assert.Empty(saga.Attempts);
+        Assert.False(await spec.Harness.Published.Any<InferenceSucceeded>());
+    }
+
+    [Fact]
+    public async Task Should_discard_worker_events_for_an_unknown_request()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-nobody", 1));
+        await spec.Settle();
+
+        Assert.Empty(spec.Saga.Sagas.Select(_ => true));
+        Assert.False(await spec.Harness.Published.Any<InferenceSucceeded>());
+    }
+}

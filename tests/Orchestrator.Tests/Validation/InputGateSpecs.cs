@@ -1,0 +1,59 @@
+using Orchestrator.Contracts;
+using Orchestrator.Validation;
+
+namespace Orchestrator.Tests.Validation;
+
+public sealed class InputGateSpecs
+{
+    static readonly ValidationOptions Options = new();
+
+    static InferenceRequested Valid() => new()
+    {
+        RequestId = "req-1",
+        Model = "sim",
+        Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText("Hello")] }],
+    };
+
+    static string Check(InferenceRequested request) => string.Join("; ", InputGate.Check(request, Options));
+
+    [Fact]
+    public void Should_pass_a_valid_request() => Assert.Empty(InputGate.Check(Valid(), Options));
+
+    public static TheoryData<string, Func<InferenceRequested, InferenceRequested>, string> BadRequests => new()
+    {
+        { "empty messages", r => r with { Messages = [] }, "messages: at least one message is required" },
+        { "bad role", r => r with { Messages = [new ChatMessage { Role = "robot", Content = [ContentPart.FromText("x")] }] }, "messages[0].role" },
+        { "oversized text", r => r with { Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText(new string('x', 100_001))] }] }, "at most 100000 are allowed" },
+        { "unknown model", r => r with { Model = "gpt-x" }, "unknown model 'gpt-x'" },
+        { "bad request id", r => r with { RequestId = "bad id" }, "requestId: requestId may contain only" },
+        { "temperature", r => r with { Parameters = new GenerationParameters { Temperature = 2.5 } }, "temperature must be between 0 and 2" },
+        { "topP zero", r => r with { Parameters = new GenerationParameters { TopP = 0 } }, "topP must be greater than 0" },
+        { "maxTokens", r => r with { Parameters = new GenerationParameters { MaxTokens = 40_000 } }, "maxTokens must be between 1 and 32768" },
+        { "http image", r => r with { Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText("x"), ContentPart.FromImageUrl("http://example.com/a.png")] }] }, "must be https:// or a data: URL" },
+        { "bad mime", r => r with { Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText("x"), ContentPart.FromImageUrl("data:image/svg+xml;base64,AAAA")] }] }, "image type 'image/svg+xml' is not allowed" },
+        { "no text", r => r with { Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromImageUrl("https://example.com/a.png")] }] }, "the messages hold no text" },
+        { "bad part type", r => r with { Messages = [new ChatMessage { Role = "user", Content = [new ContentPart { Type = "audio" }] }] }, "part type must be 'text' or 'image_url'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public void Should_refuse_bad_input_with_a_specific_reason(string name, Func<InferenceRequested, InferenceRequested> change, string reason)
+    {
+        var problems = Check(change(Valid()));
+        Assert.True(problems.Contains(reason, StringComparison.Ordinal), $"{name}: expected '{reason}' in '{problems}'");
+    }
+
+    [Fact]
+    public void Should_accept_https_and_png_data_images()
+    {
+        var request = Valid() with
+        {
+            Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText("what is this?"), ContentPart.FromImageUrl("https://example.com/a.png"), ContentPart.FromImageUrl("data:image/png;base64,iVBORw0KGgo=")] }],
+        };
+        Assert.Empty(InputGate.Check(request, Options));
+    }
+
+    [Fact]
+    public void Should_name_the_setting_when_options_are_bad() =>
+        Assert.Contains("Orchestrator:Validation:MaxTextCharacters", new ValidationOptions { MaxTextCharacters = 0 }.Problem(), StringComparison.Ordinal);
+}

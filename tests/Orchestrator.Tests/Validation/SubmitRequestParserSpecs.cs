@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Orchestrator.Api;
+using Orchestrator.Contracts;
+
+namespace Orchestrator.Tests.Validation;
+
+public sealed class SubmitRequestParserSpecs
+{
+    static (InferenceRequested? Request, string Errors) Parse(string json, string? key = null)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var (request, errors) = SubmitRequestParser.Parse(doc.RootElement, key);
+        return (request, string.Join("; ", errors));
+    }
+
+    [Fact]
+    public void Should_read_string_content_and_top_level_parameters()
+    {
+        var (request, errors) = Parse("""
+            {"requestId":"req-001","model":"sim","messages":[{"role":"user","content":"Hello"}],
+             "temperature":0.5,"maxTokens":64,"topP":0.9,"stop":"END","metadata":{"team":"search"}}
+            """);
+        Assert.Equal("", errors);
+        Assert.NotNull(request);
+        Assert.Equal("req-001", request.RequestId);
+        Assert.Equal("Hello", request.Messages[0].Content[0].Text);
+        Assert.Equal(0.5, request.Parameters!.Temperature);
+        Assert.Equal(64, request.Parameters.MaxTokens);
+        Assert.Equal(["END"], request.Parameters.Stop!);
+        Assert.Equal("search", request.Metadata!["team"]);
+    }
+
+    [Fact]
+    public void Should_read_openai_style_parts()
+    {
+        var (request, errors) = Parse("""
+            {"model":"sim","messages":[{"role":"user","content":[{"type":"text","text":"What is it?"},{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]}
+            """);
+        Assert.Equal("", errors);
+        Assert.Equal(ContentPart.ImageUrlType, request!.Messages[0].Content[1].Type);
+        Assert.Equal("https://example.com/cat.png", request.Messages[0].Content[1].ImageUrl);
+        Assert.StartsWith("req-", request.RequestId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_take_the_idempotency_key_as_the_request_id() =>
+        Assert.Equal("key-7", Parse("""{"model":"sim","messages":[{"role":"user","content":"x"}]}""", "key-7").Request!.RequestId);
+
+    [Theory]
+    [InlineData("""{"model":"sim"}""", "messages: messages is required")]
+    [InlineData("""{"model":"sim","messages":"hi"}""", "messages must be an array")]
+    [InlineData("""{"model":"sim","messages":[{"role":"user","content":42}]}""", "content must be a string or an array of parts")]
+    [InlineData("""{"model":"sim","messages":[{"role":"user","content":"x"}],"temperature":"hot"}""", "temperature must be a number")]
+    [InlineData("""{"model":"sim","messages":[{"role":"user","content":"x"}],"maxTokens":1.5}""", "maxTokens must be an integer")]
+    [InlineData("""{"model":"sim","messages":[{"role":"user","content":"x"}],"deadline":"soon"}""", "deadline must be an ISO-8601 timestamp")]
+    [InlineData("""[1,2]""", "the body must be a JSON object")]
+    public void Should_refuse_malformed_fields(string json, string reason)
+    {
+        var (request, errors) = Parse(json);
+        Assert.Null(request);
+        Assert.Contains(reason, errors, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Orchestrator.SimulatedModel;
+
+namespace SimulatedModel.Tests;
+
+public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : IClassFixture<SimulatedModelFixture>
+{
+    [Fact]
+    public async Task Should_answer_503_twice_then_succeed()
+    {
+        JsonObject body = Chat.Body(Chat.Unique("Summarise this [[sim: 503, 503, ok]]"));
+
+        using HttpResponseMessage first = await Chat.PostAsync(fixture.Client, body);
+        using HttpResponseMessage second = await Chat.PostAsync(fixture.Client, body);
+        using HttpResponseMessage third = await Chat.PostAsync(fixture.Client, body);
+        using HttpResponseMessage fourth = await Chat.PostAsync(fixture.Client, body);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        Assert.Equal("server_error", (await Chat.ReadErrorAsync(first)).GetProperty("type").GetString());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, second.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, fourth.StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_strip_the_script_from_the_echoed_answer()
+    {
+        JsonElement completion = await Chat.AnswerAsync(fixture.Client, Chat.Body("Hello  [[ SIM : ok ]]  world"));
+
+        Assert.Equal(
+            "Simulated answer to: Hello world",
+            completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task Should_send_Retry_After_2_for_429_2()
+    {
+        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: 429:2]]")));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
+        Assert.Equal("rate_limit_exceeded", (await Chat.ReadErrorAsync(response)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Should_send_Retry_After_1_for_a_bare_429()
+    {
+        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: 429]]")));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
+    public async Task Should_answer_400_with_an_openai_error_body()
+    {
+        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: 400]]")));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        JsonElement error = await Chat.ReadErrorAsync(response);
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+    }
+
+    [Theory]
+    [InlineData(401)]
+    [InlineData(404)]
+    [InlineData(422)]
+    [InlineData(500)]
+    public async Task Should_answer_any_scripted_status_with_an_openai_error_body(int status)
+    {
+        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique($"Hi [[sim: {status}]]")));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        await Chat.ReadErrorAsync(response);
+    }
+
+    [Fact]
+    public async Task Should_drop_the_connection_on_reset()
+    {
+        string requestId = Guid.NewGuid().ToString("N");
+
+        // A warm-up call first, so the reset hits a reused pooled connection as it would in production.
+        using HttpResponseMessage warmUp = await Chat.PostAsync(fixture.Client, Chat.Body("warm up"));
+        await Assert.ThrowsAsync<HttpRequestException>(
+            () => Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: reset]]")), requestId));
+
+        Assert.Equal(1, fixture.Server.Stats.CallsFor(requestId));
+    }
+
+    [Fact]
+    public async Task Should_hold_the_request_on_timeout_until_the_client_gives_up()
+    {
+        using var client = new HttpClient { BaseAddress = fixture.Server.BaseAddress, Timeout = TimeSpan.FromSeconds(1) };
+        var clock = Stopwatch.StartNew();
+
+        await Assert.ThrowsAsync<TaskCanceledException>(() => Chat.PostAsync(client, Chat.Body(Chat.Unique("Hi [[sim: timeout]]"))));
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(900), $"gave up after {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Should_answer_slow_300_after_at_least_300_ms()
+    {
+        var clock = Stopwatch.StartNew();
+
+        JsonElement completion = await Chat.AnswerAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: slow:300]]")));
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(300), $"answered after {clock.Elapsed}");
+        Assert.Equal("chat.completion", completion.GetProperty("object").GetString());
+    }
+
+    [Fact]
+    public async Task Should_answer_lowconf_with_a_geometric_mean_below_0_5()
+    {
+        JsonObject body = Chat.Body(Chat.Unique("How sure are you? [[sim: lowconf]]"));
+        body["logprobs"] = true;
+
+        JsonElement lowConfidence = await Chat.AnswerAsync(fixture.Client, body);
+        JsonElement afterScript = await Chat.AnswerAsync(fixture.Client, body);
+
+        Assert.True(Chat.GeometricMeanProbability(lowConfidence) < 0.5);
+        Assert.InRange(Chat.GeometricMeanProbability(lowConfidence), 0.25, 0.35);
+        Assert.True(Chat.GeometricMeanProbability(afterScript) >= 0.9);
+    }
+
+    [Theory]
+    [InlineData("[[sim: 503, bogus]]")]
+    [InlineData("[[sim: 200]]")]
+    [InlineData("[[sim: slow]]")]
+    [InlineData("[[sim: 429:soon]]")]
+    [InlineData("[[sim: 503,,ok]]")]
+    [InlineData("[[sim 503]]")]
+    public async Task Should_reject_a_malformed_script_with_400(string script)
+    {
+        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi " + script)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        JsonElement error = await Chat.ReadErrorAsync(response);
+        Assert.Equal("invalid_sim_script", error.GetProperty("code").GetString());
+        Assert.Contains("[[sim:", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_key_the_script_on_the_whole_conversation()
+    {
+        JsonObject first = Chat.Body(Chat.Unique("Hi [[sim: 503]]"));
+        JsonObject other = first.DeepClone().AsObject();
+        other["messages"]!.AsArray().Insert(0, new JsonObject { ["role"] = "system", ["content"] = "Be brief." });
+
+        using HttpResponseMessage firstResponse = await Chat.PostAsync(fixture.Client, first);
+        using HttpResponseMessage otherResponse = await Chat.PostAsync(fixture.Client, other);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, firstResponse.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, otherResponse.StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_start_the_script_over_after_the_stats_are_reset()
+    {
+        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
+        using var client = new HttpClient { BaseAddress = server.BaseAddress };
+        JsonObject body = Chat.Body("Hi [[sim: 503]]");
+
+        using HttpResponseMessage first = await Chat.PostAsync(client, body);
+        using HttpResponseMessage reset = await client.PostAsync(new Uri("stats/reset", UriKind.Relative), null);
+        using HttpResponseMessage again = await Chat.PostAsync(client, body);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+    }
+}
