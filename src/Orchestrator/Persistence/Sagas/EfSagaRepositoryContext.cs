@@ -40,14 +40,17 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
         _factory.CreateSagaConsumeContext(_db, _consumeContext, instance, SagaConsumeContextMode.Add);
 
     /// <summary>
-    /// InsertOnInitial: INSERT before the behaviour runs. A duplicate key returns null, which makes MassTransit
-    /// Load the existing saga instead; EF wraps the insert in a savepoint, so the transaction stays usable.
+    /// InsertOnInitial: INSERT before the behaviour runs. An existing row returns null, which makes MassTransit
+    /// Load it instead. The existence check first spares the common case (the API inserted the row) a failing
+    /// INSERT; a lost race still ends in a duplicate key, which EF wraps in a savepoint, so the transaction stays usable.
     /// </summary>
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
         await _gate.WaitAsync(CancellationToken);
         try
         {
+            if (await _db.Set<TSaga>().AsNoTracking().AnyAsync(x => x.CorrelationId == instance.CorrelationId, CancellationToken))
+                return null!;
             var entry = _db.Set<TSaga>().Add(instance);
             try
             {
