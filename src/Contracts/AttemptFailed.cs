@@ -18,6 +18,12 @@ public sealed record AttemptFailed
     /// <summary>The classification of the failure.</summary>
     public required FailureKind Kind { get; init; }
 
+    /// <summary>
+    /// What exactly failed, as a short key that retry overrides are configured by: <c>timeout</c>, <c>connect</c>,
+    /// <c>reset</c>, <c>malformed</c>, <c>abandoned</c>, or <c>http-&lt;status&gt;</c> such as <c>http-503</c>.
+    /// </summary>
+    public string? Cause { get; init; }
+
     /// <summary>What happened, for people: e.g. <c>HTTP 400 from sim: messages must not be empty</c>.</summary>
     public required string Reason { get; init; }
 

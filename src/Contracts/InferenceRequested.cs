@@ -28,6 +28,9 @@ public sealed record InferenceRequested
     /// <summary>Free-form labels kept with the request and returned by the API.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
+    /// <summary>This request's own retry limits, within the server's caps; null for the server's policy.</summary>
+    public RetryPolicyOverride? Retry { get; init; }
+
     /// <summary>The publishing service's name, kept for operators.</summary>
     public string? SourceService { get; init; }
 }

@@ -27,7 +27,9 @@ public static class MigrateCommand
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Migrations");
         try
         {
-            var applied = await new SchemaMigrator(store.Kind, store.MigrationConnectionString, logger).MigrateAsync();
+            var applied = new List<string>();
+            foreach (var migrator in store.Migrators(logger))
+                applied.AddRange(await migrator.MigrateAsync());
             Console.WriteLine(applied.Count == 0
                 ? $"{store.Kind}: schema up to date"
                 : $"{store.Kind}: applied {string.Join(", ", applied)}");

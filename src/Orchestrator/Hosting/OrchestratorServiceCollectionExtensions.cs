@@ -3,6 +3,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.Persistence;
 using Orchestrator.Persistence.Sagas;
+using Orchestrator.Retries;
+using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 using Orchestrator.Telemetry;
 using Orchestrator.Validation;
@@ -25,6 +27,15 @@ public static class OrchestratorServiceCollectionExtensions
 
         services.AddOptions<ValidationOptions>().BindConfiguration(ValidationOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ValidationOptions>, ProblemValidator<ValidationOptions>>();
+        services.AddOptions<RetryPolicyOptions>().BindConfiguration(RetryPolicyOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RetryPolicyOptions>, ProblemValidator<RetryPolicyOptions>>();
+        services.AddOptions<TimeoutOptions>().BindConfiguration(TimeoutOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TimeoutOptions>, ProblemValidator<TimeoutOptions>>();
+        // Quartz is configured while services are registered, so its options are read (and checked) here.
+        var timers = configuration.GetSection(TimerOptions.SectionName).Get<TimerOptions>() ?? new TimerOptions();
+        if (timers.Problem() is { } timerProblem)
+            throw new InvalidOperationException(timerProblem);
+        services.AddSingleton(Options.Create(timers));
         if (services.All(d => d.ServiceType != typeof(TimeProvider)))
             services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
@@ -33,6 +44,7 @@ public static class OrchestratorServiceCollectionExtensions
         var store = StoreSettings.From(options, configuration);
         services.AddSingleton(store);
         services.AddDbContextPool<OrchestratorDbContext>(db => store.Configure(db));
+        services.AddDurableTimers(store, timers);
 
         if (options.RunsEmbeddedWorkers)
             services.AddWorkerServices();
@@ -83,6 +95,8 @@ public static class OrchestratorServiceCollectionExtensions
         public ValidateOptionsResult Validate(string? name, T options) => options switch
         {
             ValidationOptions v when v.Problem() is { } p => ValidateOptionsResult.Fail(p),
+            RetryPolicyOptions r when r.Problem() is { } p => ValidateOptionsResult.Fail(p),
+            TimeoutOptions t when t.Problem() is { } p => ValidateOptionsResult.Fail(p),
             _ => ValidateOptionsResult.Success,
         };
     }

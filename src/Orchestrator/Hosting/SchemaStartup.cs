@@ -12,6 +12,7 @@ public static class SchemaStartup
             return;
         var store = services.GetRequiredService<StoreSettings>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Migrations");
-        await new SchemaMigrator(store.Kind, store.MigrationConnectionString, logger).MigrateAsync(cancellationToken);
+        foreach (var migrator in store.Migrators(logger))
+            await migrator.MigrateAsync(cancellationToken);
     }
 }

@@ -41,6 +41,9 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.CompletionTokens).HasColumnName("completion_tokens");
             e.Property(x => x.Deadline).HasColumnName("deadline");
             e.Property(x => x.NextAttemptAt).HasColumnName("next_attempt_at");
+            e.Property(x => x.RetryToken).HasColumnName("retry_token");
+            e.Property(x => x.AttemptTimeoutAt).HasColumnName("attempt_timeout_at");
+            e.Property(x => x.LastBackoffMs).HasColumnName("last_backoff_ms");
             e.Property(x => x.CreatedAt).HasColumnName("created_at");
             e.Property(x => x.UpdatedAt).HasColumnName("updated_at");
             e.Property(x => x.CompletedAt).HasColumnName("completed_at");
@@ -67,6 +70,11 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.FinishedAt).HasColumnName("finished_at");
             e.Property(x => x.Outcome).HasColumnName("outcome");
             e.Property(x => x.FailureKind).HasColumnName("failure_kind");
+            e.Property(x => x.Cause).HasColumnName("cause");
+            e.Property(x => x.ScheduledFor).HasColumnName("scheduled_for");
+            e.Property(x => x.FiredAt).HasColumnName("fired_at");
+            e.Property(x => x.RetryAfterMs).HasColumnName("retry_after_ms");
+            e.Property(x => x.StaleResult).HasColumnName("stale_result");
             e.Property(x => x.HttpStatus).HasColumnName("http_status");
             e.Property(x => x.LatencyMs).HasColumnName("latency_ms");
             e.Property(x => x.Reason).HasColumnName("reason");

@@ -12,15 +12,20 @@ namespace Orchestrator.Persistence;
 /// recording them in <c>schema_migrations</c>. Plain SQL rather than EF migrations: operators can read and review
 /// exactly what runs, and Quartz's job-store DDL is SQL anyway. Safe to run from several processes at once.
 /// </summary>
-public sealed class SchemaMigrator(StoreKind store, string connectionString, ILogger logger)
+public sealed class SchemaMigrator(StoreKind store, string connectionString, ILogger logger, string? folder = null)
 {
+    /// <summary>The embedded Quartz store's own SQLite file has a migration set of its own.</summary>
+    public const string SqliteQuartzFolder = "sqlite-quartz";
+
+    readonly string _folder = folder ?? store.ToString().ToLowerInvariant();
+
     // Any constant works; it only has to be the same for every orchestrator process.
     const long AdvisoryLockKey = 0x4F52_4348_4D49_4752; // "ORCHMIGR"
 
     /// <summary>The migrations this build carries, in the order they apply.</summary>
-    public static IReadOnlyList<(string Id, string Sql)> Embedded(StoreKind store)
+    public static IReadOnlyList<(string Id, string Sql)> Embedded(string folder)
     {
-        var prefix = $"migrations/{store.ToString().ToLowerInvariant()}/";
+        var prefix = $"migrations/{folder}/";
         var assembly = typeof(SchemaMigrator).Assembly;
         return assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
@@ -39,9 +44,9 @@ public sealed class SchemaMigrator(StoreKind store, string connectionString, ILo
     /// <summary>Applies what is missing; returns the ids applied now.</summary>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        var migrations = Embedded(store);
+        var migrations = Embedded(_folder);
         if (migrations.Count == 0)
-            throw new InvalidOperationException($"this build carries no migrations for {store}");
+            throw new InvalidOperationException($"this build carries no migrations in migrations/{_folder}");
 
         await using var connection = Open();
         await connection.OpenAsync(cancellationToken);
@@ -62,7 +67,8 @@ public sealed class SchemaMigrator(StoreKind store, string connectionString, ILo
                 if (applied.Contains(id))
                     continue;
                 await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-                await ExecuteAsync(connection, tx, sql, cancellationToken);
+                foreach (var statement in QuartzSchema.Expand(sql))
+                    await ExecuteAsync(connection, tx, statement, cancellationToken);
                 await using (var record = connection.CreateCommand())
                 {
                     record.Transaction = tx;
@@ -72,11 +78,11 @@ public sealed class SchemaMigrator(StoreKind store, string connectionString, ILo
                     await record.ExecuteNonQueryAsync(cancellationToken);
                 }
                 await tx.CommitAsync(cancellationToken);
-                logger.MigrationApplied(id, store.ToString());
+                logger.MigrationApplied(id, _folder);
                 now.Add(id);
             }
             if (now.Count == 0)
-                logger.SchemaUpToDate(store.ToString(), migrations.Count);
+                logger.SchemaUpToDate(_folder, migrations.Count);
             return now;
         }
         finally
@@ -92,7 +98,7 @@ public sealed class SchemaMigrator(StoreKind store, string connectionString, ILo
         await using var connection = Open();
         await connection.OpenAsync(cancellationToken);
         var applied = await AppliedAsync(connection, cancellationToken, tolerateMissingTable: true);
-        return Embedded(store).Select(m => m.Id).Where(id => !applied.Contains(id)).ToList();
+        return Embedded(_folder).Select(m => m.Id).Where(id => !applied.Contains(id)).ToList();
     }
 
     static async Task<HashSet<string>> AppliedAsync(DbConnection connection, CancellationToken cancellationToken, bool tolerateMissingTable = false)

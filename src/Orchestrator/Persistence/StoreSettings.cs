@@ -6,7 +6,7 @@ using Orchestrator.Persistence.Sagas;
 namespace Orchestrator.Persistence;
 
 /// <summary>The resolved store: which database and how to reach it (runtime and migration roles).</summary>
-public sealed record StoreSettings(StoreKind Kind, string ConnectionString, string MigrationConnectionString)
+public sealed record StoreSettings(StoreKind Kind, string ConnectionString, string MigrationConnectionString, string QuartzConnectionString)
 {
     public static StoreSettings From(OrchestratorOptions options, IConfiguration configuration)
     {
@@ -18,23 +18,34 @@ public sealed record StoreSettings(StoreKind Kind, string ConnectionString, stri
                     "ConnectionStrings:Postgres is required when Orchestrator:Store is Postgres (e.g. Host=127.0.0.1;Database=orchestrator;Username=...;Password=...)");
             // Migrations create tables, which the runtime role may not: they may use the owner's connection.
             var owner = configuration.GetConnectionString("PostgresMigrations");
-            return new StoreSettings(StoreKind.Postgres, runtime, string.IsNullOrWhiteSpace(owner) ? runtime : owner);
+            // Quartz's tables live in the same database, so one migration run creates everything.
+            return new StoreSettings(StoreKind.Postgres, runtime, string.IsNullOrWhiteSpace(owner) ? runtime : owner, runtime);
         }
 
         var sqlite = configuration.GetConnectionString("Sqlite");
-        if (string.IsNullOrWhiteSpace(sqlite))
+        var quartz = configuration.GetConnectionString("SqliteQuartz");
+        if (string.IsNullOrWhiteSpace(sqlite) || string.IsNullOrWhiteSpace(quartz))
         {
             var directory = Path.GetFullPath(options.DataDirectory);
             Directory.CreateDirectory(directory);
-            sqlite = new SqliteConnectionStringBuilder
-            {
-                DataSource = Path.Combine(directory, "orchestrator.db"),
-                Pooling = true,
-                // Waits this long for the one writer lock instead of failing at once.
-                DefaultTimeout = 30,
-            }.ToString();
+            if (string.IsNullOrWhiteSpace(sqlite))
+                sqlite = SqliteFile(Path.Combine(directory, "orchestrator.db"));
+            if (string.IsNullOrWhiteSpace(quartz))
+                quartz = SqliteFile(Path.Combine(directory, "quartz.db"));
         }
-        return new StoreSettings(StoreKind.Sqlite, sqlite, sqlite);
+        return new StoreSettings(StoreKind.Sqlite, sqlite, sqlite, quartz);
+    }
+
+    // Waits up to 30 s for SQLite's one writer lock instead of failing at once.
+    static string SqliteFile(string path) =>
+        new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+
+    /// <summary>Every schema this store needs: the saga tables, and in the embedded mode Quartz's own file.</summary>
+    public IEnumerable<SchemaMigrator> Migrators(ILogger logger)
+    {
+        yield return new SchemaMigrator(Kind, MigrationConnectionString, logger);
+        if (Kind == StoreKind.Sqlite)
+            yield return new SchemaMigrator(StoreKind.Sqlite, QuartzConnectionString, logger, SchemaMigrator.SqliteQuartzFolder);
     }
 
     public void Configure(DbContextOptionsBuilder builder)

@@ -6,4 +6,5 @@ public static class AttemptOutcome
     public const string Running = "Running";
     public const string Succeeded = "Succeeded";
     public const string Failed = "Failed";
+    public const string TimedOut = "TimedOut";
 }

@@ -47,7 +47,17 @@ public class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
     public int? CompletionTokens { get; set; }
 
     public DateTime? Deadline { get; set; }
+    /// <summary>When the scheduled retry is due (RetryScheduled only).</summary>
     public DateTime? NextAttemptAt { get; set; }
+
+    /// <summary>Identifies the current backoff timer: a fire carrying another token is stale and ignored.</summary>
+    public Guid? RetryToken { get; set; }
+
+    /// <summary>When the current attempt times out if no result arrives (Pending and Processing).</summary>
+    public DateTime? AttemptTimeoutAt { get; set; }
+
+    /// <summary>The last backoff chosen, for decorrelated jitter.</summary>
+    public long? LastBackoffMs { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public DateTime? CompletedAt { get; set; }

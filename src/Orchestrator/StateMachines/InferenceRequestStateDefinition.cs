@@ -1,5 +1,6 @@
 using MassTransit;
 using Orchestrator.Contracts;
+using Orchestrator.Scheduling;
 using Orchestrator.Validation;
 
 namespace Orchestrator.StateMachines;
@@ -37,5 +38,9 @@ public sealed class InferenceRequestStateDefinition : SagaDefinition<InferenceRe
         sagaConfigurator.Message<AttemptStarted>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
         sagaConfigurator.Message<AttemptSucceeded>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
         sagaConfigurator.Message<AttemptFailed>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        sagaConfigurator.Message<RetryDue>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        sagaConfigurator.Message<AttemptTimedOut>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        sagaConfigurator.Message<DeadlineReached>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        sagaConfigurator.Message<CancelInference>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
     }
 }

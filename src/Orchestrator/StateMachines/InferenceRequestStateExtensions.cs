@@ -39,8 +39,26 @@ public static class InferenceRequestStateExtensions
         var row = saga.AttemptRow(message.Attempt);
         Finish(row, message.WorkerId, message.Endpoint, message.StartedAt, message.FinishedAt, AttemptOutcome.Failed);
         row.FailureKind = message.Kind.ToString();
+        row.Cause = message.Cause;
         row.HttpStatus = message.HttpStatus;
         row.Reason = message.Reason;
+    }
+
+    /// <summary>Marks the current attempt timed out; returns the reason.</summary>
+    public static string RecordTimeout(this InferenceRequestState saga, int attempt, DateTime nowUtc)
+    {
+        var row = saga.AttemptRow(attempt);
+        var reason = row.StartedAt is { } started
+            ? $"attempt {attempt} timed out: no result from worker {row.WorkerId} {(nowUtc - started).TotalSeconds:0.#} s after it started"
+            : $"attempt {attempt} timed out: no worker reported it within the schedule-to-close timeout";
+        row.Outcome = AttemptOutcome.TimedOut;
+        row.FailureKind = nameof(FailureKind.Transient);
+        row.Cause = "timeout";
+        row.FinishedAt = nowUtc;
+        row.Reason = reason;
+        if (row.StartedAt is { } s)
+            row.LatencyMs = (long)(nowUtc - s).TotalMilliseconds;
+        return reason;
     }
 
     static void Finish(AttemptRecord row, string workerId, string? endpoint, DateTimeOffset startedAt, DateTimeOffset finishedAt, string outcome)
@@ -53,10 +71,37 @@ public static class InferenceRequestStateExtensions
         row.Outcome = outcome;
     }
 
+    /// <summary>The submission again, rebuilt from the row: for a request whose first message was lost.</summary>
+    public static InferenceRequested Resubmission(this InferenceRequestState saga)
+    {
+        var payload = RequestPayload.FromJson(saga.Payload);
+        return new InferenceRequested
+        {
+            RequestId = saga.RequestId,
+            Model = saga.Model,
+            Messages = payload.Messages,
+            Parameters = payload.Parameters,
+            Retry = payload.Retry,
+            Deadline = saga.Deadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null,
+            Metadata = saga.Metadata is null ? null : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(saga.Metadata),
+            SourceService = saga.SourceService,
+        };
+    }
+
     /// <summary>The terminal event of a saga that reached Succeeded or Failed.</summary>
     public static object Outcome(this InferenceRequestState saga)
     {
         var at = new DateTimeOffset(saga.CompletedAt ?? saga.UpdatedAt, TimeSpan.Zero);
+        if (saga.CurrentState == RequestStates.Cancelled)
+        {
+            return new InferenceCancelled
+            {
+                RequestId = saga.RequestId,
+                Reason = saga.Reason ?? "cancelled",
+                Attempts = saga.Attempts.Count,
+                CancelledAt = at,
+            };
+        }
         if (saga.CurrentState == RequestStates.Succeeded)
         {
             return new InferenceSucceeded

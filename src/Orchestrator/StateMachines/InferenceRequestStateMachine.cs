@@ -2,6 +2,8 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.Retries;
+using Orchestrator.Scheduling;
 using Orchestrator.Telemetry;
 using Orchestrator.Validation;
 
@@ -9,8 +11,9 @@ namespace Orchestrator.StateMachines;
 
 /// <summary>
 /// Carries one inference request from submission to its one terminal outcome. Every worker event is matched on the
-/// attempt number: a result of an older attempt changes nothing. An event that is not legal in the current state is
-/// logged, counted and ignored.
+/// attempt number: a result of an older attempt is recorded as stale and changes nothing else. An event that is not
+/// legal in the current state is logged, counted and ignored. Every waiting state has a durable timer on the row:
+/// Pending/Processing the attempt timeout, RetryScheduled the backoff (token-guarded), every state the deadline.
 /// </summary>
 public sealed class InferenceRequestStateMachine : MassTransitStateMachine<InferenceRequestState>
 {
@@ -18,8 +21,13 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         ILogger<InferenceRequestStateMachine> logger,
         OrchestratorMetrics metrics,
         IOptions<ValidationOptions> validation,
+        IOptions<RetryPolicyOptions> retry,
+        IOptions<TimeoutOptions> timeouts,
+        IRetryTimers timers,
         TimeProvider clock)
     {
+        var ctx = new Dependencies(logger, metrics, retry.Value, timeouts.Value, timers, clock);
+
         InstanceState(x => x.CurrentState);
 
         Event(() => Submitted, x =>
@@ -32,7 +40,6 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         Event(() => Started, x =>
         {
             x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
-            // Started carries no outcome: losing one for an unknown saga is harmless.
             x.OnMissingInstance(m => m.Discard());
         });
         Event(() => AttemptOk, x =>
@@ -45,14 +52,36 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
             x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
             x.OnMissingInstance(m => m.Discard());
         });
+        Event(() => TimerFired, x =>
+        {
+            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
+            x.OnMissingInstance(m => m.Discard());
+        });
+        Event(() => TimedOut, x =>
+        {
+            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
+            x.OnMissingInstance(m => m.Discard());
+        });
+        Event(() => DeadlinePassed, x =>
+        {
+            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
+            x.OnMissingInstance(m => m.Discard());
+        });
+        Event(() => CancelRequested, x =>
+        {
+            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
+            x.OnMissingInstance(m => m.Discard());
+        });
 
-        // Conditions on When() filter, they do not choose: both branches of one event would run. Hence IfElse.
+        // Conditions on When() filter, they do not choose: every matching When of an event runs. Hence IfElse,
+        // and conditions that exclude each other.
         Initially(
             When(Submitted)
                 .Then(c =>
                 {
                     var errors = InputGate.Check(c.Message, validation.Value);
                     Touch(c.Saga, clock);
+                    c.Saga.Deadline ??= c.Saga.CreatedAt + ctx.Timeouts.DefaultDeadline;
                     if (errors.Count == 0)
                         return;
                     c.Saga.FailureKind = nameof(FailureKind.InvalidInput);
@@ -63,6 +92,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                         .Then(c =>
                         {
                             c.Saga.Attempt = 1;
+                            c.Saga.AttemptTimeoutAt = c.Saga.UpdatedAt + ctx.Timeouts.ScheduleToCloseTimeout;
                             logger.RequestAccepted(c.Saga.RequestId, c.Saga.Model);
                         })
                         .TransitionTo(Pending)
@@ -84,73 +114,232 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     attempt.WorkerId = c.Message.WorkerId;
                     attempt.StartedAt = c.Message.StartedAt.UtcDateTime;
                     Touch(c.Saga, clock);
+                    c.Saga.AttemptTimeoutAt = Min(c.Saga.UpdatedAt + ctx.Timeouts.StartToCloseTimeout, c.Saga.AttemptTimeoutAt);
                 })
                 .TransitionTo(Processing));
-
-        // A worker publishes Started and then the result; the saga endpoint may consume them in either order,
-        // so a result is legal in Pending too, and a Started that arrives after it is a duplicate.
-        During(Pending, Processing,
-            When(Started, c => c.Message.Attempt != c.Saga.Attempt)
-                .Then(c => Stale(c, c.Message.Attempt, logger, metrics)),
-            When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
-                .Then(c =>
-                {
-                    c.Saga.RecordSuccess(c.Message);
-                    Touch(c.Saga, clock);
-                    c.Saga.CompletedAt = c.Saga.UpdatedAt;
-                    logger.RequestSucceeded(c.Saga.RequestId, c.Saga.Attempt);
-                })
-                .TransitionTo(Succeeded)
-                .PublishOutcome(),
-            When(AttemptOk, c => c.Message.Attempt != c.Saga.Attempt)
-                .Then(c => Stale(c, c.Message.Attempt, logger, metrics)),
-            When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
-                .Then(c =>
-                {
-                    c.Saga.RecordFailure(c.Message);
-                    c.Saga.FailureKind = c.Message.Kind.ToString();
-                    c.Saga.Reason = c.Message.Reason;
-                    Touch(c.Saga, clock);
-                    c.Saga.CompletedAt = c.Saga.UpdatedAt;
-                    logger.RequestFailed(c.Saga.RequestId, c.Saga.Attempt, c.Saga.FailureKind, c.Saga.Reason);
-                })
-                .TransitionTo(Failed)
-                .PublishOutcome(),
-            When(AttemptKo, c => c.Message.Attempt != c.Saga.Attempt)
-                .Then(c => Stale(c, c.Message.Attempt, logger, metrics)));
 
         During(Processing,
             When(Started, c => c.Message.Attempt == c.Saga.Attempt)
                 .Then(c => c.Saga.AttemptRow(c.Message.Attempt).WorkerId ??= c.Message.WorkerId));
+
+        // A worker publishes Started and then the result; the saga endpoint may consume them in either order,
+        // so a result is legal in Pending too.
+        During(Pending, Processing,
+            When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c =>
+                {
+                    c.Saga.RecordSuccess(c.Message);
+                    Finish(c.Saga, clock);
+                    logger.RequestSucceeded(c.Saga.RequestId, c.Saga.Attempt);
+                })
+                .TransitionTo(Succeeded)
+                .PublishOutcome(),
+            When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c =>
+                {
+                    c.Saga.RecordFailure(c.Message);
+                    Decide(c.Saga, new AttemptFailure(c.Message.Kind, c.Message.Cause, c.Message.Reason, c.Message.RetryAfter), ctx);
+                })
+                .RetryOrFail(this, ctx),
+            When(TimedOut, c => c.Message.Attempt == c.Saga.Attempt && c.Saga.AttemptTimeoutAt <= clock.GetUtcNow().UtcDateTime)
+                .Then(c =>
+                {
+                    var reason = c.Saga.RecordTimeout(c.Message.Attempt, clock.GetUtcNow().UtcDateTime);
+                    Decide(c.Saga, new AttemptFailure(FailureKind.Transient, "timeout", reason, null), ctx);
+                })
+                .RetryOrFail(this, ctx));
+
+        During(RetryScheduled,
+            When(TimerFired, c => c.Message.Token == c.Saga.RetryToken)
+                .Then(c =>
+                {
+                    var now = clock.GetUtcNow().UtcDateTime;
+                    var previous = c.Saga.AttemptRow(c.Saga.Attempt);
+                    previous.FiredAt = now;
+                    metrics.TimerFired(c.Message.Source, (now - c.Message.DueAt.UtcDateTime).TotalMilliseconds);
+                    c.Saga.Attempt++;
+                    c.Saga.RetryToken = null;
+                    c.Saga.NextAttemptAt = null;
+                    c.Saga.UpdatedAt = now;
+                    c.Saga.AttemptTimeoutAt = now + ctx.Timeouts.ScheduleToCloseTimeout;
+                    logger.RetryStarted(c.Saga.RequestId, c.Saga.Attempt, c.Message.Source);
+                })
+                .TransitionTo(Pending)
+                .DispatchAttempt(),
+            When(TimerFired, c => c.Message.Token != c.Saga.RetryToken)
+                .Then(c => StaleTimer(c.Saga, logger)),
+            Ignore(Started),
+            Ignore(TimedOut));
+
+        // Results that arrive after their attempt was decided (timed out, abandoned, superseded): recorded, not applied.
+        During(Pending, Processing,
+            When(Started, c => c.Message.Attempt != c.Saga.Attempt)
+                .Then(c => Stale(c.Saga, "AttemptStarted", c.Message.Attempt, null, logger, metrics)),
+            When(AttemptOk, c => c.Message.Attempt != c.Saga.Attempt)
+                .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
+            When(AttemptKo, c => c.Message.Attempt != c.Saga.Attempt)
+                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)),
+            When(TimedOut, c => c.Message.Attempt != c.Saga.Attempt || !(c.Saga.AttemptTimeoutAt <= clock.GetUtcNow().UtcDateTime))
+                .Then(c => StaleTimer(c.Saga, logger)),
+            When(TimerFired)
+                .Then(c => StaleTimer(c.Saga, logger)));
+        During(RetryScheduled,
+            When(AttemptOk)
+                .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
+            When(AttemptKo)
+                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)));
+        During(Succeeded, Failed, Cancelled,
+            // The decided attempt's result again, after the request ended: not legal here.
+            When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c => Illegal(c.Saga, "AttemptSucceeded", logger, metrics)),
+            When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c => Illegal(c.Saga, "AttemptFailed", logger, metrics)),
+            When(AttemptOk, c => c.Message.Attempt != c.Saga.Attempt)
+                .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
+            When(AttemptKo, c => c.Message.Attempt != c.Saga.Attempt)
+                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)),
+            When(TimerFired).Then(c => StaleTimer(c.Saga, logger)),
+            When(TimedOut).Then(c => StaleTimer(c.Saga, logger)),
+            When(DeadlinePassed).Then(c => StaleTimer(c.Saga, logger)),
+            When(CancelRequested).Then(c => logger.CancelIgnored(c.Saga.RequestId, c.Saga.CurrentState ?? "")));
+
+        During(Pending, Processing, RetryScheduled,
+            When(DeadlinePassed, c => c.Saga.Deadline <= clock.GetUtcNow().UtcDateTime)
+                .Then(c =>
+                {
+                    c.Saga.FailureKind = nameof(FailureKind.DeadlineExceeded);
+                    c.Saga.Reason = $"the request's deadline {c.Saga.Deadline:O} passed in state {c.Saga.CurrentState} (attempt {c.Saga.Attempt})";
+                    ClearTimers(c.Saga);
+                    Finish(c.Saga, clock);
+                    logger.RequestFailed(c.Saga.RequestId, c.Saga.Attempt, c.Saga.FailureKind, c.Saga.Reason);
+                })
+                .CancelRetryTimer(timers)
+                .TransitionTo(Failed)
+                .PublishOutcome(),
+            When(DeadlinePassed, c => !(c.Saga.Deadline <= clock.GetUtcNow().UtcDateTime))
+                .Then(c => StaleTimer(c.Saga, logger)),
+            When(CancelRequested)
+                .Then(c =>
+                {
+                    c.Saga.FailureKind = null;
+                    c.Saga.Reason = string.IsNullOrWhiteSpace(c.Message.Reason) ? $"cancelled in state {c.Saga.CurrentState}" : c.Message.Reason;
+                    ClearTimers(c.Saga);
+                    Finish(c.Saga, clock);
+                    logger.RequestCancelled(c.Saga.RequestId, c.Saga.Reason);
+                })
+                .CancelRetryTimer(timers)
+                .TransitionTo(Cancelled)
+                .PublishOutcome());
 
         // The same request id again (a client retry, a redelivery): the saga that exists answers for it.
         DuringAny(Ignore(Submitted));
 
         OnUnhandledEvent(c =>
         {
-            var state = c.Saga.CurrentState ?? "(none)";
-            metrics.IllegalEvent(c.Event.Name, state);
-            logger.IllegalEvent(c.Event.Name, c.Saga.RequestId, state);
+            Illegal(c.Saga, c.Event.Name, logger, metrics);
             return c.Ignore();
         });
     }
 
     public State Pending { get; private set; } = null!;
     public State Processing { get; private set; } = null!;
+    public State RetryScheduled { get; private set; } = null!;
     public State Succeeded { get; private set; } = null!;
     public State Failed { get; private set; } = null!;
+    public State Cancelled { get; private set; } = null!;
 
     public Event<InferenceRequested> Submitted { get; private set; } = null!;
     public Event<AttemptStarted> Started { get; private set; } = null!;
     public Event<AttemptSucceeded> AttemptOk { get; private set; } = null!;
     public Event<AttemptFailed> AttemptKo { get; private set; } = null!;
+    public Event<RetryDue> TimerFired { get; private set; } = null!;
+    public Event<AttemptTimedOut> TimedOut { get; private set; } = null!;
+    public Event<DeadlineReached> DeadlinePassed { get; private set; } = null!;
+    public Event<CancelInference> CancelRequested { get; private set; } = null!;
+
+    internal sealed record Dependencies(
+        ILogger Logger,
+        OrchestratorMetrics Metrics,
+        RetryPolicyOptions Retry,
+        TimeoutOptions Timeouts,
+        IRetryTimers Timers,
+        TimeProvider Clock);
+
+    /// <summary>
+    /// Applies the retry policy to the attempt that just failed: either NextAttemptAt and a fresh timer token are
+    /// set (retry), or FailureKind and Reason (give up). The binder then transitions on which one it finds.
+    /// </summary>
+    static void Decide(InferenceRequestState saga, AttemptFailure failure, Dependencies ctx)
+    {
+        var now = ctx.Clock.GetUtcNow().UtcDateTime;
+        saga.UpdatedAt = now;
+        saga.AttemptTimeoutAt = null;
+        var history = new RetryHistory(
+            saga.Attempt,
+            Math.Max(1, saga.Attempts.Count(a => a.Attempt <= saga.Attempt && string.Equals(a.Cause, failure.Cause, StringComparison.OrdinalIgnoreCase))),
+            saga.LastBackoffMs is { } last ? TimeSpan.FromMilliseconds(last) : null);
+        var decision = RetryPlanner.Decide(ctx.Retry, RequestPayload.FromJson(saga.Payload).RetryRequest(), history, failure, now, saga.Deadline, Random.Shared.NextDouble());
+
+        var row = saga.AttemptRow(saga.Attempt);
+        row.RetryAfterMs = failure.RetryAfter is { } ra ? (long)ra.TotalMilliseconds : null;
+        switch (decision)
+        {
+            case RetryAfterDelay retry:
+                saga.NextAttemptAt = retry.DueAtUtc;
+                saga.RetryToken = Guid.NewGuid();
+                saga.LastBackoffMs = (long)retry.Delay.TotalMilliseconds;
+                saga.FailureKind = failure.Kind.ToString();
+                saga.Reason = failure.Reason;
+                row.BackoffMs = saga.LastBackoffMs;
+                row.ScheduledFor = retry.DueAtUtc;
+                ctx.Metrics.RetryScheduled(failure.Cause, retry.Delay.TotalMilliseconds);
+                ctx.Logger.RetryScheduled(saga.RequestId, saga.Attempt, (long)retry.Delay.TotalMilliseconds, failure.Kind.ToString(), failure.Reason);
+                break;
+            case GiveUp giveUp:
+                saga.NextAttemptAt = null;
+                saga.RetryToken = null;
+                saga.FailureKind = giveUp.Kind.ToString();
+                saga.Reason = giveUp.Reason;
+                saga.CompletedAt = now;
+                ctx.Logger.RequestFailed(saga.RequestId, saga.Attempt, saga.FailureKind, saga.Reason);
+                break;
+        }
+    }
+
+    internal static bool RetryDecided(InferenceRequestState saga) => saga.RetryToken is not null;
+
+    static void ClearTimers(InferenceRequestState saga)
+    {
+        saga.NextAttemptAt = null;
+        saga.AttemptTimeoutAt = null;
+    }
+
+    static void Finish(InferenceRequestState saga, TimeProvider clock)
+    {
+        ClearTimers(saga);
+        saga.RetryToken = null;
+        Touch(saga, clock);
+        saga.CompletedAt = saga.UpdatedAt;
+    }
+
+    static DateTime? Min(DateTime a, DateTime? b) => b is { } value && value < a ? value : a;
 
     static void Touch(InferenceRequestState saga, TimeProvider clock) => saga.UpdatedAt = clock.GetUtcNow().UtcDateTime;
 
-    static void Stale<T>(BehaviorContext<InferenceRequestState, T> c, int attempt, ILogger logger, OrchestratorMetrics metrics)
-        where T : class
+    static void Stale(InferenceRequestState saga, string eventName, int attempt, string? result, ILogger logger, OrchestratorMetrics metrics)
     {
-        metrics.StaleEvent(typeof(T).Name);
-        logger.StaleEvent(typeof(T).Name, c.Saga.RequestId, attempt, c.Saga.Attempt);
+        metrics.StaleEvent(eventName);
+        logger.StaleEvent(eventName, saga.RequestId, attempt, saga.Attempt);
+        if (result is not null && saga.Attempts.Find(a => a.Attempt == attempt) is { } row && row.StaleResult is null)
+            row.StaleResult = result.Length > 500 ? result[..500] : result;
     }
+
+    static void Illegal(InferenceRequestState saga, string eventName, ILogger logger, OrchestratorMetrics metrics)
+    {
+        var state = saga.CurrentState ?? "(none)";
+        metrics.IllegalEvent(eventName, state);
+        logger.IllegalEvent(eventName, saga.RequestId, state);
+    }
+
+    static void StaleTimer(InferenceRequestState saga, ILogger logger) => logger.StaleTimer(saga.RequestId, saga.CurrentState ?? "(none)");
 }

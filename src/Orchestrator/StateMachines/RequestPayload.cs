@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Orchestrator.Contracts;
+using Orchestrator.Retries;
 
 namespace Orchestrator.StateMachines;
 
@@ -12,9 +13,15 @@ public sealed record RequestPayload
 
     public required IReadOnlyList<ChatMessage> Messages { get; init; }
     public GenerationParameters? Parameters { get; init; }
+    public RetryPolicyOverride? Retry { get; init; }
 
     public static RequestPayload From(InferenceRequested request) =>
-        new() { Messages = request.Messages ?? [], Parameters = request.Parameters };
+        new() { Messages = request.Messages ?? [], Parameters = request.Parameters, Retry = request.Retry };
+
+    /// <summary>The request's own retry limits in the planner's terms, or null.</summary>
+    public RetryPolicyRequest? RetryRequest() => Retry is null
+        ? null
+        : new RetryPolicyRequest(Retry.MaximumAttempts, Retry.InitialIntervalMs, Retry.BackoffCoefficient, Retry.MaximumIntervalMs);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -23,6 +23,21 @@ public static partial class OrchestratorLog
     [LoggerMessage(1006, LogLevel.Information, "Ignored stale {Event} for request {RequestId}: attempt {Attempt}, current attempt {CurrentAttempt}")]
     public static partial void StaleEvent(this ILogger logger, string @event, string requestId, int attempt, int currentAttempt);
 
+    [LoggerMessage(1007, LogLevel.Information, "Request {RequestId} attempt {Attempt} failed ({FailureKind}: {Reason}); retry in {BackoffMs} ms")]
+    public static partial void RetryScheduled(this ILogger logger, string requestId, int attempt, long backoffMs, string failureKind, string reason);
+
+    [LoggerMessage(1008, LogLevel.Information, "Request {RequestId} attempt {Attempt} dispatched by the {Source} timer")]
+    public static partial void RetryStarted(this ILogger logger, string requestId, int attempt, string source);
+
+    [LoggerMessage(1009, LogLevel.Debug, "Ignored a stale timer for request {RequestId} in state {State}")]
+    public static partial void StaleTimer(this ILogger logger, string requestId, string state);
+
+    [LoggerMessage(1010, LogLevel.Information, "Request {RequestId} cancelled: {Reason}")]
+    public static partial void RequestCancelled(this ILogger logger, string requestId, string reason);
+
+    [LoggerMessage(1011, LogLevel.Information, "Cancel of request {RequestId} ignored: it is already {State}")]
+    public static partial void CancelIgnored(this ILogger logger, string requestId, string state);
+
     [LoggerMessage(3001, LogLevel.Information, "Orchestrator starting: store {Store}, transport {Transport}, embedded workers {EmbeddedWorkers}")]
     public static partial void Starting(this ILogger logger, string store, string transport, bool embeddedWorkers);
 

@@ -10,12 +10,18 @@ public sealed class OrchestratorMetrics
     readonly Counter<long> _illegalEvents;
     readonly Counter<long> _transitions;
     readonly Counter<long> _staleEvents;
+    readonly Counter<long> _retries;
+    readonly Histogram<double> _backoff;
+    readonly Histogram<double> _timerLateness;
 
     public OrchestratorMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
         _illegalEvents = meter.CreateCounter<long>("orchestrator.saga.illegal_events", description: "Events ignored because they are not legal in the saga's state");
         _staleEvents = meter.CreateCounter<long>("orchestrator.saga.stale_events", description: "Worker events for an attempt other than the current one");
+        _retries = meter.CreateCounter<long>("orchestrator.retry_count", description: "Retries scheduled, by failure cause");
+        _backoff = meter.CreateHistogram<double>("orchestrator.backoff_duration_ms", unit: "ms", description: "Backoff chosen before a retry");
+        _timerLateness = meter.CreateHistogram<double>("orchestrator.timer_lateness_ms", unit: "ms", description: "How late a retry timer fired, by source (quartz, sweep)");
         _transitions = meter.CreateCounter<long>("orchestrator.saga.transitions", description: "State transitions, by target state");
     }
 
@@ -31,6 +37,16 @@ public sealed class OrchestratorMetrics
     }
 
     public void StaleEvent(string eventName) => _staleEvents.Add(1, new KeyValuePair<string, object?>("event", eventName));
+
+    public void RetryScheduled(string? cause, double backoffMs)
+    {
+        var tag = new KeyValuePair<string, object?>("cause", cause ?? "unknown");
+        _retries.Add(1, tag);
+        _backoff.Record(backoffMs, tag);
+    }
+
+    public void TimerFired(string source, double latenessMs) =>
+        _timerLateness.Record(Math.Max(0, latenessMs), new KeyValuePair<string, object?>("source", source));
 
     public void Transition(string state) => _transitions.Add(1, new KeyValuePair<string, object?>("state", state));
 }

@@ -25,13 +25,21 @@ public sealed class InvokeModelConsumer(
         await context.Publish(new AttemptStarted { RequestId = invoke.RequestId, Attempt = invoke.Attempt, WorkerId = worker.WorkerId, StartedAt = startedAt });
 
         ModelCallResult result;
-        if (invoke.Deadline is { } deadline && deadline <= startedAt)
+        if (context.ReceiveContext.Redelivered)
         {
-            result = ModelCallResult.Failure("(none)", FailureKind.DeadlineExceeded, $"the request's deadline {deadline:O} passed before the call");
+            // The broker hands us this invoke again because the worker that had it stopped (perhaps mid-call). The
+            // model may already have been called for this attempt: rather than call it twice, report the attempt
+            // abandoned, and the orchestrator starts the next one.
+            result = ModelCallResult.Failure("(none)", FailureKind.Transient, "abandoned",
+                $"attempt {invoke.Attempt} was abandoned: the worker that received it stopped before reporting (redelivered to {worker.WorkerId})");
+        }
+        else if (invoke.Deadline is { } deadline && deadline <= startedAt)
+        {
+            result = ModelCallResult.Failure("(none)", FailureKind.DeadlineExceeded, "deadline", $"the request's deadline {deadline:O} passed before the call");
         }
         else if (!worker.Models.TryGetValue(invoke.Model, out var model) || model.Endpoints.Count == 0)
         {
-            result = ModelCallResult.Failure("(none)", FailureKind.Permanent,
+            result = ModelCallResult.Failure("(none)", FailureKind.Permanent, "no-endpoint",
                 $"worker {worker.WorkerId} has no endpoint configured for model '{invoke.Model}'");
         }
         else
@@ -68,6 +76,7 @@ public sealed class InvokeModelConsumer(
             WorkerId = worker.WorkerId,
             Endpoint = result.Endpoint,
             Kind = result.FailureKind!.Value,
+            Cause = result.Cause,
             Reason = result.Reason ?? "unknown failure",
             HttpStatus = result.HttpStatus,
             RetryAfter = result.RetryAfter,

@@ -15,6 +15,9 @@ public static class WorkerServiceCollectionExtensions
             .BindConfiguration(WorkerOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+        services.AddOptions<ClassificationOptions>().BindConfiguration(ClassificationOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClassificationOptions>, ClassificationOptionsValidator>();
+        services.AddSingleton(sp => new FailureClassifier(sp.GetRequiredService<IOptions<ClassificationOptions>>().Value));
         services.TryAddSingletonTimeProvider();
         services.AddHttpClient<ChatCompletionsClient>(ChatCompletionsClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
@@ -39,6 +42,12 @@ public static class WorkerServiceCollectionExtensions
     {
         if (services.All(d => d.ServiceType != typeof(TimeProvider)))
             services.AddSingleton(TimeProvider.System);
+    }
+
+    sealed class ClassificationOptionsValidator : IValidateOptions<ClassificationOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, ClassificationOptions options) =>
+            options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
     }
 
     sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>

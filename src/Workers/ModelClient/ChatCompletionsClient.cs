@@ -11,7 +11,7 @@ namespace Orchestrator.Workers.ModelClient;
 /// Calls an OpenAI-compatible <c>POST /v1/chat/completions</c> endpoint and turns whatever happens into a
 /// <see cref="ModelCallResult"/>: it never throws for the endpoint's faults, only for the caller's cancellation.
 /// </summary>
-public sealed class ChatCompletionsClient(HttpClient http)
+public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier classifier)
 {
     public const string HttpClientName = "model";
 
@@ -36,21 +36,20 @@ public sealed class ChatCompletionsClient(HttpClient http)
             var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
-                var retryAfter = RetryAfter(response);
-                return ModelCallResult.Failure(name, FailureClassifier.FromStatus(status),
-                    $"HTTP {status} from {name}: {ErrorMessage(body)}", status, retryAfter);
+                var (kind, cause) = classifier.FromStatus(status);
+                return ModelCallResult.Failure(name, kind, cause, $"HTTP {status} from {name}: {ErrorMessage(body)}", status, RetryAfter(response));
             }
             return Parse(body, name, status);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return ModelCallResult.Failure(name, FailureKind.Transient,
+            return ModelCallResult.Failure(name, FailureKind.Transient, "timeout",
                 $"{name} did not answer within {endpoint.Timeout.TotalSeconds:0.###} s (total timeout)");
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            var (kind, reason) = FailureClassifier.FromException(exception, name);
-            return ModelCallResult.Failure(name, kind, reason);
+            var (kind, cause, reason) = FailureClassifier.FromException(exception, name);
+            return ModelCallResult.Failure(name, kind, cause, reason);
         }
     }
 
@@ -120,11 +119,11 @@ public sealed class ChatCompletionsClient(HttpClient http)
             using var doc = JsonDocument.Parse(body);
             var root = doc.RootElement;
             if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
-                return ModelCallResult.Failure(endpoint, FailureKind.Transient, $"malformed response from {endpoint}: no choices", status);
+                return ModelCallResult.Failure(endpoint, FailureKind.Transient, "malformed", $"malformed response from {endpoint}: no choices", status);
             var choice = choices[0];
             if (!choice.TryGetProperty("message", out var message) || !message.TryGetProperty("content", out var content) ||
                 content.ValueKind != JsonValueKind.String)
-                return ModelCallResult.Failure(endpoint, FailureKind.Transient, $"malformed response from {endpoint}: no message content", status);
+                return ModelCallResult.Failure(endpoint, FailureKind.Transient, "malformed", $"malformed response from {endpoint}: no message content", status);
 
             var logprobs = new List<double>();
             if (choice.TryGetProperty("logprobs", out var lp) && lp.ValueKind == JsonValueKind.Object &&
@@ -160,7 +159,7 @@ public sealed class ChatCompletionsClient(HttpClient http)
         }
         catch (JsonException exception)
         {
-            return ModelCallResult.Failure(endpoint, FailureKind.Transient, $"malformed response from {endpoint}: {exception.Message}", status);
+            return ModelCallResult.Failure(endpoint, FailureKind.Transient, "malformed", $"malformed response from {endpoint}: {exception.Message}", status);
         }
     }
 

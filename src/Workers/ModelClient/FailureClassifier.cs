@@ -1,36 +1,38 @@
-using System.Net;
 using System.Net.Sockets;
 using Orchestrator.Contracts;
 
 namespace Orchestrator.Workers.ModelClient;
 
 /// <summary>
-/// Decides from what the endpoint did whether retrying can help. Pure: no I/O, unit-tested alone.
+/// Decides from what the endpoint did whether retrying can help, and names the cause that retry overrides key on.
+/// Pure: no I/O, unit-tested alone. The status mapping is configuration (<see cref="ClassificationOptions"/>).
 /// </summary>
-public static class FailureClassifier
+public sealed class FailureClassifier(ClassificationOptions options)
 {
-    /// <summary>The kind of an HTTP error status.</summary>
-    public static FailureKind FromStatus(int status) => status switch
-    {
-        (int)HttpStatusCode.TooManyRequests => FailureKind.Transient,
-        (int)HttpStatusCode.RequestTimeout => FailureKind.Transient,
-        >= 500 => FailureKind.Transient,
-        _ => FailureKind.Permanent,
-    };
+    public static readonly FailureClassifier Default = new(new ClassificationOptions());
 
-    /// <summary>The kind and a readable reason for an exception thrown by the call.</summary>
-    public static (FailureKind Kind, string Reason) FromException(Exception exception, string endpoint) => exception switch
+    /// <summary>The kind of an HTTP error status, and its cause key <c>http-&lt;status&gt;</c>.</summary>
+    public (FailureKind Kind, string Cause) FromStatus(int status)
+    {
+        var cause = $"http-{status}";
+        if (options.Statuses.TryGetValue(status.ToString(System.Globalization.CultureInfo.InvariantCulture), out var configured))
+            return (configured, cause);
+        return (status >= 500 ? FailureKind.Transient : FailureKind.Permanent, cause);
+    }
+
+    /// <summary>The kind, cause and a readable reason for an exception thrown by the call.</summary>
+    public static (FailureKind Kind, string Cause, string Reason) FromException(Exception exception, string endpoint) => exception switch
     {
         HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } =>
-            (FailureKind.Transient, $"connection to {endpoint} refused"),
+            (FailureKind.Transient, "connect", $"connection to {endpoint} refused"),
         HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } =>
-            (FailureKind.Transient, $"could not connect to {endpoint}: {exception.Message}"),
+            (FailureKind.Transient, "connect", $"could not connect to {endpoint}: {exception.Message}"),
         HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } =>
-            (FailureKind.Transient, $"{endpoint} closed the connection before answering"),
+            (FailureKind.Transient, "reset", $"{endpoint} closed the connection before answering"),
         HttpRequestException or IOException =>
-            (FailureKind.Transient, $"connection to {endpoint} failed: {exception.Message}"),
+            (FailureKind.Transient, "reset", $"connection to {endpoint} failed: {exception.Message}"),
         System.Text.Json.JsonException =>
-            (FailureKind.Transient, $"malformed response from {endpoint}: {exception.Message}"),
-        _ => (FailureKind.Transient, $"call to {endpoint} failed: {exception.GetType().Name}: {exception.Message}"),
+            (FailureKind.Transient, "malformed", $"malformed response from {endpoint}: {exception.Message}"),
+        _ => (FailureKind.Transient, "error", $"call to {endpoint} failed: {exception.GetType().Name}: {exception.Message}"),
     };
 }

@@ -14,11 +14,12 @@ public sealed record ModelCallResult
     public TokenUsage? Usage { get; init; }
 
     public FailureKind? FailureKind { get; init; }
+    public string? Cause { get; init; }
     public string? Reason { get; init; }
     public TimeSpan? RetryAfter { get; init; }
 
     public bool Succeeded => FailureKind is null;
 
-    public static ModelCallResult Failure(string endpoint, FailureKind kind, string reason, int? status = null, TimeSpan? retryAfter = null) =>
-        new() { Endpoint = endpoint, FailureKind = kind, Reason = reason, HttpStatus = status, RetryAfter = retryAfter };
+    public static ModelCallResult Failure(string endpoint, FailureKind kind, string cause, string reason, int? status = null, TimeSpan? retryAfter = null) =>
+        new() { Endpoint = endpoint, FailureKind = kind, Cause = cause, Reason = reason, HttpStatus = status, RetryAfter = retryAfter };
 }

@@ -29,7 +29,7 @@ public sealed class When_running_embedded : IDisposable
     }
 
     [Fact]
-    public async Task Should_end_every_request_in_a_terminal_state_with_faults_injected()
+    public async Task Should_retry_injected_faults_until_every_request_succeeds()
     {
         await using var demo = ChildProcess.Start("demo", RepoPaths.Orchestrator, ["demo", "--requests", "100", "--fault-rate", "0.3", "--json"],
             new Dictionary<string, string>(), _workingDirectory);
@@ -38,8 +38,9 @@ public sealed class When_running_embedded : IDisposable
 
         using var doc = JsonDocument.Parse(demo.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{')));
         var root = doc.RootElement;
-        Assert.Equal(100, root.GetProperty("succeeded").GetInt32() + root.GetProperty("failed").GetInt32());
-        Assert.True(root.GetProperty("failed").GetInt32() > 0, "a 30% fault rate should fail some first attempts");
+        // The simulated faults are all transient (503, 429, 500, reset): retries carry every request through.
+        Assert.Equal(100, root.GetProperty("succeeded").GetInt32());
+        Assert.True(root.GetProperty("attempts").GetInt32() > 100, "a 30% fault rate should make some requests take more than one attempt");
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class SagaHost : IAsyncDisposable
 
     public IBus Bus => _host.Services.GetRequiredService<IBus>();
 
-    public static async Task<SagaHost> StartAsync(StoreKind store, string connectionString)
+    public static async Task<SagaHost> StartAsync(StoreKind store, string connectionString, string? quartzConnectionString = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -35,6 +35,9 @@ public sealed class SagaHost : IAsyncDisposable
             ["Orchestrator:SimulatedModel"] = "false",
             ["Orchestrator:MigrateOnStart"] = "true",
             [store == StoreKind.Postgres ? "ConnectionStrings:Postgres" : "ConnectionStrings:Sqlite"] = connectionString,
+            ["ConnectionStrings:SqliteQuartz"] = quartzConnectionString,
+            // A host per test, all in one process: each gets its own data folder for whatever is not given.
+            ["Orchestrator:DataDirectory"] = Directory.CreateTempSubdirectory("orch-host-").FullName,
         });
         builder.Services.AddOrchestrator(builder.Configuration);
         var host = builder.Build();

@@ -13,6 +13,7 @@ public abstract class SagaLifecycleSpecs
 {
     protected abstract StoreKind Store { get; }
     protected abstract string ConnectionString { get; }
+    protected virtual string? QuartzConnectionString => null;
 
     static InferenceRequested Request(string id) => new()
     {
@@ -25,7 +26,7 @@ public abstract class SagaLifecycleSpecs
     [Fact]
     public async Task Should_insert_load_and_update_the_saga_and_its_attempt_rows()
     {
-        await using var host = await SagaHost.StartAsync(Store, ConnectionString);
+        await using var host = await SagaHost.StartAsync(Store, ConnectionString, QuartzConnectionString);
         await host.Bus.Publish(Request("life-1"));
         var pending = await host.WaitForStateAsync("life-1", RequestStates.Pending);
         Assert.Equal(1, pending!.Attempt);
@@ -55,7 +56,7 @@ public abstract class SagaLifecycleSpecs
     [Fact]
     public async Task Should_store_states_as_readable_names_for_operators()
     {
-        await using var host = await SagaHost.StartAsync(Store, ConnectionString);
+        await using var host = await SagaHost.StartAsync(Store, ConnectionString, QuartzConnectionString);
         await host.Bus.Publish(Request("readable-1") with { Model = "unknown-model" });
         await host.WaitForStateAsync("readable-1", RequestStates.Failed);
 
@@ -66,8 +67,8 @@ public abstract class SagaLifecycleSpecs
     [Fact]
     public async Task Should_keep_one_saga_when_two_hosts_receive_the_same_submission_at_once()
     {
-        await using var a = await SagaHost.StartAsync(Store, ConnectionString);
-        await using var b = await SagaHost.StartAsync(Store, ConnectionString);
+        await using var a = await SagaHost.StartAsync(Store, ConnectionString, QuartzConnectionString);
+        await using var b = await SagaHost.StartAsync(Store, ConnectionString, QuartzConnectionString);
         var ids = Enumerable.Range(0, 20).Select(i => $"twice-{i}").ToList();
         await Task.WhenAll(ids.SelectMany(id => new[] { a.Bus.Publish(Request(id)), b.Bus.Publish(Request(id)) }));
 
@@ -107,6 +108,8 @@ public sealed class On_SQLite : SagaLifecycleSpecs, IDisposable
     protected override StoreKind Store => StoreKind.Sqlite;
     protected override string ConnectionString =>
         new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "test.db"), Pooling = true, DefaultTimeout = 30 }.ToString();
+    protected override string QuartzConnectionString =>
+        new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "quartz.db"), Pooling = true, DefaultTimeout = 30 }.ToString();
 
     public void Dispose()
     {

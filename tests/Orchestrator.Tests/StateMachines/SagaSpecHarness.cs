@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.Retries;
+using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 using Orchestrator.Telemetry;
 using Orchestrator.Validation;
@@ -22,21 +24,29 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Saga = Harness.GetSagaStateMachineHarness<InferenceRequestStateMachine, InferenceRequestState>();
         Metrics = provider.GetRequiredService<OrchestratorMetrics>();
         Machine = provider.GetRequiredService<InferenceRequestStateMachine>();
+        Timers = provider.GetRequiredService<RecordingRetryTimers>();
     }
 
     public ITestHarness Harness { get; }
     public ISagaStateMachineTestHarness<InferenceRequestStateMachine, InferenceRequestState> Saga { get; }
     public OrchestratorMetrics Metrics { get; }
     public InferenceRequestStateMachine Machine { get; }
+    public RecordingRetryTimers Timers { get; }
 
-    public static async Task<SagaSpecHarness> StartAsync()
+    public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null)
     {
+        var timeoutOptions = new TimeoutOptions();
+        timeouts?.Invoke(timeoutOptions);
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddMetrics();
         services.AddSingleton<OrchestratorMetrics>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(new ValidationOptions()));
+        services.AddSingleton(Options.Create(new RetryPolicyOptions()));
+        services.AddSingleton(Options.Create(timeoutOptions));
+        services.AddSingleton<RecordingRetryTimers>();
+        services.AddSingleton<IRetryTimers>(sp => sp.GetRequiredService<RecordingRetryTimers>());
         services.AddMassTransitTestHarness(x =>
         {
             x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();
@@ -70,8 +80,10 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         FinishedAt = DateTimeOffset.UtcNow,
     };
 
-    public static AttemptFailed Failed(string requestId, int attempt, FailureKind kind = FailureKind.Permanent, int status = 400) => new()
+    public static AttemptFailed Failed(string requestId, int attempt, FailureKind kind = FailureKind.Permanent, int status = 400, TimeSpan? retryAfter = null) => new()
     {
+        Cause = $"http-{status}",
+        RetryAfter = retryAfter,
         RequestId = requestId,
         Attempt = attempt,
         WorkerId = "worker-a",

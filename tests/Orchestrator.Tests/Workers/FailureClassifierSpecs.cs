@@ -16,14 +16,34 @@ public sealed class FailureClassifierSpecs
     [InlineData(400, FailureKind.Permanent)]
     [InlineData(404, FailureKind.Permanent)]
     [InlineData(422, FailureKind.Permanent)]
-    public void Should_classify_http_statuses(int status, FailureKind kind) => Assert.Equal(kind, FailureClassifier.FromStatus(status));
+    [InlineData(401, FailureKind.Transient)]
+    [InlineData(403, FailureKind.Transient)]
+    public void Should_classify_http_statuses(int status, FailureKind kind)
+    {
+        var (actual, cause) = FailureClassifier.Default.FromStatus(status);
+        Assert.Equal(kind, actual);
+        Assert.Equal($"http-{status}", cause);
+    }
+
+    [Fact]
+    public void Should_let_configuration_override_a_status()
+    {
+        var classifier = new FailureClassifier(new ClassificationOptions { Statuses = { ["404"] = FailureKind.Transient } });
+        Assert.Equal(FailureKind.Transient, classifier.FromStatus(404).Kind);
+        Assert.Equal(FailureKind.Transient, classifier.FromStatus(401).Kind); // the defaults stay
+    }
+
+    [Fact]
+    public void Should_name_the_setting_of_a_bad_status() =>
+        Assert.Contains("Workers:Classification:Statuses:abc", new ClassificationOptions { Statuses = { ["abc"] = FailureKind.Transient } }.Problem(), StringComparison.Ordinal);
 
     [Fact]
     public void Should_classify_a_refused_connection_as_transient()
     {
-        var (kind, reason) = FailureClassifier.FromException(
+        var (kind, cause, reason) = FailureClassifier.FromException(
             new HttpRequestException("refused", new SocketException((int)SocketError.ConnectionRefused)), "sim");
         Assert.Equal(FailureKind.Transient, kind);
+        Assert.Equal("connect", cause);
         Assert.Equal("connection to sim refused", reason);
     }
 

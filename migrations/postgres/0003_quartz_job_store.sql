@@ -1,0 +1,10 @@
+-- @quartz-schema postgres qrtz_
+--
+-- Quartz.NET's persistent (ADO) job store, clustered: the backoff timers and the recurring timer sweep live here.
+-- The DDL is the one the pinned Quartz package carries for its own schema version (its embedded
+-- create_postgres.sql): `orchestrator migrate` reads it from the Quartz assembly and runs it under the owner role,
+-- with the table prefix above. So the tables always match the Quartz version in Directory.Packages.props, and the
+-- runtime role never needs CREATE. Every statement is CREATE ... IF NOT EXISTS.
+--
+-- Upgrading Quartz: its release notes list the migration scripts for columns added to existing tables; add them
+-- here as a new numbered file before bumping the package.

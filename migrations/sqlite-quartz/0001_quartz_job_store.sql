@@ -1,0 +1,5 @@
+-- @quartz-schema sqlite QRTZ_
+--
+-- Quartz.NET's persistent job store for the embedded mode, in its own SQLite file (data/quartz.db), so the
+-- scheduler's locking never contends with the saga store's single writer. As for PostgreSQL
+-- (migrations/postgres/0003), the DDL is the pinned Quartz package's own, read from its assembly by the migrator.

@@ -1,0 +1,8 @@
+namespace Orchestrator.Scheduling;
+
+/// <summary>The sweep found a request past its overall deadline.</summary>
+public sealed record DeadlineReached
+{
+    public required string RequestId { get; init; }
+    public required DateTimeOffset Deadline { get; init; }
+}

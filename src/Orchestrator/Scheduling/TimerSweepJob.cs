@@ -1,0 +1,93 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
+using Orchestrator.Persistence;
+using Orchestrator.StateMachines;
+using Quartz;
+
+namespace Orchestrator.Scheduling;
+
+/// <summary>
+/// The recurring due-time sweep (a clustered Quartz job, so one node runs each pass): attempt timeouts and
+/// deadlines have no trigger of their own, the sweep finds them through indexed due-time columns. It also repairs
+/// what a crash between commit and side effect left behind: a retry whose trigger was never created, a
+/// submission whose message was never published. Every message it sends is guarded by the saga (token, attempt
+/// number, state), so a duplicate of a message already handled changes nothing.
+/// </summary>
+[DisallowConcurrentExecution]
+public sealed partial class TimerSweepJob(
+    IServiceScopeFactory scopes,
+    IBus bus,
+    TimeProvider clock,
+    IOptions<TimerOptions> options,
+    ILogger<TimerSweepJob> logger) : IJob
+{
+    public static readonly JobKey Key = new("timer-sweep", "orchestrator");
+
+    /// <summary>A submission not picked up by the saga within this long has lost its message.</summary>
+    static readonly TimeSpan UnstartedGrace = TimeSpan.FromSeconds(10);
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        var ct = cancellationToken;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var batch = options.Value.SweepBatchSize;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
+
+        var retryBefore = now - options.Value.RepairGrace;
+        var lostRetries = await db.Requests
+            .Where(x => x.CurrentState == RequestStates.RetryScheduled && x.NextAttemptAt <= retryBefore && x.RetryToken != null)
+            .OrderBy(x => x.NextAttemptAt).Take(batch)
+            .Select(x => new { x.RequestId, x.RetryToken, x.NextAttemptAt }).ToListAsync(ct);
+        foreach (var r in lostRetries)
+        {
+            await bus.Publish(new RetryDue
+            {
+                RequestId = r.RequestId,
+                Token = r.RetryToken!.Value,
+                DueAt = new DateTimeOffset(r.NextAttemptAt!.Value, TimeSpan.Zero),
+                FiredAt = clock.GetUtcNow(),
+                Source = "sweep",
+            }, ct);
+        }
+
+        var timedOut = await db.Requests
+            .Where(x => (x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing) && x.AttemptTimeoutAt <= now)
+            .OrderBy(x => x.AttemptTimeoutAt).Take(batch)
+            .Select(x => new { x.RequestId, x.Attempt, x.AttemptTimeoutAt }).ToListAsync(ct);
+        foreach (var t in timedOut)
+        {
+            await bus.Publish(new AttemptTimedOut
+            {
+                RequestId = t.RequestId,
+                Attempt = t.Attempt,
+                TimeoutAt = new DateTimeOffset(t.AttemptTimeoutAt!.Value, TimeSpan.Zero),
+            }, ct);
+        }
+
+        var overdue = await db.Requests
+            .Where(x => (x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing ||
+                         x.CurrentState == RequestStates.RetryScheduled) && x.Deadline <= now)
+            .OrderBy(x => x.Deadline).Take(batch)
+            .Select(x => new { x.RequestId, x.Deadline }).ToListAsync(ct);
+        foreach (var d in overdue)
+            await bus.Publish(new DeadlineReached { RequestId = d.RequestId, Deadline = new DateTimeOffset(d.Deadline!.Value, TimeSpan.Zero) }, ct);
+
+        var unstartedBefore = now - UnstartedGrace;
+        var unstarted = await db.Requests
+            .Where(x => x.CurrentState == null && x.CreatedAt <= unstartedBefore)
+            .OrderBy(x => x.CreatedAt).Take(batch).ToListAsync(ct);
+        foreach (var saga in unstarted)
+            await bus.Publish(saga.Resubmission(), ct);
+
+        var total = lostRetries.Count + timedOut.Count + overdue.Count + unstarted.Count;
+        if (total > 0)
+            Swept(logger, lostRetries.Count, timedOut.Count, overdue.Count, unstarted.Count);
+    }
+
+    [LoggerMessage(3101, LogLevel.Information,
+        "Timer sweep: {LostRetries} retries fired late, {TimedOut} attempts timed out, {Overdue} deadlines passed, {Unstarted} submissions republished")]
+    static partial void Swept(ILogger logger, int lostRetries, int timedOut, int overdue, int unstarted);
+}
