@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.Persistence.Sagas;
 using Orchestrator.StateMachines;
@@ -25,6 +26,10 @@ public static class RequestsEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapGet("/{requestId}", Get).WithName("GetRequest");
         group.MapGet("/", List).WithName("ListRequests");
+        group.MapPost("/{requestId}/cancel", Cancel).WithName("CancelRequest")
+            .Produces<RequestView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
 
@@ -117,6 +122,37 @@ public static class RequestsEndpoints
         var items = page.Take(take).Select(s => RequestView.From(s, withAttempts: false)).ToList();
         var next = page.Count > take ? new ListCursor(page[take - 1].CreatedAt, page[take - 1].RequestId).Encode() : null;
         return Results.Ok(new RequestPage(items, next));
+    }
+
+    static async Task<IResult> Cancel(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        if (RequestIdentity.Problem(requestId) is { } problem)
+            return Invalid([new FieldError("requestId", problem)]);
+        string? reason = null;
+        if (http.HasJsonContentType() && http.ContentLength is > 0)
+        {
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(http.Body, cancellationToken: cancellationToken);
+                if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String)
+                    reason = r.GetString();
+            }
+            catch (JsonException exception)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON", detail: exception.Message);
+            }
+        }
+
+        var correlationId = RequestIdentity.ToCorrelationId(requestId);
+        var saga = await db.Requests.AsNoTracking().SingleOrDefaultAsync(x => x.CorrelationId == correlationId, cancellationToken);
+        if (saga is null)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Request not found", detail: $"no request with id '{requestId}'");
+        if (RequestStates.IsTerminal(saga.CurrentState))
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request already finished",
+                detail: $"request '{requestId}' is {saga.CurrentState}; only a request that has not finished can be cancelled");
+
+        await publish.Publish(new CancelInference { RequestId = requestId, Reason = reason ?? "cancelled through the API" }, cancellationToken);
+        return Results.Accepted(Location(requestId), RequestView.From(saga, withAttempts: false));
     }
 
     static string Location(string requestId) => $"/api/requests/{Uri.EscapeDataString(requestId)}";

@@ -21,7 +21,7 @@ public sealed class QuartzRetryTimers(ISchedulerFactory schedulers) : IRetryTime
             .ForJob(RetryDueJob.Key)
             .UsingJobData(RetryDueJob.RequestIdKey, requestId)
             .UsingJobData(RetryDueJob.TokenKey, token.ToString())
-            .UsingJobData(RetryDueJob.DueAtKey, dueAtUtc.Ticks)
+            .UsingJobData(RetryDueJob.DueAtKey, dueAtUtc.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .StartAt(new DateTimeOffset(dueAtUtc, TimeSpan.Zero))
             // Late (a node was down): fire as soon as possible, never skip.
             .WithSchedule(SimpleScheduleBuilder.Create().WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))

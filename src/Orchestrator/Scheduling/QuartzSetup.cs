@@ -16,9 +16,10 @@ public static class QuartzSetup
                 o.InstanceName = "orchestrator"; // the same on every node: one cluster
                 o.GenerateInstanceId = true;     // a unique id per node
                 // Short timers: acquire many due triggers per round trip, and look for triggers scheduled by
-                // other nodes far more often than the 30 s default.
+                // other nodes far more often than the 30 s default. No fire-ahead window: a retry must never
+                // start before its backoff (or the endpoint's Retry-After) is over.
                 o.MaxBatchSize = timers.ThreadCount;
-                o.BatchTriggerAcquisitionFireAheadTimeWindow = TimeSpan.FromMilliseconds(50);
+                o.BatchTriggerAcquisitionFireAheadTimeWindow = TimeSpan.Zero;
                 o.IdleWaitTime = timers.IdleWaitTime;
             });
             q.UseDefaultThreadPool(tp => tp.MaxConcurrency = timers.ThreadCount);

@@ -18,7 +18,10 @@ public sealed class RetryDueJob(IBus bus, TimeProvider clock) : IJob
         if (string.IsNullOrEmpty(requestId) || !Guid.TryParse(data.GetString(TokenKey), out var token))
             return; // Nothing to tell; a malformed trigger must not fire forever.
 
-        var dueAt = new DateTimeOffset(new DateTime(data.GetLong(DueAtKey), DateTimeKind.Utc));
+        // Job data is stored as strings (readable in the trigger table, and what the string store accepts).
+        var dueAt = long.TryParse(data.GetString(DueAtKey), System.Globalization.CultureInfo.InvariantCulture, out var ticks)
+            ? new DateTimeOffset(new DateTime(ticks, DateTimeKind.Utc))
+            : clock.GetUtcNow();
         // A failed publish throws: Quartz logs it, and the sweep fires the retry from the saga row after the grace.
         await bus.Publish(new RetryDue
         {

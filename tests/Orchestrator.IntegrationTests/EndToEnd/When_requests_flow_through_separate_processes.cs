@@ -42,7 +42,7 @@ public sealed class When_requests_flow_through_separate_processes(ProductionShap
         Assert.Equal("Succeeded", root.GetProperty("state").GetString());
         Assert.StartsWith("Simulated answer", root.GetProperty("result").GetProperty("output").GetString(), StringComparison.Ordinal);
         var attempt = Assert.Single(root.GetProperty("attempts").EnumerateArray());
-        Assert.Equal("e2e-worker-1", attempt.GetProperty("workerId").GetString());
+        Assert.Equal("worker-1", attempt.GetProperty("workerId").GetString());
         Assert.EndsWith("Z", attempt.GetProperty("startedAt").GetString(), StringComparison.Ordinal);
         Assert.Equal(200, attempt.GetProperty("httpStatus").GetInt32());
         Assert.True(root.GetProperty("confidence").GetDouble() > 0.8);
