@@ -22,10 +22,12 @@ public sealed class InvokeModelConsumer(
         var invoke = context.Message;
         var worker = options.Value;
         var startedAt = clock.GetUtcNow();
-        await context.Publish(new AttemptStarted { RequestId = invoke.RequestId, Attempt = invoke.Attempt, WorkerId = worker.WorkerId, StartedAt = startedAt });
+        var redelivered = context.ReceiveContext.Redelivered;
+        if (!redelivered)
+            await context.Publish(new AttemptStarted { RequestId = invoke.RequestId, Attempt = invoke.Attempt, WorkerId = worker.WorkerId, StartedAt = startedAt });
 
         ModelCallResult result;
-        if (context.ReceiveContext.Redelivered)
+        if (redelivered)
         {
             // The broker hands us this invoke again because the worker that had it stopped (perhaps mid-call). The
             // model may already have been called for this attempt: rather than call it twice, report the attempt

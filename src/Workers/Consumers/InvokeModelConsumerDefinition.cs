@@ -22,7 +22,8 @@ public sealed class InvokeModelConsumerDefinition : ConsumerDefinition<InvokeMod
         IConsumerConfigurator<InvokeModelConsumer> consumerConfigurator, IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = _options.PrefetchCount > 0 ? _options.PrefetchCount : _options.ConcurrencyLimit;
-        // Publishes leave only once the attempt's outcome is known, never half of them.
-        endpointConfigurator.UseInMemoryOutbox(context);
+        // No outbox and no message retry here, on purpose: AttemptStarted must leave before the model call (an
+        // outbox would hold it back to the end), and re-running the consumer could call the model twice. The
+        // consumer turns every fault of the endpoint into a published AttemptFailed instead of throwing.
     }
 }
