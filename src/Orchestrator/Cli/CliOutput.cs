@@ -11,6 +11,7 @@ public static class CliOutput
             orchestrator migrate              apply the schema to the configured store
             orchestrator demo --requests N    submit N requests to an embedded orchestrator, wait until all are terminal
                 [--fault-rate F] [--json] [--timeout SECONDS]
+                [--script '[[sim: 503, ok]]'] [--retry-initial-ms 2000,5000]   scripted faults and per-request backoff
 
             Configuration: Orchestrator__Store=Sqlite|Postgres, Orchestrator__Transport=InMemory|RabbitMQ,
             ConnectionStrings__Postgres, ConnectionStrings__RabbitMQ (amqp://...), see README.md.
@@ -25,5 +26,7 @@ public static class CliOutput
         logging.AddSimpleConsole(o => o.SingleLine = true);
         logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         logging.SetMinimumLevel(minimum);
+        // Above appsettings.json's per-category levels too: a CLI verb is quiet unless something is wrong.
+        logging.AddFilter((_, level) => level >= minimum);
     }
 }

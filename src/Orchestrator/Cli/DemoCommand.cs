@@ -17,7 +17,7 @@ namespace Orchestrator.Cli;
 /// </summary>
 public static class DemoCommand
 {
-    sealed record Arguments(int Requests, double FaultRate, bool Json, TimeSpan Timeout);
+    sealed record Arguments(int Requests, double FaultRate, bool Json, TimeSpan Timeout, string? Script, int[] RetryInitialMs);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -70,12 +70,14 @@ public static class DemoCommand
             {
                 RequestId = $"demo-{run}-{i:D6}",
                 Model = "sim",
-                Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText($"Demo request {i}: say hello.")] }],
+                Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText($"Demo request {i}: say hello. {arguments.Script}")] }],
                 SourceService = "demo",
+                Retry = arguments.RetryInitialMs.Length == 0 ? null : new RetryPolicyOverride { InitialIntervalMs = arguments.RetryInitialMs[i % arguments.RetryInitialMs.Length] },
             }, ct));
 
         var counts = await WaitForTerminalAsync(host.Services, arguments.Requests, arguments.Timeout);
         stopwatch.Stop();
+        counts = counts with { Timers = await TimerLatenessAsync(host.Services) };
         await host.StopAsync();
 
         var terminal = counts.States.Where(kv => RequestStates.IsTerminal(kv.Key)).Sum(kv => kv.Value);
@@ -89,7 +91,10 @@ public static class DemoCommand
         return 0;
     }
 
-    sealed record Counts(Dictionary<string, int> States, int Attempts);
+    sealed record Counts(Dictionary<string, int> States, int Attempts, Lateness? Timers = null);
+
+    /// <summary>How late retry timers fired: from the attempt rows, fired_at − scheduled_for.</summary>
+    sealed record Lateness(int Retries, double P50Ms, double P99Ms, double MaxMs);
 
     static async Task<Counts> WaitForTerminalAsync(IServiceProvider services, int expected, TimeSpan timeout)
     {
@@ -113,6 +118,19 @@ public static class DemoCommand
         return new Counts(states.Where(s => s.State != null).ToDictionary(s => s.State!, s => s.Count), attempts);
     }
 
+    static async Task<Lateness?> TimerLatenessAsync(IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
+        var fired = await db.Attempts.Where(a => a.FiredAt != null && a.ScheduledFor != null)
+            .Select(a => new { a.FiredAt, a.ScheduledFor }).ToListAsync();
+        if (fired.Count == 0)
+            return null;
+        var lateness = fired.Select(a => (a.FiredAt!.Value - a.ScheduledFor!.Value).TotalMilliseconds).Order().ToArray();
+        double At(double q) => lateness[Math.Min(lateness.Length - 1, (int)Math.Ceiling(q * lateness.Length) - 1)];
+        return new Lateness(lateness.Length, At(0.50), At(0.99), lateness[^1]);
+    }
+
     static void Print(Arguments arguments, Counts counts, TimeSpan elapsed)
     {
         int Of(string state) => counts.States.GetValueOrDefault(state);
@@ -121,6 +139,8 @@ public static class DemoCommand
             Console.WriteLine($"{state,-16}{Of(state),10}");
         Console.WriteLine($"{"attempts",-16}{counts.Attempts,10}");
         Console.WriteLine($"{arguments.Requests} requests in {elapsed.TotalSeconds:0.00} s ({arguments.Requests / Math.Max(elapsed.TotalSeconds, 0.001):0} requests/s)");
+        if (counts.Timers is { } t)
+            Console.WriteLine($"{t.Retries} retry timers fired, lateness p50 {t.P50Ms:0} ms, p99 {t.P99Ms:0} ms, max {t.MaxMs:0} ms");
         if (arguments.Json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -132,6 +152,10 @@ public static class DemoCommand
                 awaitingReview = Of(RequestStates.AwaitingReview),
                 attempts = counts.Attempts,
                 elapsedMs = (long)elapsed.TotalMilliseconds,
+                retries = counts.Timers?.Retries ?? 0,
+                timerLatenessP50Ms = counts.Timers?.P50Ms,
+                timerLatenessP99Ms = counts.Timers?.P99Ms,
+                timerLatenessMaxMs = counts.Timers?.MaxMs,
             }));
         }
     }
@@ -142,6 +166,8 @@ public static class DemoCommand
         double faultRate = 0;
         var json = false;
         var timeout = (TimeSpan?)null;
+        string? script = null;
+        int[] retryInitialMs = [];
         for (var i = 0; i < args.Length; i++)
         {
             string? Next() => i + 1 < args.Length ? args[++i] : null;
@@ -159,12 +185,31 @@ public static class DemoCommand
                 case "--json":
                     json = true;
                     break;
+                case "--script" when Next() is { Length: > 0 } text:
+                    script = text;
+                    break;
+                case "--retry-initial-ms" when Next() is { } list && ParseIntervals(list) is { } intervals:
+                    retryInitialMs = intervals;
+                    break;
                 default:
                     Console.Error.WriteLine(
-                        $"demo: bad argument '{args[i]}'. Usage: demo --requests N (1-1000000) [--fault-rate F (0-1)] [--json] [--timeout SECONDS]");
+                        $"demo: bad argument '{args[i]}'. Usage: demo --requests N (1-1000000) [--fault-rate F (0-1)] [--json] [--timeout SECONDS] " +
+                        "[--script '[[sim: 503, ok]]'] [--retry-initial-ms 2000,5000]");
                     return null;
             }
         }
-        return new Arguments(requests, faultRate, json, timeout ?? TimeSpan.FromSeconds(60 + requests / 20.0));
+        return new Arguments(requests, faultRate, json, timeout ?? TimeSpan.FromSeconds(60 + requests / 20.0), script, retryInitialMs);
+    }
+
+    static int[]? ParseIntervals(string list)
+    {
+        var parts = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var values = new int[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]) || values[i] > 3_600_000)
+                return null;
+        }
+        return values.Length > 0 ? values : null;
     }
 }

@@ -3,24 +3,21 @@ using Quartz;
 
 namespace Orchestrator.Scheduling;
 
-/// <summary>Quartz with its persistent job store: clustered on PostgreSQL, its own SQLite file when embedded.</summary>
+/// <summary>
+/// Durable timers: the retry poller (every node) and, for the recurring sweep, Quartz with its persistent job store
+/// (clustered on PostgreSQL, so one node sweeps at a time; its own SQLite file when embedded).
+/// </summary>
 public static class QuartzSetup
 {
     public static IServiceCollection AddDurableTimers(this IServiceCollection services, StoreSettings store, TimerOptions timers)
     {
-        services.AddSingleton<IRetryTimers, QuartzRetryTimers>();
+        services.AddHostedService<RetryPoller>();
         services.AddQuartz(q =>
         {
             q.ConfigureScheduler(o =>
             {
                 o.InstanceName = "orchestrator"; // the same on every node: one cluster
                 o.GenerateInstanceId = true;     // a unique id per node
-                // Short timers: acquire many due triggers per round trip, and look for triggers scheduled by
-                // other nodes far more often than the 30 s default. No fire-ahead window: a retry must never
-                // start before its backoff (or the endpoint's Retry-After) is over.
-                o.MaxBatchSize = timers.ThreadCount;
-                o.BatchTriggerAcquisitionFireAheadTimeWindow = TimeSpan.Zero;
-                o.IdleWaitTime = timers.IdleWaitTime;
             });
             q.UseDefaultThreadPool(tp => tp.MaxConcurrency = timers.ThreadCount);
             q.UsePersistentStore(s =>
@@ -47,7 +44,6 @@ public static class QuartzSetup
                 });
             });
 
-            q.AddJob<RetryDueJob>(j => j.WithIdentity(RetryDueJob.Key).StoreDurably().WithDescription("Tells a saga its backoff is over"));
             q.AddJob<TimerSweepJob>(j => j.WithIdentity(TimerSweepJob.Key).StoreDurably().WithDescription("Attempt timeouts, deadlines and repairs"));
             q.AddTrigger(t => t
                 .WithIdentity("timer-sweep", "orchestrator")

@@ -11,8 +11,7 @@ namespace Orchestrator.Scheduling;
 /// <summary>
 /// The recurring due-time sweep (a clustered Quartz job, so one node runs each pass): attempt timeouts and
 /// deadlines have no trigger of their own, the sweep finds them through indexed due-time columns. It also repairs
-/// what a crash between commit and side effect left behind: a retry whose trigger was never created, a
-/// submission whose message was never published. Every message it sends is guarded by the saga (token, attempt
+/// a submission whose message a crash kept from being published. (Retries have a faster path: <see cref="RetryPoller"/>.) Every message it sends is guarded by the saga (token, attempt
 /// number, state), so a duplicate of a message already handled changes nothing.
 /// </summary>
 [DisallowConcurrentExecution]
@@ -35,23 +34,6 @@ public sealed partial class TimerSweepJob(
         var batch = options.Value.SweepBatchSize;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
-
-        var retryBefore = now - options.Value.RepairGrace;
-        var lostRetries = await db.Requests
-            .Where(x => x.CurrentState == RequestStates.RetryScheduled && x.NextAttemptAt <= retryBefore && x.RetryToken != null)
-            .OrderBy(x => x.NextAttemptAt).Take(batch)
-            .Select(x => new { x.RequestId, x.RetryToken, x.NextAttemptAt }).ToListAsync(ct);
-        foreach (var r in lostRetries)
-        {
-            await bus.Publish(new RetryDue
-            {
-                RequestId = r.RequestId,
-                Token = r.RetryToken!.Value,
-                DueAt = new DateTimeOffset(r.NextAttemptAt!.Value, TimeSpan.Zero),
-                FiredAt = clock.GetUtcNow(),
-                Source = "sweep",
-            }, ct);
-        }
 
         var timedOut = await db.Requests
             .Where(x => (x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing) && x.AttemptTimeoutAt <= now)
@@ -82,12 +64,11 @@ public sealed partial class TimerSweepJob(
         foreach (var saga in unstarted)
             await bus.Publish(saga.Resubmission(), ct);
 
-        var total = lostRetries.Count + timedOut.Count + overdue.Count + unstarted.Count;
-        if (total > 0)
-            Swept(logger, lostRetries.Count, timedOut.Count, overdue.Count, unstarted.Count);
+        if (timedOut.Count + overdue.Count + unstarted.Count > 0)
+            Swept(logger, timedOut.Count, overdue.Count, unstarted.Count);
     }
 
     [LoggerMessage(3101, LogLevel.Information,
-        "Timer sweep: {LostRetries} retries fired late, {TimedOut} attempts timed out, {Overdue} deadlines passed, {Unstarted} submissions republished")]
-    static partial void Swept(ILogger logger, int lostRetries, int timedOut, int overdue, int unstarted);
+        "Timer sweep: {TimedOut} attempts timed out, {Overdue} deadlines passed, {Unstarted} submissions republished")]
+    static partial void Swept(ILogger logger, int timedOut, int overdue, int unstarted);
 }

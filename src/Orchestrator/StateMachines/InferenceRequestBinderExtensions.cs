@@ -1,7 +1,5 @@
 using MassTransit;
 using Orchestrator.Contracts;
-using Orchestrator.Persistence.Sagas;
-using Orchestrator.Scheduling;
 using Orchestrator.Validation;
 
 namespace Orchestrator.StateMachines;
@@ -44,42 +42,14 @@ public static class InferenceRequestBinderExtensions
             };
         });
 
-    /// <summary>After a failed attempt was decided: RetryScheduled with its timer, or Failed with the outcome.</summary>
+    /// <summary>
+    /// After a failed attempt was decided: RetryScheduled (its due time and token on the row are the timer the
+    /// retry poller fires), or Failed with the outcome.
+    /// </summary>
     internal static EventActivityBinder<InferenceRequestState, T> RetryOrFail<T>(this EventActivityBinder<InferenceRequestState, T> binder,
-        InferenceRequestStateMachine machine, InferenceRequestStateMachine.Dependencies ctx)
+        InferenceRequestStateMachine machine)
         where T : class =>
         binder.IfElse(c => InferenceRequestStateMachine.RetryDecided(c.Saga),
-            retry => retry.TransitionTo(machine.RetryScheduled).ScheduleRetryTimer(ctx.Timers),
+            retry => retry.TransitionTo(machine.RetryScheduled),
             fail => fail.TransitionTo(machine.Failed).PublishOutcome());
-
-    /// <summary>Creates the Quartz trigger for the saga's retry once the transition has committed.</summary>
-    public static EventActivityBinder<InferenceRequestState, T> ScheduleRetryTimer<T>(this EventActivityBinder<InferenceRequestState, T> binder, IRetryTimers timers)
-        where T : class =>
-        binder.ThenAsync(c =>
-        {
-            var (requestId, correlationId, token, due) = (c.Saga.RequestId, c.Saga.CorrelationId, c.Saga.RetryToken!.Value, c.Saga.NextAttemptAt!.Value);
-            return AfterCommit(c, ct => timers.ScheduleAsync(requestId, correlationId, token, due, ct));
-        });
-
-    /// <summary>Removes the saga's retry trigger once the transition has committed (a fire that slips through is stale anyway).</summary>
-    public static EventActivityBinder<InferenceRequestState, T> CancelRetryTimer<T>(this EventActivityBinder<InferenceRequestState, T> binder, IRetryTimers timers)
-        where T : class =>
-        binder.ThenAsync(c =>
-        {
-            var correlationId = c.Saga.CorrelationId;
-            return AfterCommit(c, ct => timers.CancelAsync(correlationId, ct));
-        });
-
-    // With our EF repository the action waits for COMMIT; a repository without transactions (the in-memory one
-    // of the specs) has nothing to wait for.
-    static Task AfterCommit<T>(BehaviorContext<InferenceRequestState, T> context, Func<CancellationToken, Task> action)
-        where T : class
-    {
-        if (context.TryGetPayload<AfterCommitQueue>(out var queue))
-        {
-            queue.Add(action);
-            return Task.CompletedTask;
-        }
-        return action(context.CancellationToken);
-    }
 }

@@ -14,6 +14,7 @@ namespace Orchestrator.StateMachines;
 /// attempt number: a result of an older attempt is recorded as stale and changes nothing else. An event that is not
 /// legal in the current state is logged, counted and ignored. Every waiting state has a durable timer on the row:
 /// Pending/Processing the attempt timeout, RetryScheduled the backoff (token-guarded), every state the deadline.
+/// The row is the timer: the retry poller and the sweep find due rows, so no timer can outlive its request.
 /// </summary>
 public sealed class InferenceRequestStateMachine : MassTransitStateMachine<InferenceRequestState>
 {
@@ -23,10 +24,9 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         IOptions<ValidationOptions> validation,
         IOptions<RetryPolicyOptions> retry,
         IOptions<TimeoutOptions> timeouts,
-        IRetryTimers timers,
         TimeProvider clock)
     {
-        var ctx = new Dependencies(logger, metrics, retry.Value, timeouts.Value, timers, clock);
+        var ctx = new Dependencies(logger, metrics, retry.Value, timeouts.Value, clock);
 
         InstanceState(x => x.CurrentState);
 
@@ -140,14 +140,14 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     c.Saga.RecordFailure(c.Message);
                     Decide(c.Saga, new AttemptFailure(c.Message.Kind, c.Message.Cause, c.Message.Reason, c.Message.RetryAfter), ctx);
                 })
-                .RetryOrFail(this, ctx),
+                .RetryOrFail(this),
             When(TimedOut, c => c.Message.Attempt == c.Saga.Attempt && c.Saga.AttemptTimeoutAt <= clock.GetUtcNow().UtcDateTime)
                 .Then(c =>
                 {
                     var reason = c.Saga.RecordTimeout(c.Message.Attempt, clock.GetUtcNow().UtcDateTime);
                     Decide(c.Saga, new AttemptFailure(FailureKind.Transient, "timeout", reason, null), ctx);
                 })
-                .RetryOrFail(this, ctx));
+                .RetryOrFail(this));
 
         During(RetryScheduled,
             When(TimerFired, c => c.Message.Token == c.Saga.RetryToken)
@@ -160,6 +160,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     c.Saga.Attempt++;
                     c.Saga.RetryToken = null;
                     c.Saga.NextAttemptAt = null;
+                    c.Saga.RetryClaimedAt = null;
                     c.Saga.UpdatedAt = now;
                     c.Saga.AttemptTimeoutAt = now + ctx.Timeouts.ScheduleToCloseTimeout;
                     logger.RetryStarted(c.Saga.RequestId, c.Saga.Attempt, c.Message.Source);
@@ -189,6 +190,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
             When(AttemptKo)
                 .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)));
         During(Succeeded, Failed, Cancelled,
+            // A worker's Started may be consumed after its own result: a reordering, not an illegal event.
+            Ignore(Started),
             // The decided attempt's result again, after the request ended: not legal here.
             When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
                 .Then(c => Illegal(c.Saga, "AttemptSucceeded", logger, metrics)),
@@ -213,7 +216,6 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     Finish(c.Saga, clock);
                     logger.RequestFailed(c.Saga.RequestId, c.Saga.Attempt, c.Saga.FailureKind, c.Saga.Reason);
                 })
-                .CancelRetryTimer(timers)
                 .TransitionTo(Failed)
                 .PublishOutcome(),
             When(DeadlinePassed, c => !(c.Saga.Deadline <= clock.GetUtcNow().UtcDateTime))
@@ -227,7 +229,6 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     Finish(c.Saga, clock);
                     logger.RequestCancelled(c.Saga.RequestId, c.Saga.Reason);
                 })
-                .CancelRetryTimer(timers)
                 .TransitionTo(Cancelled)
                 .PublishOutcome());
 
@@ -262,7 +263,6 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         OrchestratorMetrics Metrics,
         RetryPolicyOptions Retry,
         TimeoutOptions Timeouts,
-        IRetryTimers Timers,
         TimeProvider Clock);
 
     /// <summary>
@@ -308,9 +308,11 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
 
     internal static bool RetryDecided(InferenceRequestState saga) => saga.RetryToken is not null;
 
+    // The row is the timer: clearing its due times is what removes it.
     static void ClearTimers(InferenceRequestState saga)
     {
         saga.NextAttemptAt = null;
+        saga.RetryClaimedAt = null;
         saga.AttemptTimeoutAt = null;
     }
 

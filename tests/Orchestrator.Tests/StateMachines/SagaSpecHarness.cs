@@ -24,14 +24,12 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Saga = Harness.GetSagaStateMachineHarness<InferenceRequestStateMachine, InferenceRequestState>();
         Metrics = provider.GetRequiredService<OrchestratorMetrics>();
         Machine = provider.GetRequiredService<InferenceRequestStateMachine>();
-        Timers = provider.GetRequiredService<RecordingRetryTimers>();
     }
 
     public ITestHarness Harness { get; }
     public ISagaStateMachineTestHarness<InferenceRequestStateMachine, InferenceRequestState> Saga { get; }
     public OrchestratorMetrics Metrics { get; }
     public InferenceRequestStateMachine Machine { get; }
-    public RecordingRetryTimers Timers { get; }
 
     public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null)
     {
@@ -45,8 +43,6 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddSingleton(Options.Create(new ValidationOptions()));
         services.AddSingleton(Options.Create(new RetryPolicyOptions()));
         services.AddSingleton(Options.Create(timeoutOptions));
-        services.AddSingleton<RecordingRetryTimers>();
-        services.AddSingleton<IRetryTimers>(sp => sp.GetRequiredService<RecordingRetryTimers>());
         services.AddMassTransitTestHarness(x =>
         {
             x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();

@@ -19,7 +19,7 @@ public sealed class When_an_attempt_fails_transiently
     }
 
     [Fact]
-    public async Task Should_schedule_a_retry_within_the_policy_bounds_and_set_its_timer()
+    public async Task Should_schedule_a_retry_within_the_policy_bounds_on_the_row()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
         var before = DateTime.UtcNow;
@@ -32,8 +32,7 @@ public sealed class When_an_attempt_fails_transiently
         Assert.InRange(row.BackoffMs!.Value, 1000, 2000);
         Assert.Equal(saga.NextAttemptAt, row.ScheduledFor);
         Assert.Equal("http-503", row.Cause);
-        var timer = spec.Timers.Scheduled[saga.CorrelationId];
-        Assert.Equal((saga.RetryToken!.Value, saga.NextAttemptAt!.Value), (timer.Token, timer.DueAt));
+        Assert.Null(saga.AttemptTimeoutAt);
         Assert.False(await spec.Harness.Published.Any<InferenceFailed>());
     }
 
@@ -92,7 +91,8 @@ public sealed class When_an_attempt_fails_transiently
         Assert.Equal(nameof(FailureKind.DeadlineExceeded), saga.FailureKind);
         Assert.Contains("after the deadline", saga.Reason, StringComparison.Ordinal);
         Assert.True(await spec.Harness.Published.Any<InferenceFailed>(m => m.Context.Message.Kind == FailureKind.DeadlineExceeded));
-        Assert.Empty(spec.Timers.Scheduled);
+        Assert.Null(saga.NextAttemptAt);
+        Assert.Null(saga.RetryToken);
     }
 
     [Fact]

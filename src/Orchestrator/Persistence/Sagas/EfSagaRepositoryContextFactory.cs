@@ -1,7 +1,6 @@
 using MassTransit;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 
 namespace Orchestrator.Persistence.Sagas;
 
@@ -11,11 +10,10 @@ namespace Orchestrator.Persistence.Sagas;
 /// A conflict or a transient database error throws; the endpoint's retry policy runs the message again in a
 /// fresh scope, and nothing of the failed try is committed or published (the outbox holds publishes until then).
 /// </summary>
-public sealed partial class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
+public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
     TDbContext db,
     ISagaConsumeContextFactory<TDbContext, TSaga> consumeContextFactory,
-    EfSagaRepositoryOptions<TSaga> options,
-    ILogger<EfSagaRepositoryContextFactory<TSaga, TDbContext>> logger) :
+    EfSagaRepositoryOptions<TSaga> options) :
     ISagaRepositoryContextFactory<TSaga>,
     ILoadSagaRepositoryContextFactory<TSaga>,
     IQuerySagaRepositoryContextFactory<TSaga>
@@ -27,32 +25,12 @@ public sealed partial class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
         where T : class
     {
-        // A retried try starts with an empty queue: what the failed try queued was never committed.
-        var afterCommit = context.GetOrAddPayload(() => new AfterCommitQueue());
-        afterCommit.Clear();
-
-        await using (var tx = await db.Database.BeginTransactionAsync(options.IsolationLevel, context.CancellationToken))
-        {
-            var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
-            await next.Send(repositoryContext);
-            await tx.CommitAsync(context.CancellationToken);
-            // Disposal without commit rolls back: the retry starts from the committed state.
-        }
-
-        try
-        {
-            await afterCommit.RunAsync(context.CancellationToken);
-        }
-        catch (Exception exception)
-        {
-            // The state is committed; failing the message now would only replay an event the saga has applied.
-            // The saga row holds what the side effect was for, and the sweep repairs it from there.
-            AfterCommitFailed(logger, typeof(TSaga).Name, exception);
-        }
+        await using var tx = await db.Database.BeginTransactionAsync(options.IsolationLevel, context.CancellationToken);
+        var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
+        await next.Send(repositoryContext);
+        await tx.CommitAsync(context.CancellationToken);
+        // Disposal without commit rolls back: the retry starts from the committed state.
     }
-
-    [LoggerMessage(5001, LogLevel.Warning, "An after-commit action of saga {Saga} failed; the timer sweep will repair it")]
-    static partial void AfterCommitFailed(ILogger logger, string saga, Exception exception);
 
     public async Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<TSaga> query, IPipe<SagaRepositoryQueryContext<TSaga, T>> next)
         where T : class
