@@ -22,6 +22,9 @@ public sealed class InferenceRequestStateDefinition : SagaDefinition<InferenceRe
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator,
         ISagaConfigurator<InferenceRequestState> sagaConfigurator, IRegistrationContext context)
     {
+        // The broker's default prefetch (twice the core count) starves a 64-wide consumer on a small box.
+        endpointConfigurator.PrefetchCount = Math.Max(_concurrency, 16);
+
         // Optimistic-concurrency conflicts and transient database errors are retried in-process, for about a
         // minute in all, so a database restart sends nothing to the _error queue. A message no saga can own is not.
         endpointConfigurator.UseMessageRetry(r =>
