@@ -119,6 +119,44 @@ public sealed class When_running_embedded : IDisposable
     }
 
     [Fact]
+    public async Task Should_apply_the_same_default_retry_policy_as_the_production_shape()
+    {
+        var port = ChildProcess.FreePort();
+        var url = $"http://127.0.0.1:{port}/";
+        await using var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", url], new Dictionary<string, string>(), _workingDirectory);
+        await server.WaitUntilHealthyAsync(url + "health/live", TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
+
+        async Task Submit(string id, string text)
+        {
+            using var response = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } } });
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+        async Task<JsonElement> Terminal(string id, TimeSpan within) =>
+            JsonDocument.Parse(await Eventually.Until(() => http.GetStringAsync(new Uri($"api/requests/{id}", UriKind.Relative)),
+                b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal) || b.Contains("\"state\":\"Failed\"", StringComparison.Ordinal),
+                within, $"{id} terminal\n{server.Output}")).RootElement;
+
+        await Submit("emb-503", "Busy? [[sim: 503, 503, ok]]");
+        await Submit("emb-400", "Bad [[sim: 400]]");
+        await Submit("emb-429", "Slow down [[sim: 429:2, ok]]");
+
+        var busy = await Terminal("emb-503", TimeSpan.FromSeconds(15));
+        Assert.Equal("Succeeded", busy.GetProperty("state").GetString());
+        Assert.Equal(3, busy.GetProperty("attempts").GetArrayLength());
+
+        var bad = await Terminal("emb-400", TimeSpan.FromSeconds(15));
+        Assert.Equal("Failed", bad.GetProperty("state").GetString());
+        Assert.Equal(1, bad.GetProperty("attempts").GetArrayLength());
+
+        var limited = await Terminal("emb-429", TimeSpan.FromSeconds(15));
+        var attempts = limited.GetProperty("attempts");
+        Assert.Equal(2, attempts.GetArrayLength());
+        var gap = attempts[1].GetProperty("startedAt").GetDateTime() - attempts[0].GetProperty("finishedAt").GetDateTime();
+        Assert.True(gap >= TimeSpan.FromSeconds(2), $"the second attempt started {gap.TotalMilliseconds} ms after a Retry-After of 2 s");
+    }
+
+    [Fact]
     public async Task Should_answer_bad_submissions_with_problem_details()
     {
         var port = ChildProcess.FreePort();
