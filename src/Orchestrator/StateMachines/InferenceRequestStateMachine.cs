@@ -189,14 +189,31 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
             When(AttemptKo)
                 .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)));
+        // The very result that ended the request, consumed again: the message was redelivered or retried because
+        // something failed after the transition committed (a crash, the broker away while the outbox published).
+        // The outcome may never have left, so it is published again, with the same MessageId: subscribers that
+        // deduplicate by MessageId see it once, and nothing else changes.
+        During(Succeeded,
+            When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c => Republished(c.Saga, logger, metrics))
+                .PublishOutcome(),
+            When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c => Illegal(c.Saga, "AttemptFailed", logger, metrics)));
+        During(Failed,
+            When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c => Republished(c.Saga, logger, metrics))
+                .PublishOutcome(),
+            When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c => Illegal(c.Saga, "AttemptSucceeded", logger, metrics)));
+        During(Cancelled,
+            When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
+            When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
+                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)));
+
         During(Succeeded, Failed, Cancelled,
             // A worker's Started may be consumed after its own result: a reordering, not an illegal event.
             Ignore(Started),
-            // The decided attempt's result again, after the request ended: not legal here.
-            When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
-                .Then(c => Illegal(c.Saga, "AttemptSucceeded", logger, metrics)),
-            When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
-                .Then(c => Illegal(c.Saga, "AttemptFailed", logger, metrics)),
             When(AttemptOk, c => c.Message.Attempt != c.Saga.Attempt)
                 .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
             When(AttemptKo, c => c.Message.Attempt != c.Saga.Attempt)
@@ -341,6 +358,12 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         var state = saga.CurrentState ?? "(none)";
         metrics.IllegalEvent(eventName, state);
         logger.IllegalEvent(eventName, saga.RequestId, state);
+    }
+
+    static void Republished(InferenceRequestState saga, ILogger logger, OrchestratorMetrics metrics)
+    {
+        metrics.OutcomeRepublished(saga.CurrentState ?? "");
+        logger.OutcomeRepublished(saga.RequestId, saga.CurrentState ?? "");
     }
 
     static void StaleTimer(InferenceRequestState saga, ILogger logger) => logger.StaleTimer(saga.RequestId, saga.CurrentState ?? "(none)");

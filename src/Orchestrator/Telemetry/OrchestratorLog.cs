@@ -38,6 +38,9 @@ public static partial class OrchestratorLog
     [LoggerMessage(1011, LogLevel.Information, "Cancel of request {RequestId} ignored: it is already {State}")]
     public static partial void CancelIgnored(this ILogger logger, string requestId, string state);
 
+    [LoggerMessage(1012, LogLevel.Information, "Request {RequestId}: the result that made it {State} arrived again; its outcome is published again with the same MessageId")]
+    public static partial void OutcomeRepublished(this ILogger logger, string requestId, string state);
+
     [LoggerMessage(3001, LogLevel.Information, "Orchestrator starting: store {Store}, transport {Transport}, embedded workers {EmbeddedWorkers}")]
     public static partial void Starting(this ILogger logger, string store, string transport, bool embeddedWorkers);
 

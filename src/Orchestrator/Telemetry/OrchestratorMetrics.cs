@@ -11,6 +11,8 @@ public sealed class OrchestratorMetrics
     readonly Counter<long> _transitions;
     readonly Counter<long> _staleEvents;
     readonly Counter<long> _retries;
+    readonly Counter<long> _republished;
+    long _republishedCount;
     readonly Histogram<double> _backoff;
     readonly Histogram<double> _timerLateness;
 
@@ -19,6 +21,7 @@ public sealed class OrchestratorMetrics
         var meter = meterFactory.Create(MeterName);
         _illegalEvents = meter.CreateCounter<long>("orchestrator.saga.illegal_events", description: "Events ignored because they are not legal in the saga's state");
         _staleEvents = meter.CreateCounter<long>("orchestrator.saga.stale_events", description: "Worker events for an attempt other than the current one");
+        _republished = meter.CreateCounter<long>("orchestrator.saga.outcomes_republished", description: "Terminal outcomes published again because their result was delivered again");
         _retries = meter.CreateCounter<long>("orchestrator.retry_count", description: "Retries scheduled, by failure cause");
         _backoff = meter.CreateHistogram<double>("orchestrator.backoff_duration_ms", unit: "ms", description: "Backoff chosen before a retry");
         _timerLateness = meter.CreateHistogram<double>("orchestrator.timer_lateness_ms", unit: "ms", description: "How late a retry timer fired, by source (quartz, sweep)");
@@ -37,6 +40,14 @@ public sealed class OrchestratorMetrics
     }
 
     public void StaleEvent(string eventName) => _staleEvents.Add(1, new KeyValuePair<string, object?>("event", eventName));
+
+    public long OutcomesRepublished => Interlocked.Read(ref _republishedCount);
+
+    public void OutcomeRepublished(string state)
+    {
+        Interlocked.Increment(ref _republishedCount);
+        _republished.Add(1, new KeyValuePair<string, object?>("state", state));
+    }
 
     public void RetryScheduled(string? cause, double backoffMs)
     {

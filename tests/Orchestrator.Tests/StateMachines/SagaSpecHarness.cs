@@ -99,8 +99,20 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         return found is null ? null : Saga.Sagas.Contains(id);
     }
 
-    /// <summary>Waits until the harness has consumed everything published so far.</summary>
-    public Task Settle() => Harness.InactivityTask;
+    /// <summary>
+    /// Waits (bounded) until the bus has consumed <paramref name="messages"/> messages in all: the ones this spec
+    /// published. (The harness's inactivity task completes only once, so it cannot tell a second wait from the first.)
+    /// </summary>
+    public async Task Settle(int messages)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (Harness.Consumed.Select<object>().Count() >= messages)
+                return;
+            await Task.Delay(25);
+        }
+        throw new TimeoutException($"the bus consumed {Harness.Consumed.Select<object>().Count()} of {messages} messages within 5 s");
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -31,7 +31,7 @@ public sealed class When_a_request_is_stopped
         {
             RequestId = "stop-1", Token = token, DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "quartz",
         });
-        await spec.Settle();
+        await spec.Settle(4);
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));
     }
 
@@ -45,7 +45,7 @@ public sealed class When_a_request_is_stopped
         await spec.InState("stop-2", m => m.Succeeded);
 
         await spec.Harness.Bus.Publish(new CancelInference { RequestId = "stop-2" });
-        await spec.Settle();
+        await spec.Settle(3);
         Assert.NotNull(await spec.InState("stop-2", m => m.Succeeded));
         Assert.False(await spec.Harness.Published.Any<InferenceCancelled>());
     }
@@ -72,7 +72,7 @@ public sealed class When_a_request_is_stopped
         Assert.Equal("timeout", row.Cause);
 
         await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("stop-3", 1));
-        await spec.Settle();
+        await spec.Settle(4);
         saga = await spec.InState("stop-3", m => m.RetryScheduled);
         Assert.Equal("Succeeded", Assert.Single(saga!.Attempts).StaleResult);
         Assert.Null(saga.Output);

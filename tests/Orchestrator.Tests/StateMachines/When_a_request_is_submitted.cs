@@ -30,7 +30,7 @@ public sealed class When_a_request_is_submitted
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-dup"));
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-dup"));
         Assert.NotNull(await spec.InState("req-dup", m => m.Pending));
-        await spec.Settle();
+        await spec.Settle(2);
 
         Assert.Equal(2, spec.Harness.Consumed.Select<InferenceRequested>().Count());
         Assert.Single(spec.Saga.Sagas.Select(x => x.RequestId == "req-dup"));

@@ -78,7 +78,7 @@ public sealed class When_a_worker_reports_an_attempt
         Assert.NotNull(await spec.InState("req-race", m => m.Succeeded));
 
         await spec.Harness.Bus.Publish(SagaSpecHarness.Started("req-race", 1));
-        await spec.Settle();
+        await spec.Settle(3);
         var saga = await spec.InState("req-race", m => m.Succeeded);
         Assert.NotNull(saga);
         Assert.Single(saga.Attempts);

@@ -62,7 +62,7 @@ public sealed class When_an_attempt_fails_transiently
         {
             RequestId = "retry-3", Token = Guid.NewGuid(), DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "sweep",
         });
-        await spec.Settle();
+        await spec.Settle(3);
 
         Assert.Equal(1, (await spec.InState("retry-3", m => m.RetryScheduled))!.Attempt);
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));

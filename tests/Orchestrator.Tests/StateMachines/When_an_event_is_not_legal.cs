@@ -1,6 +1,7 @@
 using MassTransit.Testing;
 using Orchestrator.Contracts;
 using Orchestrator.StateMachines;
+using Orchestrator.Validation;
 
 namespace Orchestrator.Tests.StateMachines;
 
@@ -16,7 +17,7 @@ public sealed class When_an_event_is_not_legal
         await spec.InState("req-late", m => m.Failed);
 
         await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-late", 1));
-        await spec.Settle();
+        await spec.Settle(3);
 
         var saga = await spec.InState("req-late", m => m.Failed);
         Assert.NotNull(saga);
@@ -28,7 +29,7 @@ public sealed class When_an_event_is_not_legal
     }
 
     [Fact]
-    public async Task Should_ignore_a_start_after_the_request_succeeded_and_count_it()
+    public async Task Should_ignore_a_failure_after_the_request_succeeded_and_count_it()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-done"));
@@ -37,13 +38,34 @@ public sealed class When_an_event_is_not_legal
         await spec.InState("req-done", m => m.Succeeded);
 
         await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("req-done", 1, FailureKind.Transient, 503));
-        await spec.Settle();
+        await spec.Settle(3);
 
         var saga = await spec.InState("req-done", m => m.Succeeded);
         Assert.NotNull(saga);
         Assert.Null(saga.FailureKind);
         Assert.Equal(1, spec.Metrics.IllegalEvents);
         Assert.False(await spec.Harness.Published.Any<InferenceFailed>());
+    }
+
+    [Fact]
+    public async Task Should_publish_the_same_outcome_again_when_its_result_is_redelivered()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-again"));
+        await spec.InState("req-again", m => m.Pending);
+        var result = SagaSpecHarness.Succeeded("req-again", 1);
+        await spec.Harness.Bus.Publish(result);
+        await spec.InState("req-again", m => m.Succeeded);
+        await spec.Settle(2);
+
+        await spec.Harness.Bus.Publish(result);
+        for (var i = 0; i < 100 && spec.Metrics.OutcomesRepublished == 0; i++)
+            await Task.Delay(50);
+
+        Assert.Equal(1, spec.Metrics.OutcomesRepublished);
+        Assert.Equal(0, spec.Metrics.IllegalEvents);
+        // The harness keys published messages by MessageId: the republished outcome is the same message.
+        Assert.Equal(RequestIdentity.OutcomeMessageId("req-again", 1), Assert.Single(spec.Harness.Published.Select<InferenceSucceeded>()).Context.MessageId);
     }
 
     [Fact]
@@ -54,7 +76,7 @@ public sealed class When_an_event_is_not_legal
         await spec.InState("req-stale", m => m.Pending);
 
         await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-stale", 7));
-        await spec.Settle();
+        await spec.Settle(2);
 
         var saga = await spec.InState("req-stale", m => m.Pending);
         Assert.NotNull(saga);
@@ -67,7 +89,7 @@ public sealed class When_an_event_is_not_legal
     {
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-nobody", 1));
-        await spec.Settle();
+        await spec.Settle(1);
 
         Assert.Empty(spec.Saga.Sagas.Select(_ => true));
         Assert.False(await spec.Harness.Published.Any<InferenceSucceeded>());
