@@ -41,6 +41,7 @@ public static class OrchestratorServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<OrchestratorMetrics>();
 
+        var faults = configuration.GetSection(FaultInjectionOptions.SectionName).Get<FaultInjectionOptions>() ?? new FaultInjectionOptions();
         var store = StoreSettings.From(options, configuration);
         services.AddSingleton(store);
         services.AddDbContextPool<OrchestratorDbContext>(db => store.Configure(db));
@@ -53,7 +54,11 @@ public static class OrchestratorServiceCollectionExtensions
         services.AddMassTransit(bus =>
         {
             bus.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState, InferenceRequestStateDefinition>()
-                .EntityFrameworkRepository<InferenceRequestState, OrchestratorDbContext>(r => r.Query = q => q.Include(x => x.Attempts));
+                .EntityFrameworkRepository<InferenceRequestState, OrchestratorDbContext>(r =>
+                {
+                    r.Query = q => q.Include(x => x.Attempts);
+                    r.AfterCommit = faults.AfterCommitHook();
+                });
             if (options.RunsEmbeddedWorkers)
                 bus.AddWorkerConsumers();
 

@@ -30,6 +30,7 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
         await next.Send(repositoryContext);
         await tx.CommitAsync(context.CancellationToken);
         // Disposal without commit rolls back: the retry starts from the committed state.
+        options.AfterCommit?.Invoke(typeof(T));
     }
 
     public async Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<TSaga> query, IPipe<SagaRepositoryQueryContext<TSaga, T>> next)

@@ -9,6 +9,12 @@ public sealed class EfSagaRepositoryOptions<TSaga>
     /// <summary>Shapes every load of a saga, e.g. to include its child rows.</summary>
     public Func<IQueryable<TSaga>, IQueryable<TSaga>> Query { get; set; } = q => q;
 
+    /// <summary>
+    /// Called right after a message's transaction commits, before anything it published leaves (the outbox runs
+    /// later): the window a crash-safety test aims at. Receives the message type.
+    /// </summary>
+    public Action<Type>? AfterCommit { get; set; }
+
     /// <summary>One transaction per consumed message, at this isolation level.</summary>
     public IsolationLevel IsolationLevel { get; set; } = IsolationLevel.ReadCommitted;
 }

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Orchestrator.IntegrationTests.Infrastructure;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Orchestrator.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// The narrowest crash window: the saga has committed Succeeded, the outcome has not left yet, and the process dies
+/// (a fault hook calls FailFast). After a restart the request must still be announced, exactly once.
+/// </summary>
+[Collection(RabbitMqCollection.Name)]
+public sealed class When_the_orchestrator_crashes_between_commit_and_publish
+{
+    [Fact]
+    public async Task Should_still_publish_the_outcome_once_after_a_restart()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"orch-crash-{Guid.NewGuid():N}");
+        await using var cluster = await ProductionCluster.StartAsync(orchestratorSettings: new Dictionary<string, string>
+        {
+            ["Orchestrator__FaultInjection__CrashAfterCommitOf"] = "AttemptSucceeded",
+            ["Orchestrator__FaultInjection__CrashMarkerFile"] = marker,
+        });
+        var id = $"crash-{Guid.NewGuid():N}"[..22];
+
+        var outcomes = new ConcurrentBag<string>();
+        var factory = new ConnectionFactory { Uri = new Uri(TestServers.RabbitMq) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var listen = await connection.CreateChannelAsync();
+        await listen.ExchangeDeclareAsync("Orchestrator.Contracts:InferenceSucceeded", ExchangeType.Fanout, durable: true);
+        var queue = (await listen.QueueDeclareAsync(exclusive: true, autoDelete: true)).QueueName;
+        await listen.QueueBindAsync(queue, "Orchestrator.Contracts:InferenceSucceeded", "");
+        var consumer = new AsyncEventingBasicConsumer(listen);
+        consumer.ReceivedAsync += (_, delivery) =>
+        {
+            var body = Encoding.UTF8.GetString(delivery.Body.Span);
+            if (body.Contains(id, StringComparison.Ordinal))
+            {
+                using var envelope = JsonDocument.Parse(body);
+                outcomes.Add(envelope.RootElement.GetProperty("messageId").GetString()!);
+            }
+            return Task.CompletedTask;
+        };
+        await listen.BasicConsumeAsync(queue, autoAck: true, consumer);
+
+        try
+        {
+            await cluster.SubmitAsync(id, "Survive the crash");
+            // The orchestrator commits Succeeded and dies before the outcome leaves.
+            await Eventually.Until(() => Task.FromResult(File.Exists(marker)), done => done, TimeSpan.FromSeconds(30), "the crash drill ran\n" + cluster.Diagnostics);
+            Assert.Equal("Succeeded", await cluster.StateAsync(id));
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.Empty(outcomes);
+
+            await cluster.StartOrchestratorAsync("orchestrator-1");
+            await Eventually.Until(() => Task.FromResult(outcomes.Count), n => n >= 1, TimeSpan.FromSeconds(30), "the outcome was published after the restart\n" + cluster.Diagnostics);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+
+            Assert.Single(outcomes);
+            Assert.Single(await cluster.AttemptsAsync(id));
+            Assert.Equal(1, await cluster.ModelCallsAsync(id));
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
+    }
+}
