@@ -37,41 +37,14 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
             x.InsertOnInitial = true;
             x.SetSagaFactory(m => InferenceRequestState.Create(m.Message, clock.GetUtcNow().UtcDateTime));
         });
-        Event(() => Started, x =>
-        {
-            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
-            x.OnMissingInstance(m => m.Discard());
-        });
-        Event(() => AttemptOk, x =>
-        {
-            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
-            x.OnMissingInstance(m => m.Discard());
-        });
-        Event(() => AttemptKo, x =>
-        {
-            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
-            x.OnMissingInstance(m => m.Discard());
-        });
-        Event(() => TimerFired, x =>
-        {
-            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
-            x.OnMissingInstance(m => m.Discard());
-        });
-        Event(() => TimedOut, x =>
-        {
-            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
-            x.OnMissingInstance(m => m.Discard());
-        });
-        Event(() => DeadlinePassed, x =>
-        {
-            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
-            x.OnMissingInstance(m => m.Discard());
-        });
-        Event(() => CancelRequested, x =>
-        {
-            x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
-            x.OnMissingInstance(m => m.Discard());
-        });
+        // Everything after the submission belongs to a request that exists; for one that does not, it is dropped.
+        Correlate(() => Started, m => m.RequestId);
+        Correlate(() => AttemptOk, m => m.RequestId);
+        Correlate(() => AttemptKo, m => m.RequestId);
+        Correlate(() => TimerFired, m => m.RequestId);
+        Correlate(() => TimedOut, m => m.RequestId);
+        Correlate(() => DeadlinePassed, m => m.RequestId);
+        Correlate(() => CancelRequested, m => m.RequestId);
 
         // Conditions on When() filter, they do not choose: every matching When of an event runs. Hence IfElse,
         // and conditions that exclude each other.
@@ -274,6 +247,14 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     public Event<AttemptTimedOut> TimedOut { get; private set; } = null!;
     public Event<DeadlineReached> DeadlinePassed { get; private set; } = null!;
     public Event<CancelInference> CancelRequested { get; private set; } = null!;
+
+    void Correlate<T>(System.Linq.Expressions.Expression<Func<Event<T>>> @event, Func<T, string?> requestId)
+        where T : class =>
+        Event(@event, x =>
+        {
+            x.CorrelateById(m => RequestIdentity.ToCorrelationId(requestId(m.Message)));
+            x.OnMissingInstance(m => m.Discard());
+        });
 
     internal sealed record Dependencies(
         ILogger Logger,

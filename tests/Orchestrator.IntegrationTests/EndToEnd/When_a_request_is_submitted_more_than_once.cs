@@ -1,11 +1,9 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Orchestrator.IntegrationTests.Infrastructure;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 
 namespace Orchestrator.IntegrationTests.EndToEnd;
 
@@ -21,27 +19,9 @@ public sealed class When_a_request_is_submitted_more_than_once(ProductionShapeFi
     public async Task Should_keep_one_saga_one_model_call_and_one_outcome_for_200_concurrent_submissions()
     {
         var id = $"dup-{Guid.NewGuid():N}"[..20];
+        await using var outcomes = await OutcomeListener.StartAsync(id);
         var factory = new ConnectionFactory { Uri = new Uri(TestServers.RabbitMq) };
         await using var connection = await factory.CreateConnectionAsync();
-
-        // An independent subscriber of the outcome exchange, as any service would be.
-        var outcomes = new ConcurrentBag<(string MessageId, string Body)>();
-        await using var listen = await connection.CreateChannelAsync();
-        await listen.ExchangeDeclareAsync("Orchestrator.Contracts:InferenceSucceeded", ExchangeType.Fanout, durable: true);
-        var queue = (await listen.QueueDeclareAsync(exclusive: true, autoDelete: true)).QueueName;
-        await listen.QueueBindAsync(queue, "Orchestrator.Contracts:InferenceSucceeded", "");
-        var consumer = new AsyncEventingBasicConsumer(listen);
-        consumer.ReceivedAsync += (_, delivery) =>
-        {
-            var body = Encoding.UTF8.GetString(delivery.Body.Span);
-            if (body.Contains(id, StringComparison.Ordinal))
-            {
-                using var envelope = JsonDocument.Parse(body);
-                outcomes.Add((envelope.RootElement.GetProperty("messageId").GetString()!, body));
-            }
-            return Task.CompletedTask;
-        };
-        await listen.BasicConsumeAsync(queue, autoAck: true, consumer);
 
         var text = $"Only once, please: {id}";
         var viaApi = Parallel.ForEachAsync(Enumerable.Range(0, 100), new ParallelOptions { MaxDegreeOfParallelism = 25 }, async (_, ct) =>
@@ -79,13 +59,13 @@ public sealed class When_a_request_is_submitted_more_than_once(ProductionShapeFi
 
         await Cluster.WaitForStateAsync(id, "Succeeded", TimeSpan.FromSeconds(30));
         // Give any duplicate that would have been created the time to show.
-        await Eventually.Until(() => Task.FromResult(outcomes.Count), n => n >= 1, TimeSpan.FromSeconds(10), "the outcome was published");
+        await Eventually.Until(() => Task.FromResult(outcomes.MessageIds.Count), n => n >= 1, TimeSpan.FromSeconds(10), "the outcome was published");
         await Task.Delay(TimeSpan.FromSeconds(2));
 
         Assert.Equal(1, await Cluster.CountAsync($"request_id = '{id}'"));
         Assert.Single(await Cluster.AttemptsAsync(id));
         Assert.Equal(1, await Cluster.ModelCallsAsync(id));
-        Assert.Single(outcomes);
+        Assert.Single(outcomes.MessageIds);
     }
 
     [Fact]

@@ -55,11 +55,9 @@ public sealed class When_running_embedded : IDisposable
     [Fact]
     public async Task Should_serve_the_api_from_any_directory_and_complete_a_request()
     {
-        var port = ChildProcess.FreePort();
-        var url = $"http://127.0.0.1:{port}/";
-        await using var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", url], new Dictionary<string, string>(), _workingDirectory);
-        await server.WaitUntilHealthyAsync(url + "health/live", TimeSpan.FromSeconds(60));
-        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
+        var (server, http) = await StartServerAsync();
+        await using var serverLifetime = server;
+        using var httpLifetime = http;
 
         using (var ready = await http.GetAsync(new Uri("health/ready", UriKind.Relative)))
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
@@ -121,11 +119,9 @@ public sealed class When_running_embedded : IDisposable
     [Fact]
     public async Task Should_apply_the_same_default_retry_policy_as_the_production_shape()
     {
-        var port = ChildProcess.FreePort();
-        var url = $"http://127.0.0.1:{port}/";
-        await using var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", url], new Dictionary<string, string>(), _workingDirectory);
-        await server.WaitUntilHealthyAsync(url + "health/live", TimeSpan.FromSeconds(60));
-        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
+        var (server, http) = await StartServerAsync();
+        await using var serverLifetime = server;
+        using var httpLifetime = http;
 
         async Task Submit(string id, string text)
         {
@@ -159,11 +155,9 @@ public sealed class When_running_embedded : IDisposable
     [Fact]
     public async Task Should_answer_bad_submissions_with_problem_details()
     {
-        var port = ChildProcess.FreePort();
-        var url = $"http://127.0.0.1:{port}/";
-        await using var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", url], new Dictionary<string, string>(), _workingDirectory);
-        await server.WaitUntilHealthyAsync(url + "health/live", TimeSpan.FromSeconds(60));
-        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) };
+        var (server, http) = await StartServerAsync();
+        await using var serverLifetime = server;
+        using var httpLifetime = http;
 
         using var malformed = await http.PostAsync(new Uri("api/requests", UriKind.Relative), new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
@@ -181,6 +175,15 @@ public sealed class When_running_embedded : IDisposable
 
         using var missing = await http.GetAsync(new Uri("api/requests/never-submitted", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    /// <summary>The embedded orchestrator as a user starts it, on a free port, from the test's working directory.</summary>
+    async Task<(ChildProcess Server, HttpClient Http)> StartServerAsync()
+    {
+        var url = $"http://127.0.0.1:{ChildProcess.FreePort()}/";
+        var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", url], new Dictionary<string, string>(), _workingDirectory);
+        await server.WaitUntilHealthyAsync(url + "health/live", TimeSpan.FromSeconds(60));
+        return (server, new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) });
     }
 
     public void Dispose()

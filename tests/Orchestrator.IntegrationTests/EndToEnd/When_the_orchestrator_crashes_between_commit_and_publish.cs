@@ -1,9 +1,4 @@
-using System.Collections.Concurrent;
-using System.Text;
-using System.Text.Json;
 using Orchestrator.IntegrationTests.Infrastructure;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 
 namespace Orchestrator.IntegrationTests.EndToEnd;
 
@@ -25,25 +20,7 @@ public sealed class When_the_orchestrator_crashes_between_commit_and_publish
         });
         var id = $"crash-{Guid.NewGuid():N}"[..22];
 
-        var outcomes = new ConcurrentBag<string>();
-        var factory = new ConnectionFactory { Uri = new Uri(TestServers.RabbitMq) };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var listen = await connection.CreateChannelAsync();
-        await listen.ExchangeDeclareAsync("Orchestrator.Contracts:InferenceSucceeded", ExchangeType.Fanout, durable: true);
-        var queue = (await listen.QueueDeclareAsync(exclusive: true, autoDelete: true)).QueueName;
-        await listen.QueueBindAsync(queue, "Orchestrator.Contracts:InferenceSucceeded", "");
-        var consumer = new AsyncEventingBasicConsumer(listen);
-        consumer.ReceivedAsync += (_, delivery) =>
-        {
-            var body = Encoding.UTF8.GetString(delivery.Body.Span);
-            if (body.Contains(id, StringComparison.Ordinal))
-            {
-                using var envelope = JsonDocument.Parse(body);
-                outcomes.Add(envelope.RootElement.GetProperty("messageId").GetString()!);
-            }
-            return Task.CompletedTask;
-        };
-        await listen.BasicConsumeAsync(queue, autoAck: true, consumer);
+        await using var outcomes = await OutcomeListener.StartAsync(id);
 
         try
         {
@@ -52,13 +29,13 @@ public sealed class When_the_orchestrator_crashes_between_commit_and_publish
             await Eventually.Until(() => Task.FromResult(File.Exists(marker)), done => done, TimeSpan.FromSeconds(30), "the crash drill ran\n" + cluster.Diagnostics);
             Assert.Equal("Succeeded", await cluster.StateAsync(id));
             await Task.Delay(TimeSpan.FromSeconds(1));
-            Assert.Empty(outcomes);
+            Assert.Empty(outcomes.MessageIds);
 
             await cluster.StartOrchestratorAsync("orchestrator-1");
-            await Eventually.Until(() => Task.FromResult(outcomes.Count), n => n >= 1, TimeSpan.FromSeconds(30), "the outcome was published after the restart\n" + cluster.Diagnostics);
+            await Eventually.Until(() => Task.FromResult(outcomes.MessageIds.Count), n => n >= 1, TimeSpan.FromSeconds(30), "the outcome was published after the restart\n" + cluster.Diagnostics);
             await Task.Delay(TimeSpan.FromSeconds(2));
 
-            Assert.Single(outcomes);
+            Assert.Single(outcomes.MessageIds);
             Assert.Single(await cluster.AttemptsAsync(id));
             Assert.Equal(1, await cluster.ModelCallsAsync(id));
         }
