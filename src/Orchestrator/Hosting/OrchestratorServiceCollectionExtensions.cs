@@ -36,6 +36,10 @@ public static class OrchestratorServiceCollectionExtensions
         if (timers.Problem() is { } timerProblem)
             throw new InvalidOperationException(timerProblem);
         services.AddSingleton(Options.Create(timers));
+        var retention = configuration.GetSection(RetentionOptions.SectionName).Get<RetentionOptions>() ?? new RetentionOptions();
+        if (retention.Problem() is { } retentionProblem)
+            throw new InvalidOperationException(retentionProblem);
+        services.AddSingleton(Options.Create(retention));
         if (services.All(d => d.ServiceType != typeof(TimeProvider)))
             services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
@@ -45,7 +49,7 @@ public static class OrchestratorServiceCollectionExtensions
         var store = StoreSettings.From(options, configuration);
         services.AddSingleton(store);
         services.AddDbContextPool<OrchestratorDbContext>(db => store.Configure(db));
-        services.AddDurableTimers(store, timers);
+        services.AddDurableTimers(store, timers, retention);
 
         if (options.RunsEmbeddedWorkers)
             services.AddWorkerServices();
@@ -58,6 +62,7 @@ public static class OrchestratorServiceCollectionExtensions
                 {
                     r.Query = q => q.Include(x => x.Attempts);
                     r.AfterCommit = faults.AfterCommitHook();
+                    r.PrepareNew = RequestGenerations.NumberAsync;
                 });
             if (options.RunsEmbeddedWorkers)
                 bus.AddWorkerConsumers();

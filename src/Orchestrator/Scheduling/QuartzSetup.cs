@@ -9,7 +9,7 @@ namespace Orchestrator.Scheduling;
 /// </summary>
 public static class QuartzSetup
 {
-    public static IServiceCollection AddDurableTimers(this IServiceCollection services, StoreSettings store, TimerOptions timers)
+    public static IServiceCollection AddDurableTimers(this IServiceCollection services, StoreSettings store, TimerOptions timers, RetentionOptions retention)
     {
         services.AddHostedService<RetryPoller>();
         services.AddQuartz(q =>
@@ -50,6 +50,13 @@ public static class QuartzSetup
                 .ForJob(TimerSweepJob.Key)
                 .StartNow()
                 .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(timers.SweepInterval).RepeatForever()
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
+            q.AddJob<RetentionJob>(j => j.WithIdentity(RetentionJob.Key).StoreDurably().WithDescription("Moves finished requests past the dedupe window to the archive"));
+            q.AddTrigger(t => t
+                .WithIdentity("retention", "orchestrator")
+                .ForJob(RetentionJob.Key)
+                .StartNow()
+                .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(retention.Interval).RepeatForever()
                     .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
         });
         services.AddQuartzHostedService(o =>

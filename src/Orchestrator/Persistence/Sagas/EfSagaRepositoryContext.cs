@@ -51,6 +51,8 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
         {
             if (await _db.Set<TSaga>().AsNoTracking().AnyAsync(x => x.CorrelationId == instance.CorrelationId, CancellationToken))
                 return null!;
+            if (_options.PrepareNew is { } prepare)
+                await prepare(_db, instance, CancellationToken);
             var entry = _db.Set<TSaga>().Add(instance);
             try
             {
@@ -80,10 +82,12 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     internal Task<TSaga?> LoadInstance(Guid correlationId) =>
         _options.Query(_db.Set<TSaga>().AsTracking()).SingleOrDefaultAsync(x => x.CorrelationId == correlationId, CancellationToken);
 
-    public Task Save(SagaConsumeContext<TSaga> context) => Locked(() =>
+    public Task Save(SagaConsumeContext<TSaga> context) => Locked(async () =>
     {
+        if (_options.PrepareNew is { } prepare)
+            await prepare(_db, context.Saga, CancellationToken);
         _db.Set<TSaga>().Add(context.Saga);
-        return _db.SaveChangesAsync(CancellationToken);
+        return await _db.SaveChangesAsync(CancellationToken);
     });
 
     // The concurrency token turns a lost race into DbUpdateConcurrencyException; the endpoint retries the message.

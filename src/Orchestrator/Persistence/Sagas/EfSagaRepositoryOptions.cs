@@ -1,4 +1,5 @@
 using System.Data;
+using Microsoft.EntityFrameworkCore;
 
 namespace Orchestrator.Persistence.Sagas;
 
@@ -14,6 +15,9 @@ public sealed class EfSagaRepositoryOptions<TSaga>
     /// later): the window a crash-safety test aims at. Receives the message type.
     /// </summary>
     public Action<Type>? AfterCommit { get; set; }
+
+    /// <summary>Runs on a new instance just before its first INSERT, in the message's transaction.</summary>
+    public Func<DbContext, TSaga, CancellationToken, Task>? PrepareNew { get; set; }
 
     /// <summary>One transaction per consumed message, at this isolation level.</summary>
     public IsolationLevel IsolationLevel { get; set; } = IsolationLevel.ReadCommitted;
