@@ -177,6 +177,20 @@ public sealed class When_running_embedded : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
+    [Theory]
+    [InlineData("Orchestrator__Retry__BackoffCoefficient", "0.5", "Orchestrator:Retry:BackoffCoefficient")]
+    [InlineData("Orchestrator__Timeouts__StartToCloseTimeout", "00:00:00", "Orchestrator:Timeouts:StartToCloseTimeout")]
+    [InlineData("Orchestrator__Validation__MaxTextCharacters", "0", "Orchestrator:Validation:MaxTextCharacters")]
+    [InlineData("Workers__Models__other__Endpoints__0__BaseUrl", "not a url", "Workers:Models:other:Endpoints:0:BaseUrl")]
+    public async Task Should_refuse_to_start_with_a_bad_setting_and_name_it(string variable, string value, string setting)
+    {
+        await using var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", $"http://127.0.0.1:{ChildProcess.FreePort()}"],
+            new Dictionary<string, string> { [variable] = value }, _workingDirectory);
+        var code = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, code);
+        Assert.Contains(setting, server.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>The embedded orchestrator as a user starts it, on a free port, from the test's working directory.</summary>
     async Task<(ChildProcess Server, HttpClient Http)> StartServerAsync()
     {
