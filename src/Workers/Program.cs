@@ -1,7 +1,8 @@
 using MassTransit;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.Workers.Hosting;
+using Orchestrator.Workers.Telemetry;
 
 // A worker process: consumes InvokeModel from RabbitMQ as one of any number of competing consumers.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -18,6 +19,7 @@ if (string.IsNullOrWhiteSpace(rabbitMq) || !Uri.TryCreate(rabbitMq, UriKind.Abso
 }
 
 builder.Services.AddWorkerServices();
+builder.Services.AddServiceTelemetry("orchestrator-worker", [WorkerMetrics.MeterName], [WorkerMetrics.MeterName]);
 builder.Services.AddHealthChecks();
 builder.Services.AddMassTransit(bus =>
 {
@@ -36,8 +38,7 @@ builder.Services.AddOptions<MassTransitHostOptions>().Configure(o =>
 });
 
 var app = builder.Build();
-app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-app.MapHealthChecks("/health/ready");
+app.MapServiceEndpoints();
 
 var options = app.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
 app.Logger.WorkerStarted(options.WorkerId, string.Join(",", options.Models.Keys), options.ConcurrencyLimit);

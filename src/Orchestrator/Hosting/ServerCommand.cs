@@ -1,8 +1,10 @@
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Orchestrator.Api;
 using Orchestrator.Persistence;
+using Orchestrator.Scheduling;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.Telemetry;
+using Orchestrator.Workers.Telemetry;
 
 namespace Orchestrator.Hosting;
 
@@ -21,7 +23,13 @@ public static class ServerCommand
         builder.Services.AddOrchestrator(builder.Configuration);
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
-        builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+        builder.Services.AddHealthChecks()
+            .AddCheck<StoreHealthCheck>("store", tags: [TelemetryExtensions.ReadyTag])
+            .AddCheck<SchedulerHealthCheck>("scheduler", tags: [TelemetryExtensions.ReadyTag]);
+        builder.Services.AddHostedService<StateGaugeRefresher>();
+        builder.Services.AddServiceTelemetry("orchestrator",
+            [OrchestratorMetrics.MeterName, WorkerMetrics.MeterName],
+            [OrchestratorMetrics.MeterName, WorkerMetrics.MeterName]);
 
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<OrchestratorOptions>>().Value;
@@ -33,8 +41,7 @@ public static class ServerCommand
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi(); // serves /openapi/v1.json
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready");
+        app.MapServiceEndpoints();
         app.MapRequestsApi();
 
         await app.RunAsync();

@@ -103,6 +103,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 {
                     c.Saga.RecordSuccess(c.Message);
                     Finish(c.Saga, clock);
+                    metrics.AttemptDecided(AttemptOutcome.Succeeded, null);
+                    metrics.Finished(RequestStates.Succeeded, (c.Saga.UpdatedAt - c.Saga.CreatedAt).TotalMilliseconds);
                     logger.RequestSucceeded(c.Saga.RequestId, c.Saga.Attempt);
                 })
                 .TransitionTo(Succeeded)
@@ -111,6 +113,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .Then(c =>
                 {
                     c.Saga.RecordFailure(c.Message);
+                    metrics.AttemptDecided(AttemptOutcome.Failed, c.Message.Kind.ToString());
                     Decide(c.Saga, new AttemptFailure(c.Message.Kind, c.Message.Cause, c.Message.Reason, c.Message.RetryAfter), ctx);
                 })
                 .RetryOrFail(this),
@@ -118,6 +121,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .Then(c =>
                 {
                     var reason = c.Saga.RecordTimeout(c.Message.Attempt, clock.GetUtcNow().UtcDateTime);
+                    metrics.AttemptDecided(AttemptOutcome.TimedOut, nameof(FailureKind.Transient));
                     Decide(c.Saga, new AttemptFailure(FailureKind.Transient, "timeout", reason, null), ctx);
                 })
                 .RetryOrFail(this));
@@ -130,6 +134,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     var previous = c.Saga.AttemptRow(c.Saga.Attempt);
                     previous.FiredAt = now;
                     metrics.TimerFired(c.Message.Source, (now - c.Message.DueAt.UtcDateTime).TotalMilliseconds);
+                    if (previous.FinishedAt is { } failedAt)
+                        metrics.RetryWaited((now - failedAt).TotalMilliseconds);
                     c.Saga.Attempt++;
                     c.Saga.RetryToken = null;
                     c.Saga.NextAttemptAt = null;
@@ -299,6 +305,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 saga.FailureKind = giveUp.Kind.ToString();
                 saga.Reason = giveUp.Reason;
                 saga.CompletedAt = now;
+                ctx.Metrics.Finished(RequestStates.Failed, (now - saga.CreatedAt).TotalMilliseconds);
                 ctx.Logger.RequestFailed(saga.RequestId, saga.Attempt, saga.FailureKind, saga.Reason);
                 break;
         }

@@ -15,6 +15,10 @@ public sealed class OrchestratorMetrics
     long _republishedCount;
     readonly Histogram<double> _backoff;
     readonly Histogram<double> _timerLateness;
+    readonly Histogram<double> _endToEnd;
+    readonly Histogram<double> _retryWait;
+    readonly Counter<long> _attempts;
+    volatile IReadOnlyDictionary<string, long> _byState = new Dictionary<string, long>();
 
     public OrchestratorMetrics(IMeterFactory meterFactory)
     {
@@ -23,8 +27,12 @@ public sealed class OrchestratorMetrics
         _staleEvents = meter.CreateCounter<long>("orchestrator.saga.stale_events", description: "Worker events for an attempt other than the current one");
         _republished = meter.CreateCounter<long>("orchestrator.saga.outcomes_republished", description: "Terminal outcomes published again because their result was delivered again");
         _retries = meter.CreateCounter<long>("orchestrator.retry_count", description: "Retries scheduled, by failure cause");
-        _backoff = meter.CreateHistogram<double>("orchestrator.backoff_duration_ms", unit: "ms", description: "Backoff chosen before a retry");
-        _timerLateness = meter.CreateHistogram<double>("orchestrator.timer_lateness_ms", unit: "ms", description: "How late a retry timer fired, by source (quartz, sweep)");
+        _backoff = meter.CreateHistogram<double>("orchestrator.backoff_duration_ms", description: "Backoff chosen before a retry");
+        _timerLateness = meter.CreateHistogram<double>("orchestrator.timer_lateness_ms", description: "How late a retry timer fired, by source (quartz, sweep)");
+        _endToEnd = meter.CreateHistogram<double>("orchestrator.end_to_end_latency", unit: "ms", description: "From submission to the terminal state, by state");
+        _retryWait = meter.CreateHistogram<double>("orchestrator.retry_wait", unit: "ms", description: "Time a request spent in RetryScheduled before its next attempt");
+        _attempts = meter.CreateCounter<long>("orchestrator.attempts_decided", description: "Attempts whose outcome the saga applied, by outcome and failure kind");
+        meter.CreateObservableGauge("orchestrator.requests", ObserveStates, description: "Requests in the hot table by state (refreshed every few seconds)");
         _transitions = meter.CreateCounter<long>("orchestrator.saga.transitions", description: "State transitions, by target state");
     }
 
@@ -58,6 +66,21 @@ public sealed class OrchestratorMetrics
 
     public void TimerFired(string source, double latenessMs) =>
         _timerLateness.Record(Math.Max(0, latenessMs), new KeyValuePair<string, object?>("source", source));
+
+    /// <summary>The latest count of requests by state, published by the state gauge.</summary>
+    public void StateCounts(IReadOnlyDictionary<string, long> byState) => _byState = byState;
+
+    IEnumerable<Measurement<long>> ObserveStates() =>
+        StateMachines.RequestStates.All.Select(state =>
+            new Measurement<long>(_byState.GetValueOrDefault(state), new KeyValuePair<string, object?>("state", state)));
+
+    public void Finished(string state, double endToEndMs) =>
+        _endToEnd.Record(endToEndMs, new KeyValuePair<string, object?>("state", state));
+
+    public void RetryWaited(double milliseconds) => _retryWait.Record(milliseconds);
+
+    public void AttemptDecided(string outcome, string? failureKind) =>
+        _attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("failure_kind", failureKind ?? "none"));
 
     public void Transition(string state) => _transitions.Add(1, new KeyValuePair<string, object?>("state", state));
 }

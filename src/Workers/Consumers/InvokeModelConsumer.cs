@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.Workers.Hosting;
 using Orchestrator.Workers.ModelClient;
+using Orchestrator.Workers.Telemetry;
 
 namespace Orchestrator.Workers.Consumers;
 
@@ -15,6 +16,7 @@ public sealed class InvokeModelConsumer(
     ChatCompletionsClient client,
     IOptions<WorkerOptions> options,
     TimeProvider clock,
+    WorkerMetrics metrics,
     ILogger<InvokeModelConsumer> logger) : IConsumer<InvokeModel>
 {
     public async Task Consume(ConsumeContext<InvokeModel> context)
@@ -46,11 +48,15 @@ public sealed class InvokeModelConsumer(
         }
         else
         {
-            logger.CallingModel(invoke.RequestId, invoke.Attempt, model.Endpoints[0].DisplayName);
-            result = await client.CallAsync(model.Endpoints[0], invoke, worker.RequestLogprobs, context.CancellationToken);
+            var endpoint = model.Endpoints[0];
+            logger.CallingModel(invoke.RequestId, invoke.Attempt, endpoint.DisplayName);
+            using (metrics.Call(endpoint.DisplayName))
+                result = await client.CallAsync(endpoint, invoke, worker.RequestLogprobs, context.CancellationToken);
+            metrics.Called(endpoint.DisplayName, (clock.GetUtcNow() - startedAt).TotalMilliseconds, result.Succeeded ? "success" : result.Cause ?? "failure");
         }
 
         var finishedAt = clock.GetUtcNow();
+        metrics.Attempt(result.Succeeded ? "Succeeded" : "Failed", result.FailureKind?.ToString());
         if (result.Succeeded)
         {
             await context.Publish(new AttemptSucceeded

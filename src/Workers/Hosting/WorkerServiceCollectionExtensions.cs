@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orchestrator.Workers.Consumers;
 using Orchestrator.Workers.ModelClient;
+using Orchestrator.Workers.Telemetry;
 
 namespace Orchestrator.Workers.Hosting;
 
@@ -19,6 +20,8 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<ClassificationOptions>, ClassificationOptionsValidator>();
         services.AddSingleton(sp => new FailureClassifier(sp.GetRequiredService<IOptions<ClassificationOptions>>().Value));
         services.TryAddSingletonTimeProvider();
+        services.AddMetrics();
+        services.AddSingleton<WorkerMetrics>();
         services.AddHttpClient<ChatCompletionsClient>(ChatCompletionsClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {

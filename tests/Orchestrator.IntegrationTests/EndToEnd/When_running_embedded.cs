@@ -177,6 +177,36 @@ public sealed class When_running_embedded : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
+    [Fact]
+    public async Task Should_expose_the_documented_metrics_and_readiness()
+    {
+        var (server, http) = await StartServerAsync();
+        await using var serverLifetime = server;
+        using var httpLifetime = http;
+        using (var submit = await http.PostAsJsonAsync("api/requests", new { requestId = "metrics-1", model = "sim", messages = new[] { new { role = "user", content = "Count me [[sim: 503, ok]]" } } }))
+            Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/metrics-1", UriKind.Relative)),
+            b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "metrics-1 Succeeded\n" + server.Output);
+
+        // The gauge refreshes every 5 s; every other name is there as soon as it was recorded.
+        var scrape = await Eventually.Until(() => http.GetStringAsync(new Uri("metrics", UriKind.Relative)),
+            text => text.Contains("orchestrator_requests{", StringComparison.Ordinal) && text.Contains("state=\"Succeeded\"} 1", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(20), "the requests gauge counts the request");
+        foreach (var name in new[]
+        {
+            "orchestrator_retry_count_total", "orchestrator_backoff_duration_ms_bucket", "orchestrator_timer_lateness_ms_bucket",
+            "orchestrator_retry_wait_milliseconds_bucket", "orchestrator_end_to_end_latency_milliseconds_bucket",
+            "orchestrator_attempts_decided_total", "orchestrator_upstream_latency_milliseconds_bucket", "orchestrator_inflight",
+            "orchestrator_attempts_total",
+        })
+            Assert.True(scrape.Contains(name, StringComparison.Ordinal), $"/metrics lacks {name}");
+
+        using var ready = JsonDocument.Parse(await http.GetStringAsync(new Uri("health/ready", UriKind.Relative)));
+        Assert.Equal("Healthy", ready.RootElement.GetProperty("status").GetString());
+        foreach (var check in new[] { "store", "scheduler", "masstransit-bus" })
+            Assert.Equal("Healthy", ready.RootElement.GetProperty("checks").GetProperty(check).GetProperty("status").GetString());
+    }
+
     [Theory]
     [InlineData("Orchestrator__Retry__BackoffCoefficient", "0.5", "Orchestrator:Retry:BackoffCoefficient")]
     [InlineData("Orchestrator__Timeouts__StartToCloseTimeout", "00:00:00", "Orchestrator:Timeouts:StartToCloseTimeout")]

@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Orchestrator.ServiceDefaults;
+
+/// <summary>Metrics, traces and health endpoints, the same in every process of the product.</summary>
+public static class TelemetryExtensions
+{
+    /// <summary>The health-check tag of the checks that make a process ready (not merely alive).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>
+    /// OpenTelemetry for this process: our meters and activity sources, MassTransit's, ASP.NET Core's and
+    /// HttpClient's; a Prometheus scrape endpoint (map it with <see cref="MapServiceEndpoints"/>); OTLP export
+    /// when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// </summary>
+    public static IServiceCollection AddServiceTelemetry(this IServiceCollection services, string serviceName, IEnumerable<string> meters, IEnumerable<string> sources)
+    {
+        var otlp = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName))
+            .WithMetrics(m =>
+            {
+                m.AddMeter([.. meters, "MassTransit"]);
+                m.AddAspNetCoreInstrumentation();
+                m.AddHttpClientInstrumentation();
+                m.AddPrometheusExporter();
+                if (otlp)
+                    m.AddOtlpExporter();
+            })
+            .WithTracing(t =>
+            {
+                t.AddSource([.. sources, "MassTransit"]);
+                t.AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/metrics") && !http.Request.Path.StartsWithSegments("/health"));
+                t.AddHttpClientInstrumentation();
+                if (otlp)
+                    t.AddOtlpExporter();
+            });
+        return services;
+    }
+
+    /// <summary><c>/health/live</c> (the process serves), <c>/health/ready</c> (every ready check passes), <c>/metrics</c>.</summary>
+    public static IEndpointRouteBuilder MapServiceEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResponseWriter = HealthReportWriter.WriteAsync,
+        });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

@@ -1,0 +1,41 @@
+using System.Diagnostics.Metrics;
+
+namespace Orchestrator.Workers.Telemetry;
+
+/// <summary>The workers' instruments, on the meter <see cref="MeterName"/>.</summary>
+public sealed class WorkerMetrics
+{
+    public const string MeterName = "Orchestrator.Workers";
+
+    readonly Histogram<double> _upstreamLatency;
+    readonly UpDownCounter<long> _inFlight;
+    readonly Counter<long> _attempts;
+
+    public WorkerMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _upstreamLatency = meter.CreateHistogram<double>("orchestrator.upstream_latency", unit: "ms", description: "Duration of model calls, by endpoint and outcome");
+        _inFlight = meter.CreateUpDownCounter<long>("orchestrator.inflight", description: "Model calls in flight, by endpoint");
+        _attempts = meter.CreateCounter<long>("orchestrator.attempts", description: "Attempts made by this worker, by outcome and failure kind");
+    }
+
+    /// <summary>Counts a call in flight until the returned scope is disposed.</summary>
+    public InFlight Call(string endpoint)
+    {
+        var tag = new KeyValuePair<string, object?>("endpoint", endpoint);
+        _inFlight.Add(1, tag);
+        return new InFlight(_inFlight, tag);
+    }
+
+    public void Called(string endpoint, double milliseconds, string outcome) =>
+        _upstreamLatency.Record(milliseconds, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Attempt(string outcome, string? failureKind) =>
+        _attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("failure_kind", failureKind ?? "none"));
+
+    /// <summary>The in-flight scope of one call.</summary>
+    public readonly struct InFlight(UpDownCounter<long> counter, KeyValuePair<string, object?> tag) : IDisposable
+    {
+        public void Dispose() => counter.Add(-1, tag);
+    }
+}
