@@ -7,6 +7,7 @@ using Orchestrator.Workers.Telemetry;
 // A worker process: consumes InvokeModel from RabbitMQ as one of any number of competing consumers.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 WorkerDefaults.AddAsLowestPriority(builder.Configuration);
+builder.Logging.AddServiceLogging(builder.Configuration);
 if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
     builder.WebHost.UseUrls("http://127.0.0.1:5081");
 
@@ -19,7 +20,7 @@ if (string.IsNullOrWhiteSpace(rabbitMq) || !Uri.TryCreate(rabbitMq, UriKind.Abso
 }
 
 builder.Services.AddWorkerServices();
-builder.Services.AddServiceTelemetry("orchestrator-worker", [WorkerMetrics.MeterName], [WorkerMetrics.MeterName]);
+builder.Services.AddServiceTelemetry("orchestrator-worker", [WorkerMetrics.MeterName], [WorkerTracing.SourceName]);
 builder.Services.AddHealthChecks();
 builder.Services.AddMassTransit(bus =>
 {

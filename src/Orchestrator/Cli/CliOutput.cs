@@ -1,3 +1,5 @@
+using Orchestrator.ServiceDefaults;
+
 namespace Orchestrator.Cli;
 
 /// <summary>What the CLI prints for people. Logs go to stderr; stdout holds only the command's output.</summary>
@@ -20,11 +22,9 @@ public static class CliOutput
     }
 
     /// <summary>A host builder's logging, sent to stderr so stdout stays the command's own.</summary>
-    public static void LogToStandardError(ILoggingBuilder logging, LogLevel minimum)
+    public static void LogToStandardError(ILoggingBuilder logging, IConfiguration configuration, LogLevel minimum)
     {
-        logging.ClearProviders();
-        logging.AddSimpleConsole(o => o.SingleLine = true);
-        logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.AddServiceLogging(configuration, toStandardError: true);
         logging.SetMinimumLevel(minimum);
         // Above appsettings.json's per-category levels too: a CLI verb is quiet unless something is wrong.
         logging.AddFilter((_, level) => level >= minimum);

@@ -45,7 +45,7 @@ public static class DemoCommand
     static async Task<int> RunAsync(Arguments arguments, string dataDirectory)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
-        CliOutput.LogToStandardError(builder.Logging, LogLevel.Warning);
+        CliOutput.LogToStandardError(builder.Logging, builder.Configuration, LogLevel.Warning);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Orchestrator:Store"] = nameof(StoreKind.Sqlite),

@@ -10,7 +10,7 @@ public static class MigrateCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        CliOutput.LogToStandardError(builder.Logging, LogLevel.Information);
+        CliOutput.LogToStandardError(builder.Logging, builder.Configuration, LogLevel.Information);
         StoreSettings store;
         try
         {

@@ -18,6 +18,7 @@ public static class ServerCommand
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrl);
+        builder.Logging.AddServiceLogging(builder.Configuration);
 
         await using var simulated = await EmbeddedSimulatedModel.StartIfEnabledAsync(builder.Configuration, CancellationToken.None);
         builder.Services.AddOrchestrator(builder.Configuration);
@@ -29,7 +30,7 @@ public static class ServerCommand
         builder.Services.AddHostedService<StateGaugeRefresher>();
         builder.Services.AddServiceTelemetry("orchestrator",
             [OrchestratorMetrics.MeterName, WorkerMetrics.MeterName],
-            [OrchestratorMetrics.MeterName, WorkerMetrics.MeterName]);
+            [OrchestratorTracing.SourceName, WorkerTracing.SourceName]);
 
         var app = builder.Build();
         var options = app.Services.GetRequiredService<IOptions<OrchestratorOptions>>().Value;

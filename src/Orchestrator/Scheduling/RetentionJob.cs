@@ -74,10 +74,13 @@ public sealed partial class RetentionJob(
 
             var list = string.Join(", ", ids.Select((_, i) => $"@id{i}"));
             var archivedAt = store.Kind == StoreKind.Postgres ? "now()" : "@now";
+            // Columns by name, from the model: the archives mirror the hot tables, in whatever order they grew.
+            var requestColumns = Columns<StateMachines.InferenceRequestState>(db);
+            var attemptColumns = Columns<StateMachines.AttemptRecord>(db);
             foreach (var sql in new[]
             {
-                $"INSERT INTO inference_attempts_archive SELECT a.*, r.generation FROM inference_attempts a JOIN inference_requests r USING (correlation_id) WHERE r.correlation_id IN ({list})",
-                $"INSERT INTO inference_requests_archive SELECT r.*, {archivedAt} FROM inference_requests r WHERE r.correlation_id IN ({list})",
+                $"INSERT INTO inference_attempts_archive ({attemptColumns}, generation) SELECT {Prefixed("a", attemptColumns)}, r.generation FROM inference_attempts a JOIN inference_requests r ON r.correlation_id = a.correlation_id WHERE r.correlation_id IN ({list})",
+                $"INSERT INTO inference_requests_archive ({requestColumns}, archived_at) SELECT {Prefixed("r", requestColumns)}, {archivedAt} FROM inference_requests r WHERE r.correlation_id IN ({list})",
                 // The attempts go with their request (ON DELETE CASCADE); deleted explicitly too, for SQLite
                 // connections that do not enforce foreign keys.
                 $"DELETE FROM inference_attempts WHERE correlation_id IN ({list})",
@@ -98,6 +101,12 @@ public sealed partial class RetentionJob(
             await db.Database.CloseConnectionAsync();
         }
     }
+
+    static string Columns<T>(DbContext db) =>
+        string.Join(", ", db.Model.FindEntityType(typeof(T))!.GetProperties().Select(p => p.GetColumnName()));
+
+    static string Prefixed(string alias, string columns) =>
+        string.Join(", ", columns.Split(", ").Select(c => $"{alias}.{c}"));
 
     static DbCommand Command(DbConnection connection, DbTransaction tx, string sql)
     {

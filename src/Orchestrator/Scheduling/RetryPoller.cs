@@ -1,8 +1,10 @@
 using System.Data.Common;
+using System.Diagnostics;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.Persistence;
+using Orchestrator.Telemetry;
 
 namespace Orchestrator.Scheduling;
 
@@ -32,7 +34,7 @@ public sealed partial class RetryPoller(
               ORDER BY next_attempt_at LIMIT @batch
               FOR UPDATE SKIP LOCKED) due
         WHERE r.correlation_id = due.correlation_id
-        RETURNING r.request_id, r.retry_token::text, r.next_attempt_at
+        RETURNING r.request_id, r.retry_token::text, r.next_attempt_at, r.trace_parent
         """;
 
     // One process owns an embedded SQLite file, so a plain UPDATE ... RETURNING claims.
@@ -43,7 +45,7 @@ public sealed partial class RetryPoller(
               WHERE state = 'RetryScheduled' AND next_attempt_at <= @now
                 AND (retry_claimed_at IS NULL OR retry_claimed_at < next_attempt_at OR retry_claimed_at < @stale)
               ORDER BY next_attempt_at LIMIT @batch)
-        RETURNING request_id, retry_token, next_attempt_at
+        RETURNING request_id, retry_token, next_attempt_at, trace_parent
         """;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -92,7 +94,7 @@ public sealed partial class RetryPoller(
     public async Task<int> FireDueAsync(TimerOptions settings, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var due = new List<RetryDue>();
+        var due = new List<(RetryDue Message, string? TraceParent)>();
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
@@ -113,14 +115,14 @@ public sealed partial class RetryPoller(
                     {
                         if (!Guid.TryParse(reader.GetString(1), out var token))
                             continue;
-                        due.Add(new RetryDue
+                        due.Add((new RetryDue
                         {
                             RequestId = reader.GetString(0),
                             Token = token,
                             DueAt = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(2), DateTimeKind.Utc)),
                             FiredAt = clock.GetUtcNow(),
                             Source = "poller",
-                        });
+                        }, reader.IsDBNull(3) ? null : reader.GetString(3)));
                     }
                 }
                 await tx.CommitAsync(cancellationToken);
@@ -132,8 +134,18 @@ public sealed partial class RetryPoller(
         }
 
         // Published after the claim commits: a crash in between leaves claims that expire and are taken again.
-        await Task.WhenAll(due.Select(d => bus.Publish(d, cancellationToken)));
+        await Task.WhenAll(due.Select(d => PublishInTraceAsync(d.Message, d.TraceParent, cancellationToken)));
         return due.Count;
+    }
+
+    /// <summary>The fire continues the request's own trace (the submission's), so one trace spans every attempt.</summary>
+    async Task PublishInTraceAsync(RetryDue message, string? traceParent, CancellationToken cancellationToken)
+    {
+        ActivityContext.TryParse(traceParent, null, out var parent);
+        using var activity = OrchestratorTracing.Source.StartActivity("retry timer fired", ActivityKind.Producer, parent);
+        activity?.SetTag("request_id", message.RequestId);
+        activity?.SetTag("lateness_ms", (message.FiredAt - message.DueAt).TotalMilliseconds);
+        await bus.Publish(message, cancellationToken);
     }
 
     static void Add(DbCommand command, string name, object value)

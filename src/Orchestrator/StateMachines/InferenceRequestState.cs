@@ -65,6 +65,9 @@ public class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
     public DateTime UpdatedAt { get; set; }
     public DateTime? CompletedAt { get; set; }
 
+    /// <summary>The W3C trace context of the submission: retries fired later continue this trace.</summary>
+    public string? TraceParent { get; set; }
+
     /// <summary>Optimistic concurrency token: bumped on every update; an update that finds another value retries.</summary>
     public int Version { get; set; }
 

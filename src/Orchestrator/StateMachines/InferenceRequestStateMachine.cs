@@ -54,6 +54,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 {
                     var errors = InputGate.Check(c.Message, validation.Value);
                     Touch(c.Saga, clock);
+                    c.Saga.TraceParent ??= System.Diagnostics.Activity.Current?.Id;
                     c.Saga.Deadline ??= c.Saga.CreatedAt + ctx.Timeouts.DefaultDeadline;
                     if (errors.Count == 0)
                         return;

@@ -23,6 +23,10 @@ public sealed class InvokeModelConsumer(
     {
         var invoke = context.Message;
         var worker = options.Value;
+        using var span = WorkerTracing.Source.StartActivity("model attempt");
+        span?.SetTag("request_id", invoke.RequestId);
+        span?.SetTag("attempt", invoke.Attempt);
+        span?.SetTag("worker_id", worker.WorkerId);
         var startedAt = clock.GetUtcNow();
         var redelivered = context.ReceiveContext.Redelivered;
         if (!redelivered)
@@ -56,6 +60,13 @@ public sealed class InvokeModelConsumer(
         }
 
         var finishedAt = clock.GetUtcNow();
+        span?.SetTag("endpoint", result.Endpoint);
+        span?.SetTag("outcome", result.Succeeded ? "Succeeded" : "Failed");
+        if (!result.Succeeded)
+        {
+            span?.SetTag("failure_kind", result.FailureKind?.ToString());
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Reason);
+        }
         metrics.Attempt(result.Succeeded ? "Succeeded" : "Failed", result.FailureKind?.ToString());
         if (result.Succeeded)
         {
