@@ -6,7 +6,9 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.Persistence.Sagas;
+using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
+using Orchestrator.Telemetry;
 using Orchestrator.Validation;
 
 namespace Orchestrator.Api;
@@ -30,7 +32,19 @@ public static class RequestsEndpoints
             .Produces<RequestView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        app.MapGet("/api/diagnostics/stuck", Stuck).WithTags("Diagnostics").WithName("StuckRequests");
         return app;
+    }
+
+    static async Task<IResult> Stuck(OrchestratorDbContext db, IOptions<TimerOptions> timers, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var rows = await StuckRequests.Query(db, timers.Value, now).OrderBy(x => x.UpdatedAt).Take(500).ToListAsync(cancellationToken);
+        return Results.Ok(new
+        {
+            count = rows.Count,
+            items = rows.Select(r => new { r.RequestId, State = r.CurrentState, r.Attempt, r.UpdatedAt, Why = StuckRequests.Why(r, now) }),
+        });
     }
 
     static async Task<IResult> Submit(HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish,

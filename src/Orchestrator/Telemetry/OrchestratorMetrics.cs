@@ -19,6 +19,7 @@ public sealed class OrchestratorMetrics
     readonly Histogram<double> _retryWait;
     readonly Counter<long> _attempts;
     volatile IReadOnlyDictionary<string, long> _byState = new Dictionary<string, long>();
+    long _stuck;
 
     public OrchestratorMetrics(IMeterFactory meterFactory)
     {
@@ -32,6 +33,8 @@ public sealed class OrchestratorMetrics
         _endToEnd = meter.CreateHistogram<double>("orchestrator.end_to_end_latency", unit: "ms", description: "From submission to the terminal state, by state");
         _retryWait = meter.CreateHistogram<double>("orchestrator.retry_wait", unit: "ms", description: "Time a request spent in RetryScheduled before its next attempt");
         _attempts = meter.CreateCounter<long>("orchestrator.attempts_decided", description: "Attempts whose outcome the saga applied, by outcome and failure kind");
+        meter.CreateObservableGauge("orchestrator.stuck_requests", () => Interlocked.Read(ref _stuck),
+            description: "Requests whose state has outlived their timers (should be 0; see GET /api/diagnostics/stuck)");
         meter.CreateObservableGauge("orchestrator.requests", ObserveStates, description: "Requests in the hot table by state (refreshed every few seconds)");
         _transitions = meter.CreateCounter<long>("orchestrator.saga.transitions", description: "State transitions, by target state");
     }
@@ -69,6 +72,8 @@ public sealed class OrchestratorMetrics
 
     /// <summary>The latest count of requests by state, published by the state gauge.</summary>
     public void StateCounts(IReadOnlyDictionary<string, long> byState) => _byState = byState;
+
+    public void StuckCount(long count) => Interlocked.Exchange(ref _stuck, count);
 
     IEnumerable<Measurement<long>> ObserveStates() =>
         StateMachines.RequestStates.All.Select(state =>

@@ -4,9 +4,15 @@ using Orchestrator.Persistence;
 namespace Orchestrator.Telemetry;
 
 /// <summary>
-/// Feeds the requests-by-state gauge: one indexed GROUP BY every few seconds, rather than a query per scrape.
+/// Feeds the requests-by-state and stuck-requests gauges: a few indexed queries every few seconds, rather than
+/// queries per scrape.
 /// </summary>
-public sealed partial class StateGaugeRefresher(IServiceScopeFactory scopes, OrchestratorMetrics metrics, ILogger<StateGaugeRefresher> logger) : BackgroundService
+public sealed partial class StateGaugeRefresher(
+    IServiceScopeFactory scopes,
+    OrchestratorMetrics metrics,
+    TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<Scheduling.TimerOptions> timers,
+    ILogger<StateGaugeRefresher> logger) : BackgroundService
 {
     static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
@@ -21,6 +27,7 @@ public sealed partial class StateGaugeRefresher(IServiceScopeFactory scopes, Orc
                 var counts = await db.Requests.Where(x => x.CurrentState != null).GroupBy(x => x.CurrentState!)
                     .Select(g => new { State = g.Key, Count = g.LongCount() }).ToListAsync(stoppingToken);
                 metrics.StateCounts(counts.ToDictionary(c => c.State, c => c.Count));
+                metrics.StuckCount(await StuckRequests.Query(db, timers.Value, clock.GetUtcNow().UtcDateTime).LongCountAsync(stoppingToken));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Npgsql;
 using Orchestrator.IntegrationTests.Infrastructure;
 
@@ -105,6 +106,29 @@ public sealed class When_attempts_fail_on_the_production_shape(ProductionShapeFi
         Assert.Equal("Cancelled", await Cluster.StateAsync(id));
         using var again = await Cluster.Api.PostAsJsonAsync($"api/requests/{id}/cancel", new { });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_show_a_request_that_outlived_its_timers_as_stuck()
+    {
+        // A RetryScheduled row without its token cannot be fired: exactly the kind of bug stuck detection is for.
+        var id = NewId("stuck");
+        await Cluster.Database.ExecuteAsync($"""
+            INSERT INTO inference_requests (correlation_id, request_id, state, model, payload, payload_hash, attempt, created_at, updated_at, next_attempt_at, version)
+            VALUES ('{Orchestrator.Validation.RequestIdentity.ToCorrelationId(id)}', '{id}', 'RetryScheduled', 'sim', jsonb_build_object(), repeat('0', 64), 1,
+                    now() - interval '20 minutes', now() - interval '10 minutes', now() - interval '10 minutes', 1)
+            """);
+
+        using var stuck = JsonDocument.Parse(await Cluster.Api.GetStringAsync(new Uri("api/diagnostics/stuck", UriKind.Relative)));
+        var item = Assert.Single(stuck.RootElement.GetProperty("items").EnumerateArray(), i => i.GetProperty("requestId").GetString() == id);
+        Assert.StartsWith("retry due", item.GetProperty("why").GetString(), StringComparison.Ordinal);
+
+        var scrape = await Eventually.Until(() => Cluster.Api.GetStringAsync(new Uri("metrics", UriKind.Relative)),
+            text => text.Split('\n').Any(l => l.StartsWith("orchestrator_stuck_requests", StringComparison.Ordinal) && !l.TrimEnd().EndsWith(" 0", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20), "the stuck gauge counts it");
+        Assert.Contains("orchestrator_stuck_requests", scrape, StringComparison.Ordinal);
+
+        await Cluster.Database.ExecuteAsync($"DELETE FROM inference_requests WHERE request_id = '{id}'");
     }
 
     async Task<T> ScalarAsync<T>(string sql)

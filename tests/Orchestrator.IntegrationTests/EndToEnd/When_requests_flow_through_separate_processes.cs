@@ -46,6 +46,9 @@ public sealed class When_requests_flow_through_separate_processes(ProductionShap
         Assert.EndsWith("Z", attempt.GetProperty("startedAt").GetString(), StringComparison.Ordinal);
         Assert.Equal(200, attempt.GetProperty("httpStatus").GetInt32());
         Assert.True(root.GetProperty("confidence").GetDouble() > 0.8);
+
+        using var stuck = JsonDocument.Parse(await app.Api.GetStringAsync(new Uri("api/diagnostics/stuck", UriKind.Relative)));
+        Assert.Equal(0, stuck.RootElement.GetProperty("count").GetInt32());
     }
 
     [Fact]
