@@ -49,6 +49,14 @@ public sealed class When_requests_flow_through_separate_processes(ProductionShap
 
         using var stuck = JsonDocument.Parse(await app.Api.GetStringAsync(new Uri("api/diagnostics/stuck", UriKind.Relative)));
         Assert.Equal(0, stuck.RootElement.GetProperty("count").GetInt32());
+
+        // The worker process serves its own metrics: its model calls, by endpoint.
+        using var worker = new HttpClient { BaseAddress = app.Cluster.WorkerUrl("worker-1") };
+        var metrics = await worker.GetStringAsync(new Uri("metrics", UriKind.Relative));
+        Assert.Contains("orchestrator_upstream_latency_milliseconds_count{", metrics, StringComparison.Ordinal);
+        Assert.Contains("orchestrator_attempts_total{", metrics, StringComparison.Ordinal);
+        using var ready = JsonDocument.Parse(await worker.GetStringAsync(new Uri("health/ready", UriKind.Relative)));
+        Assert.Equal("Healthy", ready.RootElement.GetProperty("status").GetString());
     }
 
     [Fact]

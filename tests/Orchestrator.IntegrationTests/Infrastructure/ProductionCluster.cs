@@ -17,6 +17,7 @@ public sealed class ProductionCluster : IAsyncDisposable
     readonly List<ChildProcess> _all = [];
     readonly Dictionary<string, string> _orchestratorEnvironment;
     readonly Dictionary<string, int> _orchestratorPorts = [];
+    readonly Dictionary<string, int> _workerPorts = [];
     ChildProcess? _sim;
 
     ProductionCluster(IReadOnlyDictionary<string, string>? orchestratorSettings)
@@ -96,6 +97,7 @@ public sealed class ProductionCluster : IAsyncDisposable
     public async Task StartWorkerAsync(string name)
     {
         var port = ChildProcess.FreePort();
+        _workerPorts[name] = port;
         var process = Track(ChildProcess.Start(name, RepoPaths.Workers, ["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string>
         {
             ["ConnectionStrings__RabbitMQ"] = TestServers.RabbitMq,
@@ -105,6 +107,9 @@ public sealed class ProductionCluster : IAsyncDisposable
         _workers[name] = process;
         await process.WaitUntilHealthyAsync($"http://127.0.0.1:{port}/health/ready", TimeSpan.FromSeconds(90));
     }
+
+    /// <summary>The base address of a worker's own HTTP endpoints (health, metrics).</summary>
+    public Uri WorkerUrl(string name) => new($"http://127.0.0.1:{_workerPorts[name]}/");
 
     /// <summary>SIGKILL: no shutdown, no acknowledgements, exactly what a crash does.</summary>
     public async Task KillAsync(string name)
