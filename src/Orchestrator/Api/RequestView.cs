@@ -13,6 +13,9 @@ public sealed record RequestView
     public string? FailureKind { get; init; }
     public string? Reason { get; init; }
     public double? Confidence { get; init; }
+
+    /// <summary>What the output gate said, and the review's verdict.</summary>
+    public string? Decision { get; init; }
     public ResultView? Result { get; init; }
     public required string Model { get; init; }
     public string? SourceService { get; init; }
@@ -32,6 +35,7 @@ public sealed record RequestView
         FailureKind = saga.FailureKind,
         Reason = saga.Reason,
         Confidence = saga.Confidence,
+        Decision = saga.Decision,
         Result = saga.Output is null ? null : new ResultView
         {
             Output = saga.Output,

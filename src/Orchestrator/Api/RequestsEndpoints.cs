@@ -32,6 +32,10 @@ public static class RequestsEndpoints
             .Produces<RequestView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{requestId}/approve", Approve).WithName("ApproveReview")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{requestId}/reject", Reject).WithName("RejectReview")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         app.MapGet("/api/diagnostics/stuck", Stuck).WithTags("Diagnostics").WithName("StuckRequests");
         return app;
     }
@@ -143,20 +147,10 @@ public static class RequestsEndpoints
     {
         if (RequestIdentity.Problem(requestId) is { } problem)
             return Invalid([new FieldError("requestId", problem)]);
-        string? reason = null;
-        if (http.HasJsonContentType() && http.ContentLength is > 0)
-        {
-            try
-            {
-                using var body = await JsonDocument.ParseAsync(http.Body, cancellationToken: cancellationToken);
-                if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String)
-                    reason = r.GetString();
-            }
-            catch (JsonException exception)
-            {
-                return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON", detail: exception.Message);
-            }
-        }
+        var (body, malformed) = await OptionalBodyAsync(http, cancellationToken);
+        if (malformed is not null)
+            return malformed;
+        var reason = Text(body, "reason");
 
         var correlationId = RequestIdentity.ToCorrelationId(requestId);
         var saga = await db.Requests.AsNoTracking().SingleOrDefaultAsync(x => x.CorrelationId == correlationId, cancellationToken);
@@ -169,6 +163,63 @@ public static class RequestsEndpoints
         await publish.Publish(new CancelInference { RequestId = requestId, Reason = reason ?? "cancelled through the API" }, cancellationToken);
         return Results.Accepted(Location(requestId), RequestView.From(saga, withAttempts: false));
     }
+
+    static Task<IResult> Approve(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken) =>
+        ReviewAction(requestId, http, db, body =>
+            publish.Publish(new ApproveInference { RequestId = requestId, Reviewer = Text(body, "reviewer"), Note = Text(body, "note") }, cancellationToken),
+            cancellationToken);
+
+    static Task<IResult> Reject(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken) =>
+        ReviewAction(requestId, http, db, body => publish.Publish(new RejectInference
+        {
+            RequestId = requestId,
+            Reviewer = Text(body, "reviewer"),
+            Reason = Text(body, "reason"),
+            Retry = body is { } b && b.TryGetProperty("retry", out var retry) && retry.ValueKind == JsonValueKind.True,
+        }, cancellationToken), cancellationToken);
+
+    /// <summary>Approve or reject: only a request in AwaitingReview; the verdict travels to the saga as a command.</summary>
+    static async Task<IResult> ReviewAction(string requestId, HttpRequest http, OrchestratorDbContext db,
+        Func<JsonElement?, Task> send, CancellationToken cancellationToken)
+    {
+        if (RequestIdentity.Problem(requestId) is { } problem)
+            return Invalid([new FieldError("requestId", problem)]);
+        var (body, malformed) = await OptionalBodyAsync(http, cancellationToken);
+        if (malformed is not null)
+            return malformed;
+        var correlationId = RequestIdentity.ToCorrelationId(requestId);
+        var saga = await db.Requests.AsNoTracking().SingleOrDefaultAsync(x => x.CorrelationId == correlationId, cancellationToken);
+        if (saga is null)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Request not found", detail: $"no request with id '{requestId}'");
+        if (saga.CurrentState != RequestStates.AwaitingReview)
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request not awaiting review",
+                detail: $"request '{requestId}' is {saga.CurrentState}; only a request in AwaitingReview can be approved or rejected");
+        await send(body);
+        return Results.Accepted(Location(requestId), RequestView.From(saga, withAttempts: false));
+    }
+
+    /// <summary>An action's optional JSON object body (absent or empty is fine; malformed is a 400).</summary>
+    static async Task<(JsonElement? Body, IResult? Malformed)> OptionalBodyAsync(HttpRequest http, CancellationToken cancellationToken)
+    {
+        if (!http.HasJsonContentType() || http.ContentLength == 0)
+            return (null, null);
+        using var buffer = new MemoryStream();
+        await http.Body.CopyToAsync(buffer, cancellationToken);
+        if (buffer.Length == 0)
+            return (null, null);
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.ToArray());
+            return (document.RootElement.ValueKind == JsonValueKind.Object ? document.RootElement.Clone() : null, null);
+        }
+        catch (JsonException exception)
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON", detail: exception.Message));
+        }
+    }
+
+    static string? Text(JsonElement? body, string name) =>
+        body is { } b && b.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     static string Location(string requestId) => $"/api/requests/{Uri.EscapeDataString(requestId)}";
 

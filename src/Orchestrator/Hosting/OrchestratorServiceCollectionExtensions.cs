@@ -29,6 +29,8 @@ public static class OrchestratorServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<ValidationOptions>, ProblemValidator<ValidationOptions>>();
         services.AddOptions<RetryPolicyOptions>().BindConfiguration(RetryPolicyOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RetryPolicyOptions>, ProblemValidator<RetryPolicyOptions>>();
+        services.AddOptions<ReviewOptions>().BindConfiguration(ReviewOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ReviewOptions>, ProblemValidator<ReviewOptions>>();
         services.AddOptions<TimeoutOptions>().BindConfiguration(TimeoutOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TimeoutOptions>, ProblemValidator<TimeoutOptions>>();
         // Quartz is configured while services are registered, so its options are read (and checked) here.
@@ -107,6 +109,7 @@ public static class OrchestratorServiceCollectionExtensions
             ValidationOptions v when v.Problem() is { } p => ValidateOptionsResult.Fail(p),
             RetryPolicyOptions r when r.Problem() is { } p => ValidateOptionsResult.Fail(p),
             TimeoutOptions t when t.Problem() is { } p => ValidateOptionsResult.Fail(p),
+            ReviewOptions r when r.Problem() is { } p => ValidateOptionsResult.Fail(p),
             _ => ValidateOptionsResult.Success,
         };
     }

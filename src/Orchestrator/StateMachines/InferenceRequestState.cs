@@ -65,6 +65,9 @@ public class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
     public DateTime UpdatedAt { get; set; }
     public DateTime? CompletedAt { get; set; }
 
+    /// <summary>What the output gate said (passed, or why it was held for review, and the review's verdict).</summary>
+    public string? Decision { get; set; }
+
     /// <summary>The W3C trace context of the submission: retries fired later continue this trace.</summary>
     public string? TraceParent { get; set; }
 

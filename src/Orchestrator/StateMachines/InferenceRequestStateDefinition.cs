@@ -45,5 +45,7 @@ public sealed class InferenceRequestStateDefinition : SagaDefinition<InferenceRe
         sagaConfigurator.Message<AttemptTimedOut>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
         sagaConfigurator.Message<DeadlineReached>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
         sagaConfigurator.Message<CancelInference>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        sagaConfigurator.Message<ApproveInference>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        sagaConfigurator.Message<RejectInference>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
     }
 }

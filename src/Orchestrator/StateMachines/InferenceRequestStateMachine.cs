@@ -24,6 +24,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         IOptions<ValidationOptions> validation,
         IOptions<RetryPolicyOptions> retry,
         IOptions<TimeoutOptions> timeouts,
+        IOptions<ReviewOptions> review,
         TimeProvider clock)
     {
         var ctx = new Dependencies(logger, metrics, retry.Value, timeouts.Value, clock);
@@ -45,6 +46,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         Correlate(() => TimedOut, m => m.RequestId);
         Correlate(() => DeadlinePassed, m => m.RequestId);
         Correlate(() => CancelRequested, m => m.RequestId);
+        Correlate(() => Approved, m => m.RequestId);
+        Correlate(() => Rejected, m => m.RequestId);
 
         // Conditions on When() filter, they do not choose: every matching When of an event runs. Hence IfElse,
         // and conditions that exclude each other.
@@ -103,13 +106,30 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .Then(c =>
                 {
                     c.Saga.RecordSuccess(c.Message);
-                    Finish(c.Saga, clock);
                     metrics.AttemptDecided(AttemptOutcome.Succeeded, null);
-                    metrics.Finished(RequestStates.Succeeded, (c.Saga.UpdatedAt - c.Saga.CreatedAt).TotalMilliseconds);
-                    logger.RequestSucceeded(c.Saga.RequestId, c.Saga.Attempt);
+                    c.Saga.Decision = review.Value.HoldReason(c.Message.Confidence) is { } hold
+                        ? $"held for review: {hold}"
+                        : $"passed: {review.Value.PassReason(c.Message.Confidence)}";
                 })
-                .TransitionTo(Succeeded)
-                .PublishOutcome(),
+                // The output gate: a low-confidence answer waits for an operator instead of succeeding.
+                .IfElse(c => review.Value.HoldReason(c.Saga.Confidence) is not null,
+                    held => held
+                        .Then(c =>
+                        {
+                            ClearTimers(c.Saga);
+                            Touch(c.Saga, clock);
+                            logger.HeldForReview(c.Saga.RequestId, c.Saga.Attempt, c.Saga.Decision!);
+                        })
+                        .TransitionTo(AwaitingReview),
+                    passed => passed
+                        .Then(c =>
+                        {
+                            Finish(c.Saga, clock);
+                            metrics.Finished(RequestStates.Succeeded, (c.Saga.UpdatedAt - c.Saga.CreatedAt).TotalMilliseconds);
+                            logger.RequestSucceeded(c.Saga.RequestId, c.Saga.Attempt);
+                        })
+                        .TransitionTo(Succeeded)
+                        .PublishOutcome()),
             When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
                 .Then(c =>
                 {
@@ -203,6 +223,51 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
             When(DeadlinePassed).Then(c => StaleTimer(c.Saga, logger)),
             When(CancelRequested).Then(c => logger.CancelIgnored(c.Saga.RequestId, c.Saga.CurrentState ?? "")));
 
+        During(AwaitingReview,
+            When(Approved)
+                .Then(c =>
+                {
+                    c.Saga.Decision += $"; approved by {c.Message.Reviewer ?? "an operator"}{Note(c.Message.Note)}";
+                    Finish(c.Saga, clock);
+                    metrics.Finished(RequestStates.Succeeded, (c.Saga.UpdatedAt - c.Saga.CreatedAt).TotalMilliseconds);
+                    logger.ReviewDecided(c.Saga.RequestId, "approved", c.Message.Reviewer ?? "");
+                })
+                .TransitionTo(Succeeded)
+                .PublishOutcome(),
+            When(Rejected, c => !c.Message.Retry)
+                .Then(c =>
+                {
+                    c.Saga.Decision += $"; rejected by {c.Message.Reviewer ?? "an operator"}{Note(c.Message.Reason)}";
+                    c.Saga.FailureKind = nameof(FailureKind.Rejected);
+                    c.Saga.Reason = $"rejected in review{Note(c.Message.Reason)}";
+                    Finish(c.Saga, clock);
+                    metrics.Finished(RequestStates.Failed, (c.Saga.UpdatedAt - c.Saga.CreatedAt).TotalMilliseconds);
+                    logger.ReviewDecided(c.Saga.RequestId, "rejected", c.Message.Reviewer ?? "");
+                })
+                .TransitionTo(Failed)
+                .PublishOutcome(),
+            When(Rejected, c => c.Message.Retry)
+                .Then(c =>
+                {
+                    c.Saga.Decision += $"; rejected by {c.Message.Reviewer ?? "an operator"}, asked again{Note(c.Message.Reason)}";
+                    c.Saga.Output = null;
+                    c.Saga.Confidence = null;
+                    c.Saga.FinishReason = null;
+                    c.Saga.Attempt++;
+                    Touch(c.Saga, clock);
+                    c.Saga.AttemptTimeoutAt = c.Saga.UpdatedAt + ctx.Timeouts.ScheduleToCloseTimeout;
+                    logger.ReviewDecided(c.Saga.RequestId, "rejected, asked again", c.Message.Reviewer ?? "");
+                })
+                .TransitionTo(Pending)
+                .DispatchAttempt(),
+            Ignore(Started),
+            When(AttemptOk).Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
+            When(AttemptKo).Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)),
+            When(TimerFired).Then(c => StaleTimer(c.Saga, logger)),
+            When(TimedOut).Then(c => StaleTimer(c.Saga, logger)),
+            // A person decides here: the deadline does not cut a review short.
+            When(DeadlinePassed).Then(c => StaleTimer(c.Saga, logger)));
+
         During(Pending, Processing, RetryScheduled,
             When(DeadlinePassed, c => c.Saga.Deadline <= clock.GetUtcNow().UtcDateTime)
                 .Then(c =>
@@ -229,6 +294,17 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .TransitionTo(Cancelled)
                 .PublishOutcome());
 
+        During(AwaitingReview,
+            When(CancelRequested)
+                .Then(c =>
+                {
+                    c.Saga.Reason = string.IsNullOrWhiteSpace(c.Message.Reason) ? "cancelled in review" : c.Message.Reason;
+                    Finish(c.Saga, clock);
+                    logger.RequestCancelled(c.Saga.RequestId, c.Saga.Reason);
+                })
+                .TransitionTo(Cancelled)
+                .PublishOutcome());
+
         // The same request id again (a client retry, a redelivery): the saga that exists answers for it.
         DuringAny(Ignore(Submitted));
 
@@ -242,6 +318,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     public State Pending { get; private set; } = null!;
     public State Processing { get; private set; } = null!;
     public State RetryScheduled { get; private set; } = null!;
+    public State AwaitingReview { get; private set; } = null!;
     public State Succeeded { get; private set; } = null!;
     public State Failed { get; private set; } = null!;
     public State Cancelled { get; private set; } = null!;
@@ -254,6 +331,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     public Event<AttemptTimedOut> TimedOut { get; private set; } = null!;
     public Event<DeadlineReached> DeadlinePassed { get; private set; } = null!;
     public Event<CancelInference> CancelRequested { get; private set; } = null!;
+    public Event<ApproveInference> Approved { get; private set; } = null!;
+    public Event<RejectInference> Rejected { get; private set; } = null!;
 
     void Correlate<T>(System.Linq.Expressions.Expression<Func<Event<T>>> @event, Func<T, string?> requestId)
         where T : class =>
@@ -329,6 +408,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         Touch(saga, clock);
         saga.CompletedAt = saga.UpdatedAt;
     }
+
+    static string Note(string? text) => string.IsNullOrWhiteSpace(text) ? "" : $": {text}";
 
     static DateTime? Min(DateTime a, DateTime? b) => b is { } value && value < a ? value : a;
 

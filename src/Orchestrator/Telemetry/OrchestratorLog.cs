@@ -41,6 +41,12 @@ public static partial class OrchestratorLog
     [LoggerMessage(1012, LogLevel.Information, "Request {RequestId}: the result that made it {State} arrived again; its outcome is published again with the same MessageId")]
     public static partial void OutcomeRepublished(this ILogger logger, string requestId, string state);
 
+    [LoggerMessage(1013, LogLevel.Information, "Request {RequestId} attempt {Attempt} held for review: {Decision}")]
+    public static partial void HeldForReview(this ILogger logger, string requestId, int attempt, string decision);
+
+    [LoggerMessage(1014, LogLevel.Information, "Request {RequestId} review: {Verdict} by {Reviewer}")]
+    public static partial void ReviewDecided(this ILogger logger, string requestId, string verdict, string reviewer);
+
     [LoggerMessage(3001, LogLevel.Information, "Orchestrator starting: store {Store}, transport {Transport}, embedded workers {EmbeddedWorkers}")]
     public static partial void Starting(this ILogger logger, string store, string transport, bool embeddedWorkers);
 

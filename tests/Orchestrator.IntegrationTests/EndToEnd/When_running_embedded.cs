@@ -207,6 +207,43 @@ public sealed class When_running_embedded : IDisposable
             Assert.Equal("Healthy", ready.RootElement.GetProperty("checks").GetProperty(check).GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task Should_hold_a_low_confidence_answer_for_review_and_follow_the_verdict()
+    {
+        var (server, http) = await StartServerAsync();
+        await using var serverLifetime = server;
+        using var httpLifetime = http;
+        async Task<JsonElement> StateOf(string id, string state) =>
+            JsonDocument.Parse(await Eventually.Until(() => http.GetStringAsync(new Uri($"api/requests/{id}", UriKind.Relative)),
+                b => b.Contains($"\"state\":\"{state}\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), $"{id} {state}\n{server.Output}")).RootElement;
+
+        foreach (var id in new[] { "review-approve", "review-reject", "review-again" })
+        {
+            using var submit = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = $"{id}: unsure? [[sim: lowconf, ok]]" } } });
+            Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+            var held = await StateOf(id, "AwaitingReview");
+            Assert.True(held.GetProperty("confidence").GetDouble() < 0.5);
+            Assert.StartsWith("held for review", held.GetProperty("decision").GetString(), StringComparison.Ordinal);
+        }
+
+        using (var approve = await http.PostAsJsonAsync("api/requests/review-approve/approve", new { reviewer = "ana", note = "checked by hand" }))
+            Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
+        Assert.Contains("approved by ana", (await StateOf("review-approve", "Succeeded")).GetProperty("decision").GetString(), StringComparison.Ordinal);
+
+        using (var reject = await http.PostAsJsonAsync("api/requests/review-reject/reject", new { reason = "wrong" }))
+            Assert.Equal(HttpStatusCode.Accepted, reject.StatusCode);
+        Assert.Equal("Rejected", (await StateOf("review-reject", "Failed")).GetProperty("failureKind").GetString());
+
+        using (var again = await http.PostAsJsonAsync("api/requests/review-again/reject", new { reason = "try again", retry = true }))
+            Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        var retried = await StateOf("review-again", "Succeeded");
+        Assert.Equal(2, retried.GetProperty("attempts").GetArrayLength());
+        Assert.True(retried.GetProperty("confidence").GetDouble() >= 0.9);
+
+        using var late = await http.PostAsJsonAsync("api/requests/review-approve/approve", new { });
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+    }
+
     [Theory]
     [InlineData("Orchestrator__Retry__BackoffCoefficient", "0.5", "Orchestrator:Retry:BackoffCoefficient")]
     [InlineData("Orchestrator__Timeouts__StartToCloseTimeout", "00:00:00", "Orchestrator:Timeouts:StartToCloseTimeout")]

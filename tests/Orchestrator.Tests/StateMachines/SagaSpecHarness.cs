@@ -43,6 +43,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddSingleton(Options.Create(new ValidationOptions()));
         services.AddSingleton(Options.Create(new RetryPolicyOptions()));
         services.AddSingleton(Options.Create(timeoutOptions));
+        services.AddSingleton(Options.Create(new ReviewOptions()));
         services.AddMassTransitTestHarness(x =>
         {
             x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();
@@ -63,7 +64,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     public static AttemptStarted Started(string requestId, int attempt) =>
         new() { RequestId = requestId, Attempt = attempt, WorkerId = "worker-a", StartedAt = DateTimeOffset.UtcNow };
 
-    public static AttemptSucceeded Succeeded(string requestId, int attempt) => new()
+    public static AttemptSucceeded Succeeded(string requestId, int attempt, double confidence = 0.95) => new()
     {
         RequestId = requestId,
         Attempt = attempt,
@@ -71,7 +72,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Endpoint = "sim",
         Output = "Hi there",
         HttpStatus = 200,
-        Confidence = 0.95,
+        Confidence = confidence,
         StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-40),
         FinishedAt = DateTimeOffset.UtcNow,
     };
