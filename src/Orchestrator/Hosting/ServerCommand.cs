@@ -19,6 +19,9 @@ public static class ServerCommand
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrl);
         builder.Logging.AddServiceLogging(builder.Configuration);
+        // Text is limited to 100,000 characters and images to 10 MB each by the input gate; the body as a whole here.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize =
+            builder.Configuration.GetValue<long?>("Orchestrator:Api:MaxRequestBodyBytes") ?? 16 * 1024 * 1024);
 
         await using var simulated = await EmbeddedSimulatedModel.StartIfEnabledAsync(builder.Configuration, CancellationToken.None);
         builder.Services.AddOrchestrator(builder.Configuration);

@@ -38,11 +38,14 @@ public static class RequestIdentity
     };
 
     /// <summary>The deterministic CorrelationId of a request id.</summary>
-    /// <exception cref="UncorrelatableMessageException">The id is null or empty: no saga can own the message.</exception>
+    /// <exception cref="UncorrelatableMessageException">The id is empty or too long: no saga can own the message.</exception>
     public static Guid ToCorrelationId(string? requestId)
     {
         if (string.IsNullOrEmpty(requestId))
             throw new UncorrelatableMessageException("the message has no requestId, so it cannot be tied to a request");
+        // A request id that cannot be stored cannot name a request either: the message goes to the error queue.
+        if (requestId.Length > MaxLength)
+            throw new UncorrelatableMessageException($"the requestId is {requestId.Length} characters; at most {MaxLength} are allowed");
         return NameBased(requestId);
     }
 

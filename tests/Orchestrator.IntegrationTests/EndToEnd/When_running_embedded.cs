@@ -208,6 +208,35 @@ public sealed class When_running_embedded : IDisposable
     }
 
     [Fact]
+    public async Task Should_refuse_every_bad_request_with_its_own_reason_before_any_model_call()
+    {
+        var (server, http) = await StartServerAsync();
+        await using var serverLifetime = server;
+        using var httpLifetime = http;
+        Assert.True(BadInputCases.All.Length >= 15);
+        foreach (var (name, fields, reason) in BadInputCases.All)
+        {
+            using var response = await http.PostAsJsonAsync("api/requests", BadInputCases.Request($"bad-{name.Replace(' ', '-')}", fields));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{name}: {(int)response.StatusCode} {body}");
+            Assert.True(body.Contains(reason, StringComparison.Ordinal), $"{name}: expected '{reason}' in {body}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        // A body over the limit (16 MB by default) is refused as a whole, with 413.
+        using var huge = new StringContent("{\"model\":\"sim\",\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('x', 17 * 1024 * 1024) + "\"}]}",
+            System.Text.Encoding.UTF8, "application/json");
+        // Expect: 100-continue lets the server answer before the client has sent a body it will not read.
+        using var oversized = new HttpRequestMessage(HttpMethod.Post, new Uri("api/requests", UriKind.Relative)) { Content = huge };
+        oversized.Headers.ExpectContinue = true;
+        using var tooLarge = await http.SendAsync(oversized);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+
+        using var list = JsonDocument.Parse(await http.GetStringAsync(new Uri("api/requests", UriKind.Relative)));
+        Assert.DoesNotContain(list.RootElement.GetProperty("items").EnumerateArray(), i => i.GetProperty("requestId").GetString()!.StartsWith("bad-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Should_hold_a_low_confidence_answer_for_review_and_follow_the_verdict()
     {
         var (server, http) = await StartServerAsync();

@@ -1,0 +1,43 @@
+namespace Orchestrator.IntegrationTests.EndToEnd;
+
+/// <summary>Requests the input gate must refuse, each with the reason it must give. Shared by the API and bus tests.</summary>
+public static class BadInputCases
+{
+    static object Text(string text) => new { type = "text", text };
+
+    static object[] UserSays(params object[] parts) => [new { role = "user", content = parts }];
+
+    /// <summary>(name, the request's fields over a valid base, the reason expected).</summary>
+    public static readonly (string Name, Dictionary<string, object?> Fields, string Reason)[] All =
+    [
+        ("empty messages", new() { ["messages"] = Array.Empty<object>() }, "at least one message is required"),
+        ("bad role", new() { ["messages"] = new[] { new { role = "robot", content = new[] { Text("hi") } } } }, "role must be one of"),
+        ("oversized text", new() { ["messages"] = UserSays(Text(new string('x', 100_001))) }, "at most 100000 are allowed"),
+        ("http image", new() { ["messages"] = UserSays(Text("what?"), new { type = "image_url", imageUrl = "http://example.com/a.png", image_url = new { url = "http://example.com/a.png" } }) }, "must be https:// or a data: URL"),
+        ("svg image", new() { ["messages"] = UserSays(Text("what?"), new { type = "image_url", imageUrl = "data:image/svg+xml;base64,AAAA", image_url = new { url = "data:image/svg+xml;base64,AAAA" } }) }, "is not allowed"),
+        ("data url not base64", new() { ["messages"] = UserSays(Text("what?"), new { type = "image_url", imageUrl = "data:image/png,raw", image_url = new { url = "data:image/png,raw" } }) }, "must be base64"),
+        ("unknown model", new() { ["model"] = "gpt-x" }, "unknown model 'gpt-x'"),
+        ("temperature", new() { ["temperature"] = 3.0 }, "temperature must be between 0 and 2"),
+        ("topP zero", new() { ["topP"] = 0.0 }, "topP must be greater than 0"),
+        ("maxTokens zero", new() { ["maxTokens"] = 0 }, "maxTokens must be between 1 and"),
+        ("stop too many", new() { ["stop"] = new[] { "a", "b", "c", "d", "e" } }, "stop takes at most 4"),
+        ("bad request id", new() { ["requestId"] = "bad id!" }, "requestId may contain only"),
+        ("long request id", new() { ["requestId"] = new string('r', 129) }, "at most 128 characters"),
+        ("audio part", new() { ["messages"] = UserSays(new { type = "audio", text = "x" }) }, "part type must be 'text' or 'image_url'"),
+        ("image only", new() { ["messages"] = UserSays(new { type = "image_url", imageUrl = "https://example.com/a.png", image_url = new { url = "https://example.com/a.png" } }) }, "the messages hold no text"),
+        ("empty content", new() { ["messages"] = new[] { new { role = "user", content = Array.Empty<object>() } } }, "content must not be empty"),
+    ];
+
+    public static Dictionary<string, object?> Request(string requestId, Dictionary<string, object?> fields)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["requestId"] = requestId,
+            ["model"] = "sim",
+            ["messages"] = UserSays(Text("hello")),
+        };
+        foreach (var (key, value) in fields)
+            body[key] = value;
+        return body;
+    }
+}
