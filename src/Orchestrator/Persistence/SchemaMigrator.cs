@@ -69,14 +69,9 @@ public sealed class SchemaMigrator(StoreKind store, string connectionString, ILo
                 await using var tx = await connection.BeginTransactionAsync(cancellationToken);
                 foreach (var statement in QuartzSchema.Expand(sql))
                     await ExecuteAsync(connection, tx, statement, cancellationToken);
-                await using (var record = connection.CreateCommand())
-                {
-                    record.Transaction = tx;
-                    record.CommandText = "INSERT INTO schema_migrations (id, applied_at) VALUES (@id, @at)";
-                    AddParameter(record, "@id", id);
-                    AddParameter(record, "@at", DateTime.UtcNow.ToString("O"));
+                await using (var record = DbCommands.Create(connection, tx, "INSERT INTO schema_migrations (id, applied_at) VALUES (@id, @at)")
+                    .With("@id", id).With("@at", DateTime.UtcNow.ToString("O")))
                     await record.ExecuteNonQueryAsync(cancellationToken);
-                }
                 await tx.CommitAsync(cancellationToken);
                 logger.MigrationApplied(id, _folder);
                 now.Add(id);
@@ -127,17 +122,8 @@ public sealed class SchemaMigrator(StoreKind store, string connectionString, ILo
 
     static async Task ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
+        await using var command = DbCommands.Create(connection, tx, sql);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    static void AddParameter(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
 }

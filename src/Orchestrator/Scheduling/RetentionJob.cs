@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.Persistence;
@@ -61,10 +60,10 @@ public sealed partial class RetentionJob(
         {
             await using var tx = await connection.BeginTransactionAsync(cancellationToken);
             var ids = new List<object>();
-            await using (var select = Command(connection, tx, store.Kind == StoreKind.Postgres ? PostgresSelect : SqliteSelect))
+            await using (var select = DbCommands.Create(connection, tx, store.Kind == StoreKind.Postgres ? PostgresSelect : SqliteSelect)
+                .With("@cutoff", now - settings.KeepTerminalFor)
+                .With("@batch", settings.BatchSize))
             {
-                Add(select, "@cutoff", now - settings.KeepTerminalFor);
-                Add(select, "@batch", settings.BatchSize);
                 await using var reader = await select.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                     ids.Add(reader.GetValue(0));
@@ -87,10 +86,9 @@ public sealed partial class RetentionJob(
                 $"DELETE FROM inference_requests WHERE correlation_id IN ({list})",
             })
             {
-                await using var command = Command(connection, tx, sql);
+                await using var command = DbCommands.Create(connection, tx, sql).With("@now", now);
                 for (var i = 0; i < ids.Count; i++)
-                    Add(command, $"@id{i}", ids[i]);
-                Add(command, "@now", now);
+                    command.With($"@id{i}", ids[i]);
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
             await tx.CommitAsync(cancellationToken);
@@ -108,21 +106,7 @@ public sealed partial class RetentionJob(
     static string Prefixed(string alias, string columns) =>
         string.Join(", ", columns.Split(", ").Select(c => $"{alias}.{c}"));
 
-    static DbCommand Command(DbConnection connection, DbTransaction tx, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        return command;
-    }
 
-    static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
 
     [LoggerMessage(3103, LogLevel.Information, "Retention: {Count} finished requests moved to the archive")]
     static partial void Archived(ILogger logger, int count);

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Diagnostics;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -103,12 +102,10 @@ public sealed partial class RetryPoller(
             try
             {
                 await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-                await using var command = connection.CreateCommand();
-                command.Transaction = tx;
-                command.CommandText = store.Kind == StoreKind.Postgres ? PostgresClaim : SqliteClaim;
-                Add(command, "@now", now);
-                Add(command, "@stale", now - settings.RepairGrace);
-                Add(command, "@batch", settings.RetryBatchSize);
+                await using var command = DbCommands.Create(connection, tx, store.Kind == StoreKind.Postgres ? PostgresClaim : SqliteClaim)
+                    .With("@now", now)
+                    .With("@stale", now - settings.RepairGrace)
+                    .With("@batch", settings.RetryBatchSize);
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                 {
                     while (await reader.ReadAsync(cancellationToken))
@@ -148,13 +145,6 @@ public sealed partial class RetryPoller(
         await bus.Publish(message, cancellationToken);
     }
 
-    static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
 
     static async Task Delay(TimeSpan delay, CancellationToken cancellationToken)
     {
