@@ -11,6 +11,11 @@ public static class CliOutput
             orchestrator                      run the orchestrator (embedded by default: SQLite, in-memory bus, workers, simulated model)
                 [--urls http://127.0.0.1:5080]
             orchestrator migrate              apply the schema to the configured store
+            orchestrator requests list [--state S] [--limit N] | show ID | cancel ID [--reason R]
+            orchestrator review approve ID [--reviewer R] [--note N] | reject ID [--reason R] [--retry]
+            orchestrator submit --file request.json
+                                              against a running orchestrator: --url URL (or ORCHESTRATOR_URL,
+                                              default http://127.0.0.1:5080); --json for scripts
             orchestrator demo --requests N    submit N requests to an embedded orchestrator, wait until all are terminal
                 [--fault-rate F] [--json] [--timeout SECONDS]
                 [--script '[[sim: 503, ok]]'] [--retry-initial-ms 2000,5000]   scripted faults and per-request backoff

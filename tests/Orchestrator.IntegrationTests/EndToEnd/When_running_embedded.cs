@@ -273,6 +273,68 @@ public sealed class When_running_embedded : IDisposable
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
     }
 
+    [Fact]
+    public async Task Should_let_operators_submit_list_show_cancel_and_review_from_the_command_line()
+    {
+        var (server, http) = await StartServerAsync();
+        await using var serverLifetime = server;
+        using var httpLifetime = http;
+        var url = http.BaseAddress!.ToString();
+
+        async Task<(int Code, string Output)> Cli(params string[] args)
+        {
+            await using var cli = ChildProcess.Start("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory);
+            var code = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            return (code, cli.Output);
+        }
+
+        var file = Path.Combine(_workingDirectory, "request.json");
+        await File.WriteAllTextAsync(file, """{"requestId":"cli-1","model":"sim","messages":[{"role":"user","content":"From a file"}]}""");
+        var submitted = await Cli("submit", "--file", file, "--json");
+        Assert.True(submitted.Code == 0, submitted.Output);
+        Assert.Contains("\"requestId\":\"cli-1\"", submitted.Output, StringComparison.Ordinal);
+        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-1", UriKind.Relative)),
+            b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-1 Succeeded");
+
+        var shown = await Cli("requests", "show", "cli-1");
+        Assert.True(shown.Code == 0, shown.Output);
+        Assert.Contains("Succeeded", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("Simulated answer", shown.Output, StringComparison.Ordinal);
+
+        var listed = await Cli("requests", "list", "--state", "Succeeded", "--json");
+        Assert.True(listed.Code == 0, listed.Output);
+        using (var page = JsonDocument.Parse(listed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{'))))
+            Assert.Contains(page.RootElement.GetProperty("items").EnumerateArray(), i => i.GetProperty("requestId").GetString() == "cli-1");
+
+        // Cancel a request waiting out a long backoff; review one held for low confidence.
+        using (var slow = await http.PostAsJsonAsync("api/requests", new { requestId = "cli-2", model = "sim", messages = new[] { new { role = "user", content = "[[sim: 503, ok]]" } }, retry = new { initialIntervalMs = 60000 } }))
+            Assert.Equal(HttpStatusCode.Accepted, slow.StatusCode);
+        using (var unsure = await http.PostAsJsonAsync("api/requests", new { requestId = "cli-3", model = "sim", messages = new[] { new { role = "user", content = "[[sim: lowconf]]" } } }))
+            Assert.Equal(HttpStatusCode.Accepted, unsure.StatusCode);
+        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-2", UriKind.Relative)),
+            b => b.Contains("\"state\":\"RetryScheduled\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-2 RetryScheduled");
+        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-3", UriKind.Relative)),
+            b => b.Contains("\"state\":\"AwaitingReview\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-3 AwaitingReview");
+
+        var cancelled = await Cli("requests", "cancel", "cli-2", "--reason", "from the CLI");
+        Assert.True(cancelled.Code == 0, cancelled.Output);
+        var approved = await Cli("review", "approve", "cli-3", "--reviewer", "ops");
+        Assert.True(approved.Code == 0, approved.Output);
+        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-2", UriKind.Relative)),
+            b => b.Contains("\"state\":\"Cancelled\"", StringComparison.Ordinal) && b.Contains("from the CLI", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-2 Cancelled");
+        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-3", UriKind.Relative)),
+            b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal) && b.Contains("approved by ops", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-3 approved");
+
+        // Errors: the problem details on stderr, a non-zero exit.
+        var missing = await Cli("requests", "show", "no-such-request");
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("HTTP 404", missing.Output, StringComparison.Ordinal);
+        var again = await Cli("requests", "cancel", "cli-1");
+        Assert.Equal(1, again.Code);
+        Assert.Contains("HTTP 409", again.Output, StringComparison.Ordinal);
+        Assert.Equal(2, (await Cli("requests", "frobnicate")).Code);
+    }
+
     [Theory]
     [InlineData("Orchestrator__Retry__BackoffCoefficient", "0.5", "Orchestrator:Retry:BackoffCoefficient")]
     [InlineData("Orchestrator__Timeouts__StartToCloseTimeout", "00:00:00", "Orchestrator:Timeouts:StartToCloseTimeout")]
