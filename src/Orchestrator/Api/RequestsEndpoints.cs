@@ -28,6 +28,7 @@ public static class RequestsEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapGet("/{requestId}", Get).WithName("GetRequest");
         group.MapGet("/", List).WithName("ListRequests");
+        app.MapGet("/api/counts", Counts).WithTags("Requests").WithName("CountsByState");
         group.MapPost("/{requestId}/cancel", Cancel).WithName("CancelRequest")
             .Produces<RequestView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -119,12 +120,26 @@ public static class RequestsEndpoints
             : Results.Ok(RequestView.From(saga, withAttempts: true));
     }
 
-    static async Task<IResult> List(OrchestratorDbContext db, string? state, string? after, int? limit, CancellationToken cancellationToken)
+    static async Task<IResult> List(OrchestratorDbContext db, string? state, string? model, string? failureKind, int? minAttempts,
+        DateTime? createdFrom, DateTime? createdTo, DateTime? updatedFrom, DateTime? updatedTo, string? idPrefix,
+        string? after, int? limit, CancellationToken cancellationToken)
     {
         var errors = new List<FieldError>();
         string? canonicalState = null;
         if (!string.IsNullOrEmpty(state) && (canonicalState = RequestStates.Parse(state)) is null)
             errors.Add(new("state", $"unknown state '{state}'; one of {string.Join(", ", RequestStates.All)}"));
+        string? kind = null;
+        if (!string.IsNullOrEmpty(failureKind))
+        {
+            if (Enum.TryParse<FailureKind>(failureKind, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+                kind = parsed.ToString();
+            else
+                errors.Add(new("failureKind", $"unknown failure kind '{failureKind}'; one of {string.Join(", ", Enum.GetNames<FailureKind>())}"));
+        }
+        if (minAttempts is < 0)
+            errors.Add(new("minAttempts", "minAttempts must not be negative"));
+        if (idPrefix is { Length: > RequestIdentity.MaxLength })
+            errors.Add(new("idPrefix", $"idPrefix must be at most {RequestIdentity.MaxLength} characters"));
         var cursor = ListCursor.TryDecode(after);
         if (!string.IsNullOrEmpty(after) && cursor is null)
             errors.Add(new("after", "not a cursor this API returned"));
@@ -134,9 +149,8 @@ public static class RequestsEndpoints
         if (errors.Count > 0)
             return Invalid(errors);
 
-        var query = db.Requests.AsNoTracking();
-        if (canonicalState is not null)
-            query = query.Where(x => x.CurrentState == canonicalState);
+        var query = Filtered(db.Requests.AsNoTracking(), canonicalState, model, kind, minAttempts, Utc(createdFrom), Utc(createdTo),
+            Utc(updatedFrom), Utc(updatedTo), idPrefix);
         if (cursor is not null)
             query = query.Where(x => x.CreatedAt < cursor.CreatedAt ||
                                      (x.CreatedAt == cursor.CreatedAt && string.Compare(x.RequestId, cursor.RequestId) < 0));
@@ -146,6 +160,46 @@ public static class RequestsEndpoints
         var items = page.Take(take).Select(s => RequestView.From(s, withAttempts: false)).ToList();
         var next = page.Count > take ? new ListCursor(page[take - 1].CreatedAt, page[take - 1].RequestId).Encode() : null;
         return Results.Ok(new RequestPage(items, next));
+    }
+
+    /// <summary>The list's filters, each one an indexed or selective predicate; all optional.</summary>
+    static IQueryable<InferenceRequestState> Filtered(IQueryable<InferenceRequestState> query, string? state, string? model, string? failureKind,
+        int? minAttempts, DateTime? createdFrom, DateTime? createdTo, DateTime? updatedFrom, DateTime? updatedTo, string? idPrefix)
+    {
+        if (state is not null)
+            query = query.Where(x => x.CurrentState == state);
+        if (!string.IsNullOrEmpty(model))
+            query = query.Where(x => x.Model == model);
+        if (failureKind is not null)
+            query = query.Where(x => x.FailureKind == failureKind);
+        if (minAttempts is { } n)
+            query = query.Where(x => x.Attempt >= n);
+        if (createdFrom is { } cf)
+            query = query.Where(x => x.CreatedAt >= cf);
+        if (createdTo is { } ct)
+            query = query.Where(x => x.CreatedAt < ct);
+        if (updatedFrom is { } uf)
+            query = query.Where(x => x.UpdatedAt >= uf);
+        if (updatedTo is { } ut)
+            query = query.Where(x => x.UpdatedAt < ut);
+        if (!string.IsNullOrEmpty(idPrefix))
+            query = query.Where(x => x.RequestId.StartsWith(idPrefix));
+        return query;
+    }
+
+    static DateTime? Utc(DateTime? value) => value?.Kind switch
+    {
+        null => null,
+        DateTimeKind.Utc => value,
+        DateTimeKind.Local => value.Value.ToUniversalTime(),
+        _ => DateTime.SpecifyKind(value!.Value, DateTimeKind.Utc),
+    };
+
+    static async Task<IResult> Counts(OrchestratorDbContext db, CancellationToken cancellationToken)
+    {
+        var counts = await db.Requests.AsNoTracking().Where(x => x.CurrentState != null).GroupBy(x => x.CurrentState!)
+            .Select(g => new { State = g.Key, Count = g.LongCount() }).ToListAsync(cancellationToken);
+        return Results.Ok(RequestStates.All.ToDictionary(s => s, s => counts.FirstOrDefault(c => c.State == s)?.Count ?? 0));
     }
 
     static async Task<IResult> Cancel(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken)
