@@ -83,8 +83,7 @@ public sealed class When_running_embedded : IDisposable
             Assert.Equal("Pending", accepted.RootElement.GetProperty("state").GetString());
         }
 
-        var body = await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/req-001", UriKind.Relative)),
-            b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "req-001 Succeeded\n" + server.Output);
+        var body = await InState(http, "req-001", "Succeeded");
         using (var doc = JsonDocument.Parse(body))
         {
             var root = doc.RootElement;
@@ -185,8 +184,7 @@ public sealed class When_running_embedded : IDisposable
         using var httpLifetime = http;
         using (var submit = await http.PostAsJsonAsync("api/requests", new { requestId = "metrics-1", model = "sim", messages = new[] { new { role = "user", content = "Count me [[sim: 503, ok]]" } } }))
             Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
-        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/metrics-1", UriKind.Relative)),
-            b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "metrics-1 Succeeded\n" + server.Output);
+        await InState(http, "metrics-1", "Succeeded");
 
         // The gauge refreshes every 5 s; every other name is there as soon as it was recorded.
         var scrape = await Eventually.Until(() => http.GetStringAsync(new Uri("metrics", UriKind.Relative)),
@@ -242,9 +240,7 @@ public sealed class When_running_embedded : IDisposable
         var (server, http) = await StartServerAsync();
         await using var serverLifetime = server;
         using var httpLifetime = http;
-        async Task<JsonElement> StateOf(string id, string state) =>
-            JsonDocument.Parse(await Eventually.Until(() => http.GetStringAsync(new Uri($"api/requests/{id}", UriKind.Relative)),
-                b => b.Contains($"\"state\":\"{state}\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), $"{id} {state}\n{server.Output}")).RootElement;
+        async Task<JsonElement> StateOf(string id, string state) => JsonDocument.Parse(await InState(http, id, state)).RootElement;
 
         foreach (var id in new[] { "review-approve", "review-reject", "review-again" })
         {
@@ -293,8 +289,7 @@ public sealed class When_running_embedded : IDisposable
         var submitted = await Cli("submit", "--file", file, "--json");
         Assert.True(submitted.Code == 0, submitted.Output);
         Assert.Contains("\"requestId\":\"cli-1\"", submitted.Output, StringComparison.Ordinal);
-        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-1", UriKind.Relative)),
-            b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-1 Succeeded");
+        await InState(http, "cli-1", "Succeeded");
 
         var shown = await Cli("requests", "show", "cli-1");
         Assert.True(shown.Code == 0, shown.Output);
@@ -311,19 +306,15 @@ public sealed class When_running_embedded : IDisposable
             Assert.Equal(HttpStatusCode.Accepted, slow.StatusCode);
         using (var unsure = await http.PostAsJsonAsync("api/requests", new { requestId = "cli-3", model = "sim", messages = new[] { new { role = "user", content = "[[sim: lowconf]]" } } }))
             Assert.Equal(HttpStatusCode.Accepted, unsure.StatusCode);
-        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-2", UriKind.Relative)),
-            b => b.Contains("\"state\":\"RetryScheduled\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-2 RetryScheduled");
-        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-3", UriKind.Relative)),
-            b => b.Contains("\"state\":\"AwaitingReview\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-3 AwaitingReview");
+        await InState(http, "cli-2", "RetryScheduled");
+        await InState(http, "cli-3", "AwaitingReview");
 
         var cancelled = await Cli("requests", "cancel", "cli-2", "--reason", "from the CLI");
         Assert.True(cancelled.Code == 0, cancelled.Output);
         var approved = await Cli("review", "approve", "cli-3", "--reviewer", "ops");
         Assert.True(approved.Code == 0, approved.Output);
-        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-2", UriKind.Relative)),
-            b => b.Contains("\"state\":\"Cancelled\"", StringComparison.Ordinal) && b.Contains("from the CLI", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-2 Cancelled");
-        await Eventually.Until(() => http.GetStringAsync(new Uri("api/requests/cli-3", UriKind.Relative)),
-            b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal) && b.Contains("approved by ops", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "cli-3 approved");
+        await InState(http, "cli-2", "Cancelled", "from the CLI");
+        await InState(http, "cli-3", "Succeeded", "approved by ops");
 
         // Errors: the problem details on stderr, a non-zero exit.
         var missing = await Cli("requests", "show", "no-such-request");
@@ -348,6 +339,12 @@ public sealed class When_running_embedded : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains(setting, server.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>Waits (bounded) until the API shows the request in <paramref name="state"/> (and, if given, with <paramref name="containing"/>).</summary>
+    static Task<string> InState(HttpClient http, string requestId, string state, string? containing = null) =>
+        Eventually.Until(() => http.GetStringAsync(new Uri($"api/requests/{requestId}", UriKind.Relative)),
+            b => b.Contains($"\"state\":\"{state}\"", StringComparison.Ordinal) && (containing is null || b.Contains(containing, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), $"{requestId} in {state}");
 
     /// <summary>The embedded orchestrator as a user starts it, on a free port, from the test's working directory.</summary>
     async Task<(ChildProcess Server, HttpClient Http)> StartServerAsync()
