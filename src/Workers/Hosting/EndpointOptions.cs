@@ -18,5 +18,8 @@ public sealed class EndpointOptions
     /// <summary>Total time allowed for one call, headers and body.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Time allowed until the response headers arrive; null = the total timeout.</summary>
+    public TimeSpan? HeadersTimeout { get; set; }
+
     public string DisplayName => Name ?? (Uri.TryCreate(BaseUrl, UriKind.Absolute, out var uri) ? uri.Authority : BaseUrl);
 }

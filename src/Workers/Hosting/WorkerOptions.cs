@@ -14,6 +14,9 @@ public sealed class WorkerOptions
     /// <summary>Invokes the broker hands this worker ahead of time; 0 = the concurrency limit.</summary>
     public int PrefetchCount { get; set; }
 
+    /// <summary>Time allowed to open a connection to an endpoint (all endpoints of this worker).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Ask endpoints for token log-probabilities, from which the confidence score is computed.</summary>
     public bool RequestLogprobs { get; set; } = true;
 
@@ -27,6 +30,8 @@ public sealed class WorkerOptions
             return $"{SectionName}:WorkerId must not be empty";
         if (ConcurrencyLimit < 1)
             return $"{SectionName}:ConcurrencyLimit must be at least 1 (got {ConcurrencyLimit})";
+        if (ConnectTimeout <= TimeSpan.Zero)
+            return $"{SectionName}:ConnectTimeout must be positive (got {ConnectTimeout})";
         if (PrefetchCount < 0)
             return $"{SectionName}:PrefetchCount must not be negative (got {PrefetchCount})";
         foreach (var (model, options) in Models)
@@ -41,6 +46,8 @@ public sealed class WorkerOptions
                     return $"{at}:BaseUrl must be an absolute http(s) URL (got '{endpoint.BaseUrl}')";
                 if (endpoint.Timeout <= TimeSpan.Zero)
                     return $"{at}:Timeout must be positive (got {endpoint.Timeout})";
+                if (endpoint.HeadersTimeout is { } headers && (headers <= TimeSpan.Zero || headers > endpoint.Timeout))
+                    return $"{at}:HeadersTimeout must be positive and at most Timeout (got {headers})";
             }
         }
         return null;

@@ -23,12 +23,12 @@ public static class WorkerServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<WorkerMetrics>();
         services.AddHttpClient<ChatCompletionsClient>(ChatCompletionsClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 // One pool per endpoint, sized for many concurrent calls; recycled so DNS changes are seen.
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxConnectionsPerServer = 1024,
-                ConnectTimeout = TimeSpan.FromSeconds(10),
+                ConnectTimeout = sp.GetRequiredService<IOptions<WorkerOptions>>().Value.ConnectTimeout,
             })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         return services;

@@ -18,8 +18,12 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
     public async Task<ModelCallResult> CallAsync(EndpointOptions endpoint, InvokeModel invoke, bool requestLogprobs, CancellationToken cancellationToken)
     {
         var name = endpoint.DisplayName;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(endpoint.Timeout);
+        // Two stages, each with its own clock: the response headers (the model may queue the request or think a long
+        // time before the first byte), and the whole call including the body.
+        using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        total.CancelAfter(endpoint.Timeout);
+        using var headers = CancellationTokenSource.CreateLinkedTokenSource(total.Token);
+        headers.CancelAfter(endpoint.HeadersTimeout ?? endpoint.Timeout);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(endpoint.BaseUrl.TrimEnd('/') + "/"), "v1/chat/completions"));
         request.Content = new ByteArrayContent(Body(invoke, endpoint.RemoteModel ?? invoke.Model, requestLogprobs));
@@ -29,11 +33,13 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
         if (!string.IsNullOrEmpty(endpoint.ApiKey))
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
 
+        var stage = "response headers";
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headers.Token);
+            stage = "response body";
             var status = (int)response.StatusCode;
-            var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+            var body = await response.Content.ReadAsByteArrayAsync(total.Token);
             if (!response.IsSuccessStatusCode)
             {
                 var (kind, cause) = classifier.FromStatus(status);
@@ -43,8 +49,14 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            var limit = total.IsCancellationRequested ? endpoint.Timeout : endpoint.HeadersTimeout ?? endpoint.Timeout;
+            var which = total.IsCancellationRequested ? "total" : "headers";
             return ModelCallResult.Failure(name, FailureKind.Transient, "timeout",
-                $"{name} did not answer within {endpoint.Timeout.TotalSeconds:0.###} s (total timeout)");
+                $"{name} timed out waiting for the {stage} ({which} timeout of {limit.TotalSeconds:0.###} s)");
+        }
+        catch (HttpRequestException exception) when (exception.InnerException is TimeoutException)
+        {
+            return ModelCallResult.Failure(name, FailureKind.Transient, "timeout", $"{name} timed out while connecting ({exception.InnerException.Message})");
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
