@@ -197,9 +197,8 @@ public static class RequestsEndpoints
 
     static async Task<IResult> Counts(OrchestratorDbContext db, CancellationToken cancellationToken)
     {
-        var counts = await db.Requests.AsNoTracking().Where(x => x.CurrentState != null).GroupBy(x => x.CurrentState!)
-            .Select(g => new { State = g.Key, Count = g.LongCount() }).ToListAsync(cancellationToken);
-        return Results.Ok(RequestStates.All.ToDictionary(s => s, s => counts.FirstOrDefault(c => c.State == s)?.Count ?? 0));
+        var counts = await RequestCounts.ByStateAsync(db, cancellationToken);
+        return Results.Ok(RequestStates.All.ToDictionary(s => s, s => counts.GetValueOrDefault(s)));
     }
 
     static async Task<IResult> Cancel(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken)

@@ -99,17 +99,7 @@ public static class ApiCommands
     static async Task<int> Post(HttpClient http, Options options, string path, object body)
     {
         using var response = await http.PostAsJsonAsync(path, body);
-        if (await Problem(response, path) is { } code)
-            return code;
-        var text = await response.Content.ReadAsStringAsync();
-        if (options.Json)
-        {
-            Console.WriteLine(text);
-            return 0;
-        }
-        using var doc = JsonDocument.Parse(text);
-        Console.WriteLine($"{Str(doc.RootElement, "requestId")}: accepted ({(int)response.StatusCode}), state {Str(doc.RootElement, "state")}");
-        return 0;
+        return await Answer(response, options, path);
     }
 
     static async Task<int> Submit(HttpClient http, Options options, string file)
@@ -121,7 +111,13 @@ public static class ApiCommands
         }
         using var content = new StringContent(await File.ReadAllTextAsync(file), Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(new Uri("api/requests", UriKind.Relative), content);
-        if (await Problem(response, "submit") is { } code)
+        return await Answer(response, options, "submit");
+    }
+
+    /// <summary>What a submit or an action answered: the request's id and state (or the JSON), or the problem.</summary>
+    static async Task<int> Answer(HttpResponseMessage response, Options options, string what)
+    {
+        if (await Problem(response, what) is { } code)
             return code;
         var text = await response.Content.ReadAsStringAsync();
         if (options.Json)

@@ -80,7 +80,7 @@ public static class DemoCommand
         counts = counts with { Timers = await TimerLatenessAsync(host.Services) };
         await host.StopAsync();
 
-        var terminal = counts.States.Where(kv => RequestStates.IsTerminal(kv.Key)).Sum(kv => kv.Value);
+        var terminal = counts.Terminal;
         Print(arguments, counts, stopwatch.Elapsed);
         if (terminal < arguments.Requests)
         {
@@ -91,7 +91,10 @@ public static class DemoCommand
         return 0;
     }
 
-    sealed record Counts(Dictionary<string, int> States, int Attempts, Lateness? Timers = null);
+    sealed record Counts(Dictionary<string, long> States, int Attempts, Lateness? Timers = null)
+    {
+        public long Terminal => States.Where(kv => RequestStates.IsTerminal(kv.Key)).Sum(kv => kv.Value);
+    }
 
     /// <summary>How late retry timers fired: from the attempt rows, fired_at − scheduled_for.</summary>
     sealed record Lateness(int Retries, double P50Ms, double P99Ms, double MaxMs);
@@ -102,8 +105,7 @@ public static class DemoCommand
         while (true)
         {
             var counts = await CountAsync(services);
-            var terminal = counts.States.Where(kv => RequestStates.IsTerminal(kv.Key)).Sum(kv => kv.Value);
-            if (terminal >= expected || deadline.Elapsed > timeout)
+            if (counts.Terminal >= expected || deadline.Elapsed > timeout)
                 return counts;
             await Task.Delay(100);
         }
@@ -113,9 +115,9 @@ public static class DemoCommand
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
-        var states = await db.Requests.GroupBy(x => x.CurrentState).Select(g => new { State = g.Key, Count = g.Count() }).ToListAsync();
+        var states = await RequestCounts.ByStateAsync(db, CancellationToken.None);
         var attempts = await db.Attempts.CountAsync();
-        return new Counts(states.Where(s => s.State != null).ToDictionary(s => s.State!, s => s.Count), attempts);
+        return new Counts(states, attempts);
     }
 
     static async Task<Lateness?> TimerLatenessAsync(IServiceProvider services)
@@ -133,7 +135,7 @@ public static class DemoCommand
 
     static void Print(Arguments arguments, Counts counts, TimeSpan elapsed)
     {
-        int Of(string state) => counts.States.GetValueOrDefault(state);
+        long Of(string state) => counts.States.GetValueOrDefault(state);
         Console.WriteLine($"{"state",-16}{"requests",10}");
         foreach (var state in RequestStates.All)
             Console.WriteLine($"{state,-16}{Of(state),10}");

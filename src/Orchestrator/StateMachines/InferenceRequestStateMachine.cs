@@ -184,7 +184,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .Then(c => StaleTimer(c.Saga, logger)),
             When(TimerFired)
                 .Then(c => StaleTimer(c.Saga, logger)));
-        During(RetryScheduled,
+        // Once an attempt is decided and no new one runs, every result is late: recorded on its row, nothing else.
+        During(RetryScheduled, AwaitingReview, Cancelled,
             When(AttemptOk)
                 .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
             When(AttemptKo)
@@ -192,7 +193,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         // The very result that ended the request, consumed again: the message was redelivered or retried because
         // something failed after the transition committed (a crash, the broker away while the outbox published).
         // The outcome may never have left, so it is published again, with the same MessageId: subscribers that
-        // deduplicate by MessageId see it once, and nothing else changes.
+        // deduplicate by MessageId see it once, and nothing else changes. A result of another attempt is late.
         During(Succeeded,
             When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
                 .Then(c => Republished(c.Saga, logger, metrics))
@@ -205,22 +206,20 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .PublishOutcome(),
             When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
                 .Then(c => Illegal(c.Saga, "AttemptSucceeded", logger, metrics)));
-        During(Cancelled,
-            When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
-                .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
-            When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
-                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)));
-
-        During(Succeeded, Failed, Cancelled,
-            // A worker's Started may be consumed after its own result: a reordering, not an illegal event.
-            Ignore(Started),
+        During(Succeeded, Failed,
             When(AttemptOk, c => c.Message.Attempt != c.Saga.Attempt)
                 .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
             When(AttemptKo, c => c.Message.Attempt != c.Saga.Attempt)
-                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)),
+                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)));
+
+        // Waiting on a person or finished: no timer of the request applies any more (a review is not cut short by
+        // the deadline), and a worker's Started consumed after its own result is a reordering, not an illegal event.
+        During(AwaitingReview, Succeeded, Failed, Cancelled,
+            Ignore(Started),
             When(TimerFired).Then(c => StaleTimer(c.Saga, logger)),
             When(TimedOut).Then(c => StaleTimer(c.Saga, logger)),
-            When(DeadlinePassed).Then(c => StaleTimer(c.Saga, logger)),
+            When(DeadlinePassed).Then(c => StaleTimer(c.Saga, logger)));
+        During(Succeeded, Failed, Cancelled,
             When(CancelRequested).Then(c => logger.CancelIgnored(c.Saga.RequestId, c.Saga.CurrentState ?? "")));
 
         During(AwaitingReview,
@@ -259,14 +258,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     logger.ReviewDecided(c.Saga.RequestId, "rejected, asked again", c.Message.Reviewer ?? "");
                 })
                 .TransitionTo(Pending)
-                .DispatchAttempt(),
-            Ignore(Started),
-            When(AttemptOk).Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
-            When(AttemptKo).Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)),
-            When(TimerFired).Then(c => StaleTimer(c.Saga, logger)),
-            When(TimedOut).Then(c => StaleTimer(c.Saga, logger)),
-            // A person decides here: the deadline does not cut a review short.
-            When(DeadlinePassed).Then(c => StaleTimer(c.Saga, logger)));
+                .DispatchAttempt());
 
         During(Pending, Processing, RetryScheduled,
             When(DeadlinePassed, c => c.Saga.Deadline <= clock.GetUtcNow().UtcDateTime)

@@ -15,8 +15,6 @@ public static class RequestStates
     public static readonly IReadOnlyList<string> All =
         [Pending, Processing, RetryScheduled, AwaitingReview, Paused, Succeeded, Failed, Cancelled];
 
-    public static readonly IReadOnlyList<string> Terminal = [Succeeded, Failed, Cancelled];
-
     public static bool IsTerminal(string? state) => state is Succeeded or Failed or Cancelled;
 
     /// <summary>The canonical spelling of a state name given in any letter case, or null when unknown.</summary>

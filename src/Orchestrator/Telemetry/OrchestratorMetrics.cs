@@ -8,7 +8,6 @@ public sealed class OrchestratorMetrics
     public const string MeterName = "Orchestrator";
 
     readonly Counter<long> _illegalEvents;
-    readonly Counter<long> _transitions;
     readonly Counter<long> _staleEvents;
     readonly Counter<long> _retries;
     readonly Counter<long> _republished;
@@ -36,7 +35,6 @@ public sealed class OrchestratorMetrics
         meter.CreateObservableGauge("orchestrator.stuck_requests", () => Interlocked.Read(ref _stuck),
             description: "Requests whose state has outlived their timers (should be 0; see GET /api/diagnostics/stuck)");
         meter.CreateObservableGauge("orchestrator.requests", ObserveStates, description: "Requests in the hot table by state (refreshed every few seconds)");
-        _transitions = meter.CreateCounter<long>("orchestrator.saga.transitions", description: "State transitions, by target state");
     }
 
     /// <summary>Counted in-process too, so tests and the CLI can read them without an exporter.</summary>
@@ -86,6 +84,4 @@ public sealed class OrchestratorMetrics
 
     public void AttemptDecided(string outcome, string? failureKind) =>
         _attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("failure_kind", failureKind ?? "none"));
-
-    public void Transition(string state) => _transitions.Add(1, new KeyValuePair<string, object?>("state", state));
 }

@@ -24,9 +24,7 @@ public sealed partial class StateGaugeRefresher(
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
-                var counts = await db.Requests.Where(x => x.CurrentState != null).GroupBy(x => x.CurrentState!)
-                    .Select(g => new { State = g.Key, Count = g.LongCount() }).ToListAsync(stoppingToken);
-                metrics.StateCounts(counts.ToDictionary(c => c.State, c => c.Count));
+                metrics.StateCounts(await RequestCounts.ByStateAsync(db, stoppingToken));
                 metrics.StuckCount(await StuckRequests.Query(db, timers.Value, clock.GetUtcNow().UtcDateTime).LongCountAsync(stoppingToken));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
