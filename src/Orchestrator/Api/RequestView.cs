@@ -24,6 +24,12 @@ public sealed record RequestView
     public required DateTime CreatedAt { get; init; }
     public required DateTime UpdatedAt { get; init; }
     public DateTime? CompletedAt { get; init; }
+
+    /// <summary>When an operator paused the request (state Paused).</summary>
+    public DateTime? PausedAt { get; init; }
+
+    /// <summary>1, or more once an operator has retried the request after it failed.</summary>
+    public int Run { get; init; } = 1;
     public IReadOnlyList<AttemptView>? Attempts { get; init; }
 
     public static RequestView From(InferenceRequestState saga, bool withAttempts) => new()
@@ -50,6 +56,8 @@ public sealed record RequestView
         CreatedAt = saga.CreatedAt,
         UpdatedAt = saga.UpdatedAt,
         CompletedAt = saga.CompletedAt,
+        PausedAt = saga.PausedAt,
+        Run = saga.Run,
         Attempts = withAttempts ? saga.Attempts.OrderBy(a => a.Attempt).Select(AttemptView.From).ToList() : null,
     };
 }

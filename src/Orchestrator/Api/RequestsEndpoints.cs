@@ -13,7 +13,7 @@ using Orchestrator.Validation;
 
 namespace Orchestrator.Api;
 
-/// <summary><c>/api/requests</c>: submit, read one, list. Errors are RFC 7807 problem details.</summary>
+/// <summary><c>/api/requests</c>: submit, read one, list, and the operator's actions. Errors are RFC 7807 problem details.</summary>
 public static class RequestsEndpoints
 {
     public static IEndpointRouteBuilder MapRequestsApi(this IEndpointRouteBuilder app)
@@ -30,6 +30,18 @@ public static class RequestsEndpoints
         group.MapGet("/", List).WithName("ListRequests");
         app.MapGet("/api/counts", Counts).WithTags("Requests").WithName("CountsByState");
         group.MapPost("/{requestId}/cancel", Cancel).WithName("CancelRequest")
+            .Produces<RequestView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{requestId}/retry", Retry).WithName("RetryRequest")
+            .Produces<RequestView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{requestId}/pause", Pause).WithName("PauseRequest")
+            .Produces<RequestView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{requestId}/resume", Resume).WithName("ResumeRequest")
             .Produces<RequestView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -125,21 +137,7 @@ public static class RequestsEndpoints
         string? after, int? limit, CancellationToken cancellationToken)
     {
         var errors = new List<FieldError>();
-        string? canonicalState = null;
-        if (!string.IsNullOrEmpty(state) && (canonicalState = RequestStates.Parse(state)) is null)
-            errors.Add(new("state", $"unknown state '{state}'; one of {string.Join(", ", RequestStates.All)}"));
-        string? kind = null;
-        if (!string.IsNullOrEmpty(failureKind))
-        {
-            if (Enum.TryParse<FailureKind>(failureKind, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
-                kind = parsed.ToString();
-            else
-                errors.Add(new("failureKind", $"unknown failure kind '{failureKind}'; one of {string.Join(", ", Enum.GetNames<FailureKind>())}"));
-        }
-        if (minAttempts is < 0)
-            errors.Add(new("minAttempts", "minAttempts must not be negative"));
-        if (idPrefix is { Length: > RequestIdentity.MaxLength })
-            errors.Add(new("idPrefix", $"idPrefix must be at most {RequestIdentity.MaxLength} characters"));
+        var filter = RequestFilter.Parse(state, model, failureKind, minAttempts, createdFrom, createdTo, updatedFrom, updatedTo, idPrefix, errors);
         var cursor = ListCursor.TryDecode(after);
         if (!string.IsNullOrEmpty(after) && cursor is null)
             errors.Add(new("after", "not a cursor this API returned"));
@@ -149,8 +147,7 @@ public static class RequestsEndpoints
         if (errors.Count > 0)
             return Invalid(errors);
 
-        var query = Filtered(db.Requests.AsNoTracking(), canonicalState, model, kind, minAttempts, Utc(createdFrom), Utc(createdTo),
-            Utc(updatedFrom), Utc(updatedTo), idPrefix);
+        var query = filter.Apply(db.Requests.AsNoTracking());
         if (cursor is not null)
             query = query.Where(x => x.CreatedAt < cursor.CreatedAt ||
                                      (x.CreatedAt == cursor.CreatedAt && string.Compare(x.RequestId, cursor.RequestId) < 0));
@@ -162,73 +159,41 @@ public static class RequestsEndpoints
         return Results.Ok(new RequestPage(items, next));
     }
 
-    /// <summary>The list's filters, each one an indexed or selective predicate; all optional.</summary>
-    static IQueryable<InferenceRequestState> Filtered(IQueryable<InferenceRequestState> query, string? state, string? model, string? failureKind,
-        int? minAttempts, DateTime? createdFrom, DateTime? createdTo, DateTime? updatedFrom, DateTime? updatedTo, string? idPrefix)
-    {
-        if (state is not null)
-            query = query.Where(x => x.CurrentState == state);
-        if (!string.IsNullOrEmpty(model))
-            query = query.Where(x => x.Model == model);
-        if (failureKind is not null)
-            query = query.Where(x => x.FailureKind == failureKind);
-        if (minAttempts is { } n)
-            query = query.Where(x => x.Attempt >= n);
-        if (createdFrom is { } cf)
-            query = query.Where(x => x.CreatedAt >= cf);
-        if (createdTo is { } ct)
-            query = query.Where(x => x.CreatedAt < ct);
-        if (updatedFrom is { } uf)
-            query = query.Where(x => x.UpdatedAt >= uf);
-        if (updatedTo is { } ut)
-            query = query.Where(x => x.UpdatedAt < ut);
-        if (!string.IsNullOrEmpty(idPrefix))
-            query = query.Where(x => x.RequestId.StartsWith(idPrefix));
-        return query;
-    }
-
-    static DateTime? Utc(DateTime? value) => value?.Kind switch
-    {
-        null => null,
-        DateTimeKind.Utc => value,
-        DateTimeKind.Local => value.Value.ToUniversalTime(),
-        _ => DateTime.SpecifyKind(value!.Value, DateTimeKind.Utc),
-    };
-
     static async Task<IResult> Counts(OrchestratorDbContext db, CancellationToken cancellationToken)
     {
         var counts = await RequestCounts.ByStateAsync(db, cancellationToken);
         return Results.Ok(RequestStates.All.ToDictionary(s => s, s => counts.GetValueOrDefault(s)));
     }
 
-    static async Task<IResult> Cancel(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken)
-    {
-        if (RequestIdentity.Problem(requestId) is { } problem)
-            return Invalid([new FieldError("requestId", problem)]);
-        var (body, malformed) = await OptionalBodyAsync(http, cancellationToken);
-        if (malformed is not null)
-            return malformed;
-        var reason = Text(body, "reason");
+    static Task<IResult> Cancel(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken) =>
+        OperatorAction(requestId, http, db, "cancelled",
+            saga => RequestStates.IsTerminal(saga.CurrentState) ? "only a request that has not finished can be cancelled" : null,
+            body => publish.Publish(new CancelInference { RequestId = requestId, Reason = Text(body, "reason") ?? "cancelled through the API" }, cancellationToken),
+            cancellationToken);
 
-        var correlationId = RequestIdentity.ToCorrelationId(requestId);
-        var saga = await db.Requests.AsNoTracking().SingleOrDefaultAsync(x => x.CorrelationId == correlationId, cancellationToken);
-        if (saga is null)
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Request not found", detail: $"no request with id '{requestId}'");
-        if (RequestStates.IsTerminal(saga.CurrentState))
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request already finished",
-                detail: $"request '{requestId}' is {saga.CurrentState}; only a request that has not finished can be cancelled");
+    static Task<IResult> Retry(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken) =>
+        OperatorAction(requestId, http, db, "retried", RetryRefusal,
+            body => publish.Publish(new RetryInference { RequestId = requestId, Reason = Text(body, "reason") ?? "retried through the API" }, cancellationToken),
+            cancellationToken);
 
-        await publish.Publish(new CancelInference { RequestId = requestId, Reason = reason ?? "cancelled through the API" }, cancellationToken);
-        return Results.Accepted(Location(requestId), RequestView.From(saga, withAttempts: false));
-    }
+    static Task<IResult> Pause(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken) =>
+        OperatorAction(requestId, http, db, "paused", PauseRefusal,
+            body => publish.Publish(new PauseInference { RequestId = requestId, Reason = Text(body, "reason") ?? "paused through the API" }, cancellationToken),
+            cancellationToken);
+
+    static Task<IResult> Resume(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken) =>
+        OperatorAction(requestId, http, db, "resumed",
+            saga => saga.CurrentState == RequestStates.Paused ? null : "only a Paused request can be resumed",
+            body => publish.Publish(new ResumeInference { RequestId = requestId, Reason = Text(body, "reason") ?? "resumed through the API" }, cancellationToken),
+            cancellationToken);
 
     static Task<IResult> Approve(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken) =>
-        ReviewAction(requestId, http, db, body =>
-            publish.Publish(new ApproveInference { RequestId = requestId, Reviewer = Text(body, "reviewer"), Note = Text(body, "note") }, cancellationToken),
+        OperatorAction(requestId, http, db, "approved", ReviewRefusal,
+            body => publish.Publish(new ApproveInference { RequestId = requestId, Reviewer = Text(body, "reviewer"), Note = Text(body, "note") }, cancellationToken),
             cancellationToken);
 
     static Task<IResult> Reject(string requestId, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken) =>
-        ReviewAction(requestId, http, db, body => publish.Publish(new RejectInference
+        OperatorAction(requestId, http, db, "rejected", ReviewRefusal, body => publish.Publish(new RejectInference
         {
             RequestId = requestId,
             Reviewer = Text(body, "reviewer"),
@@ -236,9 +201,30 @@ public static class RequestsEndpoints
             Retry = body is { } b && b.TryGetProperty("retry", out var retry) && retry.ValueKind == JsonValueKind.True,
         }, cancellationToken), cancellationToken);
 
-    /// <summary>Approve or reject: only a request in AwaitingReview; the verdict travels to the saga as a command.</summary>
-    static async Task<IResult> ReviewAction(string requestId, HttpRequest http, OrchestratorDbContext db,
-        Func<JsonElement?, Task> send, CancellationToken cancellationToken)
+    /// <summary>Why a request cannot be retried now, or null when it can.</summary>
+    internal static string? RetryRefusal(InferenceRequestState saga) => saga.CurrentState switch
+    {
+        RequestStates.Failed when saga.FailureKind == nameof(FailureKind.InvalidInput) =>
+            "it failed on invalid input, which would fail again; submit a corrected request under a new id",
+        RequestStates.Failed or RequestStates.RetryScheduled => null,
+        _ => "only a Failed or RetryScheduled request can be retried",
+    };
+
+    internal static string? PauseRefusal(InferenceRequestState saga) =>
+        saga.CurrentState is RequestStates.Pending or RequestStates.Processing or RequestStates.RetryScheduled
+            ? null
+            : "only a Pending, Processing or RetryScheduled request can be paused";
+
+    static string? ReviewRefusal(InferenceRequestState saga) =>
+        saga.CurrentState == RequestStates.AwaitingReview ? null : "only a request in AwaitingReview can be approved or rejected";
+
+    /// <summary>
+    /// An operator's action on one request: 404 when there is none, 409 when its state does not allow the action
+    /// (the saga checks again when the command arrives, since the state may change meanwhile), else the command
+    /// travels to the saga and the answer is 202 with the request as it was.
+    /// </summary>
+    static async Task<IResult> OperatorAction(string requestId, HttpRequest http, OrchestratorDbContext db, string done,
+        Func<InferenceRequestState, string?> refusal, Func<JsonElement?, Task> send, CancellationToken cancellationToken)
     {
         if (RequestIdentity.Problem(requestId) is { } problem)
             return Invalid([new FieldError("requestId", problem)]);
@@ -249,9 +235,9 @@ public static class RequestsEndpoints
         var saga = await db.Requests.AsNoTracking().SingleOrDefaultAsync(x => x.CorrelationId == correlationId, cancellationToken);
         if (saga is null)
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Request not found", detail: $"no request with id '{requestId}'");
-        if (saga.CurrentState != RequestStates.AwaitingReview)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request not awaiting review",
-                detail: $"request '{requestId}' is {saga.CurrentState}; only a request in AwaitingReview can be approved or rejected");
+        if (refusal(saga) is { } why)
+            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: $"Request cannot be {done}",
+                detail: $"request '{requestId}' is {saga.CurrentState ?? "not started yet"}: {why}");
         await send(body);
         return Results.Accepted(Location(requestId), RequestView.From(saga, withAttempts: false));
     }
@@ -281,7 +267,7 @@ public static class RequestsEndpoints
 
     static string Location(string requestId) => $"/api/requests/{Uri.EscapeDataString(requestId)}";
 
-    static ProblemHttpResult Invalid(IReadOnlyList<FieldError> errors) =>
+    internal static ProblemHttpResult Invalid(IReadOnlyList<FieldError> errors) =>
         TypedResults.Problem(new HttpValidationProblemDetails(
             errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()))
         {

@@ -47,6 +47,7 @@ public static class ServerCommand
         app.MapOpenApi(); // serves /openapi/v1.json
         app.MapServiceEndpoints();
         app.MapRequestsApi();
+        app.MapBulkActionsApi();
 
         await app.RunAsync();
         return 0;

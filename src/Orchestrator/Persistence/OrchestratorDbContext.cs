@@ -49,6 +49,9 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.UpdatedAt).HasColumnName("updated_at");
             e.Property(x => x.CompletedAt).HasColumnName("completed_at");
             e.Property(x => x.Decision).HasColumnName("decision");
+            e.Property(x => x.PausedAt).HasColumnName("paused_at");
+            e.Property(x => x.Run).HasColumnName("run");
+            e.Property(x => x.AttemptBase).HasColumnName("attempt_base");
             e.Property(x => x.TraceParent).HasColumnName("trace_parent").HasMaxLength(64);
             e.Property(x => x.Version).HasColumnName("version").IsConcurrencyToken();
             if (postgres)

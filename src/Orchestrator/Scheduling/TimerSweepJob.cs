@@ -36,7 +36,7 @@ public sealed partial class TimerSweepJob(
         var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
 
         var timedOut = await db.Requests
-            .Where(x => (x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing) && x.AttemptTimeoutAt <= now)
+            .Where(x => (x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing || x.CurrentState == RequestStates.Paused) && x.AttemptTimeoutAt <= now)
             .OrderBy(x => x.AttemptTimeoutAt).Take(batch)
             .Select(x => new { x.RequestId, x.Attempt, x.AttemptTimeoutAt }).ToListAsync(ct);
         foreach (var t in timedOut)
@@ -51,7 +51,7 @@ public sealed partial class TimerSweepJob(
 
         var overdue = await db.Requests
             .Where(x => (x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing ||
-                         x.CurrentState == RequestStates.RetryScheduled) && x.Deadline <= now)
+                         x.CurrentState == RequestStates.RetryScheduled || x.CurrentState == RequestStates.Paused) && x.Deadline <= now)
             .OrderBy(x => x.Deadline).Take(batch)
             .Select(x => new { x.RequestId, x.Deadline }).ToListAsync(ct);
         foreach (var d in overdue)

@@ -25,14 +25,14 @@ public static class InferenceRequestBinderExtensions
         });
 
     /// <summary>
-    /// Publishes the terminal outcome with a MessageId derived from the request id and generation, so that any
+    /// Publishes the terminal outcome with a MessageId derived from the request id, generation and run, so that any
     /// re-publish of the same outcome carries the same MessageId.
     /// </summary>
     public static EventActivityBinder<InferenceRequestState, T> PublishOutcome<T>(this EventActivityBinder<InferenceRequestState, T> binder)
         where T : class =>
         binder.ThenAsync(c =>
         {
-            var messageId = RequestIdentity.OutcomeMessageId(c.Saga.RequestId, c.Saga.Generation);
+            var messageId = RequestIdentity.OutcomeMessageId(c.Saga.RequestId, c.Saga.Generation, c.Saga.Run);
             return c.Saga.Outcome() switch
             {
                 InferenceSucceeded ok => c.Publish(ok, p => p.MessageId = messageId),
@@ -44,12 +44,15 @@ public static class InferenceRequestBinderExtensions
 
     /// <summary>
     /// After a failed attempt was decided: RetryScheduled (its due time and token on the row are the timer the
-    /// retry poller fires), or Failed with the outcome.
+    /// retry poller fires), Failed with the outcome, or (paused) no transition at all.
     /// </summary>
     internal static EventActivityBinder<InferenceRequestState, T> RetryOrFail<T>(this EventActivityBinder<InferenceRequestState, T> binder,
         InferenceRequestStateMachine machine)
         where T : class =>
         binder.IfElse(c => InferenceRequestStateMachine.RetryDecided(c.Saga),
             retry => retry.TransitionTo(machine.RetryScheduled),
-            fail => fail.TransitionTo(machine.Failed).PublishOutcome());
+            // Neither a retry nor an end: a paused request keeps the failure on record and waits for Resume.
+            other => other.IfElse(c => c.Saga.CompletedAt is null,
+                held => held,
+                fail => fail.TransitionTo(machine.Failed).PublishOutcome()));
 }

@@ -68,6 +68,15 @@ public class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
     /// <summary>What the output gate said (passed, or why it was held for review, and the review's verdict).</summary>
     public string? Decision { get; set; }
 
+    /// <summary>When an operator paused the request (state Paused); null otherwise.</summary>
+    public DateTime? PausedAt { get; set; }
+
+    /// <summary>1, then one more each time an operator reopens a Failed request: the next outcome is a new message.</summary>
+    public int Run { get; set; } = 1;
+
+    /// <summary>Attempts made before the current run; the retry budget counts from here.</summary>
+    public int AttemptBase { get; set; }
+
     /// <summary>The W3C trace context of the submission: retries fired later continue this trace.</summary>
     public string? TraceParent { get; set; }
 

@@ -48,6 +48,9 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         Correlate(() => CancelRequested, m => m.RequestId);
         Correlate(() => Approved, m => m.RequestId);
         Correlate(() => Rejected, m => m.RequestId);
+        Correlate(() => RetryRequested, m => m.RequestId);
+        Correlate(() => PauseRequested, m => m.RequestId);
+        Correlate(() => ResumeRequested, m => m.RequestId);
 
         // Conditions on When() filter, they do not choose: every matching When of an event runs. Hence IfElse,
         // and conditions that exclude each other.
@@ -99,10 +102,32 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
             When(Started, c => c.Message.Attempt == c.Saga.Attempt)
                 .Then(c => c.Saga.AttemptRow(c.Message.Attempt).WorkerId ??= c.Message.WorkerId));
 
+        // Paused while an attempt runs: the attempt goes on and is recorded; no new one is dispatched.
+        During(Paused,
+            When(Started, c => IsCurrent(c.Saga, c.Message.Attempt))
+                .Then(c =>
+                {
+                    var attempt = c.Saga.AttemptRow(c.Message.Attempt);
+                    attempt.WorkerId ??= c.Message.WorkerId;
+                    attempt.StartedAt ??= c.Message.StartedAt.UtcDateTime;
+                    Touch(c.Saga, clock);
+                    c.Saga.AttemptTimeoutAt = Min(c.Saga.UpdatedAt + ctx.Timeouts.StartToCloseTimeout, c.Saga.AttemptTimeoutAt);
+                }),
+            When(Started, c => !IsCurrent(c.Saga, c.Message.Attempt))
+                .Then(c => Stale(c.Saga, "AttemptStarted", c.Message.Attempt, null, logger, metrics)),
+            When(AttemptOk, c => !IsCurrent(c.Saga, c.Message.Attempt))
+                .Then(c => Stale(c.Saga, "AttemptSucceeded", c.Message.Attempt, "Succeeded", logger, metrics)),
+            When(AttemptKo, c => !IsCurrent(c.Saga, c.Message.Attempt))
+                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, $"Failed: {c.Message.Reason}", logger, metrics)),
+            When(TimedOut, c => !IsCurrent(c.Saga, c.Message.Attempt) || !(c.Saga.AttemptTimeoutAt <= clock.GetUtcNow().UtcDateTime))
+                .Then(c => StaleTimer(c.Saga, logger)),
+            When(TimerFired)
+                .Then(c => StaleTimer(c.Saga, logger)));
+
         // A worker publishes Started and then the result; the saga endpoint may consume them in either order,
-        // so a result is legal in Pending too.
-        During(Pending, Processing,
-            When(AttemptOk, c => c.Message.Attempt == c.Saga.Attempt)
+        // so a result is legal in Pending too (and in Paused, for the attempt that ran when the request was paused).
+        During(Pending, Processing, Paused,
+            When(AttemptOk, c => IsCurrent(c.Saga, c.Message.Attempt))
                 .Then(c =>
                 {
                     c.Saga.RecordSuccess(c.Message);
@@ -117,6 +142,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                         .Then(c =>
                         {
                             ClearTimers(c.Saga);
+                            c.Saga.PausedAt = null;
                             Touch(c.Saga, clock);
                             logger.HeldForReview(c.Saga.RequestId, c.Saga.Attempt, c.Saga.Decision!);
                         })
@@ -130,7 +156,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                         })
                         .TransitionTo(Succeeded)
                         .PublishOutcome()),
-            When(AttemptKo, c => c.Message.Attempt == c.Saga.Attempt)
+            When(AttemptKo, c => IsCurrent(c.Saga, c.Message.Attempt))
                 .Then(c =>
                 {
                     c.Saga.RecordFailure(c.Message);
@@ -138,7 +164,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     Decide(c.Saga, new AttemptFailure(c.Message.Kind, c.Message.Cause, c.Message.Reason, c.Message.RetryAfter), ctx);
                 })
                 .RetryOrFail(this),
-            When(TimedOut, c => c.Message.Attempt == c.Saga.Attempt && c.Saga.AttemptTimeoutAt <= clock.GetUtcNow().UtcDateTime)
+            When(TimedOut, c => IsCurrent(c.Saga, c.Message.Attempt) && c.Saga.AttemptTimeoutAt <= clock.GetUtcNow().UtcDateTime)
                 .Then(c =>
                 {
                     var reason = c.Saga.RecordTimeout(c.Message.Attempt, clock.GetUtcNow().UtcDateTime);
@@ -152,19 +178,13 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .Then(c =>
                 {
                     var now = clock.GetUtcNow().UtcDateTime;
-                    var previous = c.Saga.AttemptRow(c.Saga.Attempt);
-                    previous.FiredAt = now;
                     metrics.TimerFired(c.Message.Source, (now - c.Message.DueAt.UtcDateTime).TotalMilliseconds);
-                    if (previous.FinishedAt is { } failedAt)
-                        metrics.RetryWaited((now - failedAt).TotalMilliseconds);
-                    c.Saga.Attempt++;
-                    c.Saga.RetryToken = null;
-                    c.Saga.NextAttemptAt = null;
-                    c.Saga.RetryClaimedAt = null;
-                    c.Saga.UpdatedAt = now;
-                    c.Saga.AttemptTimeoutAt = now + ctx.Timeouts.ScheduleToCloseTimeout;
-                    logger.RetryStarted(c.Saga.RequestId, c.Saga.Attempt, c.Message.Source);
+                    StartNextAttempt(c.Saga, c.Message.Source, ctx);
                 })
+                .TransitionTo(Pending)
+                .DispatchAttempt(),
+            When(RetryRequested)
+                .Then(c => StartNextAttempt(c.Saga, "operator", ctx))
                 .TransitionTo(Pending)
                 .DispatchAttempt(),
             When(TimerFired, c => c.Message.Token != c.Saga.RetryToken)
@@ -260,7 +280,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .TransitionTo(Pending)
                 .DispatchAttempt());
 
-        During(Pending, Processing, RetryScheduled,
+        During(Pending, Processing, RetryScheduled, Paused,
             When(DeadlinePassed, c => c.Saga.Deadline <= clock.GetUtcNow().UtcDateTime)
                 .Then(c =>
                 {
@@ -297,6 +317,70 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .TransitionTo(Cancelled)
                 .PublishOutcome());
 
+        // Pause: no new attempt is dispatched until Resume. A running attempt is still awaited (its timeout stays).
+        During(Pending, Processing, RetryScheduled,
+            When(PauseRequested)
+                .Then(c =>
+                {
+                    var reason = string.IsNullOrWhiteSpace(c.Message.Reason) ? "paused by an operator" : c.Message.Reason;
+                    logger.RequestPaused(c.Saga.RequestId, c.Saga.CurrentState ?? "", reason);
+                    Touch(c.Saga, clock);
+                    c.Saga.PausedAt = c.Saga.UpdatedAt;
+                    c.Saga.NextAttemptAt = null;
+                    c.Saga.RetryToken = null;
+                    c.Saga.RetryClaimedAt = null;
+                })
+                .TransitionTo(Paused));
+        During(Paused,
+            When(ResumeRequested, c => InFlight(c.Saga))
+                .Then(c => Resumed(c.Saga, c.Message.Reason, logger, clock))
+                .IfElse(c => c.Saga.Attempts.Find(a => a.Attempt == c.Saga.Attempt)?.StartedAt is not null,
+                    started => started.TransitionTo(Processing),
+                    waiting => waiting.TransitionTo(Pending)),
+            When(ResumeRequested, c => !InFlight(c.Saga))
+                .Then(c =>
+                {
+                    Resumed(c.Saga, c.Message.Reason, logger, clock);
+                    StartNextAttempt(c.Saga, "resume", ctx);
+                })
+                .TransitionTo(Pending)
+                .DispatchAttempt());
+
+        // Retry a failed request: a new run with a fresh retry budget and a deadline of the original length. Its
+        // outcome is a second terminal message with its own MessageId; invalid input would only fail again.
+        During(Failed,
+            When(RetryRequested, c => c.Saga.FailureKind != nameof(FailureKind.InvalidInput))
+                .Then(c =>
+                {
+                    var saga = c.Saga;
+                    var now = clock.GetUtcNow().UtcDateTime;
+                    var budget = saga.Deadline is { } deadline ? deadline - saga.CreatedAt : ctx.Timeouts.DefaultDeadline;
+                    saga.Run++;
+                    saga.AttemptBase = saga.Attempt;
+                    saga.Attempt++;
+                    saga.Deadline = now + budget;
+                    saga.FailureKind = null;
+                    saga.Reason = null;
+                    saga.Decision = null;
+                    saga.CompletedAt = null;
+                    saga.LastBackoffMs = null;
+                    saga.UpdatedAt = now;
+                    saga.AttemptTimeoutAt = now + ctx.Timeouts.ScheduleToCloseTimeout;
+                    logger.RequestReopened(saga.RequestId, saga.Run, string.IsNullOrWhiteSpace(c.Message.Reason) ? "retried by an operator" : c.Message.Reason);
+                })
+                .TransitionTo(Pending)
+                .DispatchAttempt(),
+            When(RetryRequested, c => c.Saga.FailureKind == nameof(FailureKind.InvalidInput))
+                .Then(c => logger.OperatorCommandIgnored("RetryInference", c.Saga.RequestId, "Failed (InvalidInput)")));
+
+        // An operator's command that does not apply in the state the request reached meanwhile: logged, not an error.
+        During([Pending, Processing, AwaitingReview, Paused, Succeeded, Cancelled],
+            When(RetryRequested).Then(c => logger.OperatorCommandIgnored("RetryInference", c.Saga.RequestId, c.Saga.CurrentState ?? "")));
+        During([AwaitingReview, Paused, Succeeded, Failed, Cancelled],
+            When(PauseRequested).Then(c => logger.OperatorCommandIgnored("PauseInference", c.Saga.RequestId, c.Saga.CurrentState ?? "")));
+        During([Pending, Processing, RetryScheduled, AwaitingReview, Succeeded, Failed, Cancelled],
+            When(ResumeRequested).Then(c => logger.OperatorCommandIgnored("ResumeInference", c.Saga.RequestId, c.Saga.CurrentState ?? "")));
+
         // The same request id again (a client retry, a redelivery): the saga that exists answers for it.
         DuringAny(Ignore(Submitted));
 
@@ -311,6 +395,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     public State Processing { get; private set; } = null!;
     public State RetryScheduled { get; private set; } = null!;
     public State AwaitingReview { get; private set; } = null!;
+    public State Paused { get; private set; } = null!;
     public State Succeeded { get; private set; } = null!;
     public State Failed { get; private set; } = null!;
     public State Cancelled { get; private set; } = null!;
@@ -325,6 +410,9 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     public Event<CancelInference> CancelRequested { get; private set; } = null!;
     public Event<ApproveInference> Approved { get; private set; } = null!;
     public Event<RejectInference> Rejected { get; private set; } = null!;
+    public Event<RetryInference> RetryRequested { get; private set; } = null!;
+    public Event<PauseInference> PauseRequested { get; private set; } = null!;
+    public Event<ResumeInference> ResumeRequested { get; private set; } = null!;
 
     void Correlate<T>(System.Linq.Expressions.Expression<Func<Event<T>>> @event, Func<T, string?> requestId)
         where T : class =>
@@ -350,9 +438,11 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         var now = ctx.Clock.GetUtcNow().UtcDateTime;
         saga.UpdatedAt = now;
         saga.AttemptTimeoutAt = null;
+        // The budget counts from the current run: a Failed request an operator retried starts afresh.
         var history = new RetryHistory(
-            saga.Attempt,
-            Math.Max(1, saga.Attempts.Count(a => a.Attempt <= saga.Attempt && string.Equals(a.Cause, failure.Cause, StringComparison.OrdinalIgnoreCase))),
+            saga.Attempt - saga.AttemptBase,
+            Math.Max(1, saga.Attempts.Count(a => a.Attempt > saga.AttemptBase && a.Attempt <= saga.Attempt &&
+                                                 string.Equals(a.Cause, failure.Cause, StringComparison.OrdinalIgnoreCase))),
             saga.LastBackoffMs is { } last ? TimeSpan.FromMilliseconds(last) : null);
         var decision = RetryPlanner.Decide(ctx.Retry, RequestPayload.FromJson(saga.Payload).RetryRequest(), history, failure, now, saga.Deadline, Random.Shared.NextDouble());
 
@@ -360,6 +450,12 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         row.RetryAfterMs = failure.RetryAfter is { } ra ? (long)ra.TotalMilliseconds : null;
         switch (decision)
         {
+            case RetryAfterDelay when saga.PausedAt is not null:
+                // Paused: the failure is recorded, the retry waits for Resume (no timer, no token).
+                saga.FailureKind = failure.Kind.ToString();
+                saga.Reason = failure.Reason;
+                ctx.Logger.RetryHeldByPause(saga.RequestId, saga.Attempt, failure.Reason);
+                break;
             case RetryAfterDelay retry:
                 saga.NextAttemptAt = retry.DueAtUtc;
                 saga.RetryToken = Guid.NewGuid();
@@ -372,6 +468,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 ctx.Logger.RetryScheduled(saga.RequestId, saga.Attempt, (long)retry.Delay.TotalMilliseconds, failure.Kind.ToString(), failure.Reason);
                 break;
             case GiveUp giveUp:
+                saga.PausedAt = null;
                 saga.NextAttemptAt = null;
                 saga.RetryToken = null;
                 saga.FailureKind = giveUp.Kind.ToString();
@@ -385,6 +482,40 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
 
     internal static bool RetryDecided(InferenceRequestState saga) => saga.RetryToken is not null;
 
+    /// <summary>An attempt was dispatched and not yet decided: its timeout is set exactly then.</summary>
+    static bool InFlight(InferenceRequestState saga) => saga.AttemptTimeoutAt is not null;
+
+    /// <summary>
+    /// A worker event of the attempt the saga waits for. A paused request waits for one only while its attempt is in
+    /// flight; after that, a redelivered result of the same number is late.
+    /// </summary>
+    static bool IsCurrent(InferenceRequestState saga, int attempt) =>
+        attempt == saga.Attempt && (saga.CurrentState != RequestStates.Paused || InFlight(saga));
+
+    /// <summary>The next attempt starts now: after its backoff, at an operator's request, or on resume.</summary>
+    static void StartNextAttempt(InferenceRequestState saga, string source, Dependencies ctx)
+    {
+        var now = ctx.Clock.GetUtcNow().UtcDateTime;
+        var previous = saga.AttemptRow(saga.Attempt);
+        previous.FiredAt ??= now;
+        if (previous.FinishedAt is { } failedAt)
+            ctx.Metrics.RetryWaited((now - failedAt).TotalMilliseconds);
+        saga.Attempt++;
+        saga.RetryToken = null;
+        saga.NextAttemptAt = null;
+        saga.RetryClaimedAt = null;
+        saga.UpdatedAt = now;
+        saga.AttemptTimeoutAt = now + ctx.Timeouts.ScheduleToCloseTimeout;
+        ctx.Logger.RetryStarted(saga.RequestId, saga.Attempt, source);
+    }
+
+    static void Resumed(InferenceRequestState saga, string? reason, ILogger logger, TimeProvider clock)
+    {
+        logger.RequestResumed(saga.RequestId, string.IsNullOrWhiteSpace(reason) ? "resumed by an operator" : reason);
+        saga.PausedAt = null;
+        Touch(saga, clock);
+    }
+
     // The row is the timer: clearing its due times is what removes it.
     static void ClearTimers(InferenceRequestState saga)
     {
@@ -396,6 +527,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     static void Finish(InferenceRequestState saga, TimeProvider clock)
     {
         ClearTimers(saga);
+        saga.PausedAt = null;
         saga.RetryToken = null;
         Touch(saga, clock);
         saga.CompletedAt = saga.UpdatedAt;

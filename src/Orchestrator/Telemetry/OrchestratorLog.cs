@@ -47,6 +47,21 @@ public static partial class OrchestratorLog
     [LoggerMessage(1014, LogLevel.Information, "Request {RequestId} review: {Verdict} by {Reviewer}")]
     public static partial void ReviewDecided(this ILogger logger, string requestId, string verdict, string reviewer);
 
+    [LoggerMessage(1020, LogLevel.Information, "Request {RequestId} paused in state {State} ({Reason})")]
+    public static partial void RequestPaused(this ILogger logger, string requestId, string state, string reason);
+
+    [LoggerMessage(1021, LogLevel.Information, "Request {RequestId} resumed ({Reason})")]
+    public static partial void RequestResumed(this ILogger logger, string requestId, string reason);
+
+    [LoggerMessage(1022, LogLevel.Information, "Request {RequestId} attempt {Attempt} failed while paused: no retry until it is resumed ({Reason})")]
+    public static partial void RetryHeldByPause(this ILogger logger, string requestId, int attempt, string reason);
+
+    [LoggerMessage(1023, LogLevel.Information, "Request {RequestId} reopened by an operator as run {Run} ({Reason})")]
+    public static partial void RequestReopened(this ILogger logger, string requestId, int run, string reason);
+
+    [LoggerMessage(1024, LogLevel.Information, "Operator command {Command} for request {RequestId} ignored in state {State}")]
+    public static partial void OperatorCommandIgnored(this ILogger logger, string command, string requestId, string state);
+
     [LoggerMessage(3001, LogLevel.Information, "Orchestrator starting: store {Store}, transport {Transport}, embedded workers {EmbeddedWorkers}")]
     public static partial void Starting(this ILogger logger, string store, string transport, bool embeddedWorkers);
 

@@ -24,7 +24,8 @@ public static class StuckRequests
         return db.Requests.AsNoTracking().Where(x =>
             (x.CurrentState == RequestStates.RetryScheduled && (x.NextAttemptAt == null || x.NextAttemptAt < retryLimit)) ||
             ((x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing) && (x.AttemptTimeoutAt == null || x.AttemptTimeoutAt < sweepLimit)) ||
-            ((x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing || x.CurrentState == RequestStates.RetryScheduled) && x.Deadline < sweepLimit) ||
+            (x.CurrentState == RequestStates.Paused && x.AttemptTimeoutAt < sweepLimit) ||
+            ((x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing || x.CurrentState == RequestStates.RetryScheduled || x.CurrentState == RequestStates.Paused) && x.Deadline < sweepLimit) ||
             (x.CurrentState == null && x.CreatedAt < unstartedLimit));
     }
 

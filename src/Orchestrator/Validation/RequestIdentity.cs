@@ -51,9 +51,11 @@ public static class RequestIdentity
 
     /// <summary>
     /// The MessageId of a request's terminal outcome: the same for every publish of one generation's outcome,
-    /// so a subscriber deduplicating by MessageId sees it once; a new generation gets a new one.
+    /// so a subscriber deduplicating by MessageId sees it once; a new generation gets a new one, and so does each
+    /// run an operator starts by retrying a Failed request (run 1 keeps the original form).
     /// </summary>
-    public static Guid OutcomeMessageId(string requestId, int generation) => NameBased($"{requestId}/{generation}/outcome");
+    public static Guid OutcomeMessageId(string requestId, int generation, int run = 1) =>
+        NameBased(run == 1 ? $"{requestId}/{generation}/outcome" : $"{requestId}/{generation}/outcome/{run}");
 
     static Guid NameBased(string value) => NameBased(NamespaceBytes, value);
 

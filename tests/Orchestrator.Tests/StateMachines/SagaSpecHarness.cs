@@ -115,6 +115,23 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         throw new TimeoutException($"the bus consumed {Harness.Consumed.Select<object>().Count()} of {messages} messages within 5 s");
     }
 
+    /// <summary>
+    /// Waits (bounded) until a message of type <typeparamref name="T"/> matching <paramref name="match"/> was published.
+    /// A saga's state changes before the activities after its transition run, so a spec that saw the state may look
+    /// for the message a moment too early; and the harness's own wait ends for good at its first inactivity.
+    /// </summary>
+    public async Task<bool> WasPublished<T>(Func<T, bool> match)
+        where T : class
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (Harness.Published.Select<T>().Any(m => match(m.Context.Message)))
+                return true;
+            await Task.Delay(25);
+        }
+        return false;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Harness.Stop();

@@ -24,7 +24,7 @@ public sealed class When_a_request_is_stopped
         Assert.Equal("operator: no longer needed", saga.Reason);
         Assert.Null(saga.NextAttemptAt);
         Assert.Null(saga.RetryToken);
-        Assert.True(await spec.Harness.Published.Any<InferenceCancelled>(m => m.Context.Message.RequestId == "stop-1"));
+        Assert.True(await spec.WasPublished<InferenceCancelled>(m => m.RequestId == "stop-1"));
 
         // The timer that slipped through changes nothing.
         await spec.Harness.Bus.Publish(new RetryDue

@@ -18,7 +18,7 @@ public sealed class When_a_request_is_submitted
         Assert.Equal(1, saga.Attempt);
         Assert.Equal("req-001", saga.RequestId);
         Assert.Equal(64, saga.PayloadHash.Length);
-        Assert.True(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == "req-001" && m.Context.Message.Attempt == 1));
+        Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "req-001" && m.Attempt == 1));
         var invoke = spec.Harness.Published.Select<InvokeModel>().Single().Context.Message;
         Assert.Equal("Hello", Assert.Single(Assert.Single(invoke.Messages).Content).Text);
     }
@@ -50,7 +50,7 @@ public sealed class When_a_request_is_submitted
         Assert.Equal(nameof(FailureKind.InvalidInput), saga.FailureKind);
         Assert.Contains("unknown model 'no-such-model'", saga.Reason, StringComparison.Ordinal);
         Assert.Contains("at least one message is required", saga.Reason, StringComparison.Ordinal);
-        Assert.True(await spec.Harness.Published.Any<InferenceFailed>(m => m.Context.Message.Kind == FailureKind.InvalidInput));
+        Assert.True(await spec.WasPublished<InferenceFailed>(m => m.Kind == FailureKind.InvalidInput));
         Assert.False(await spec.Harness.Published.Any<InvokeModel>());
     }
 }

@@ -43,7 +43,7 @@ public sealed class When_a_worker_reports_an_attempt
         Assert.Equal(200, row.HttpStatus);
         Assert.True(row.LatencyMs >= 0);
 
-        Assert.True(await spec.Harness.Published.Any<InferenceSucceeded>());
+        Assert.True(await spec.WasPublished<InferenceSucceeded>(_ => true));
         var outcome = Assert.Single(spec.Harness.Published.Select<InferenceSucceeded>());
         Assert.Equal(RequestIdentity.OutcomeMessageId("req-ok", 1), outcome.Context.MessageId);
         Assert.Equal(1, outcome.Context.Message.Attempts);
@@ -64,7 +64,7 @@ public sealed class When_a_worker_reports_an_attempt
         var row = Assert.Single(saga.Attempts);
         Assert.Equal(AttemptOutcome.Failed, row.Outcome);
         Assert.Equal(400, row.HttpStatus);
-        Assert.True(await spec.Harness.Published.Any<InferenceFailed>(m => m.Context.Message.Reason == "HTTP 400 from sim: bad request"));
+        Assert.True(await spec.WasPublished<InferenceFailed>(m => m.Reason == "HTTP 400 from sim: bad request"));
         Assert.Equal(RequestIdentity.OutcomeMessageId("req-400", 1), spec.Harness.Published.Select<InferenceFailed>().Single().Context.MessageId);
     }
 

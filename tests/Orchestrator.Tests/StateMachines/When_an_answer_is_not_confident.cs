@@ -28,7 +28,7 @@ public sealed class When_an_answer_is_not_confident
         var saga = await spec.InState("review-ok", m => m.Succeeded);
         Assert.NotNull(saga);
         Assert.Contains("approved by ana", saga.Decision, StringComparison.Ordinal);
-        Assert.True(await spec.Harness.Published.Any<InferenceSucceeded>(m => m.Context.Message.RequestId == "review-ok"));
+        Assert.True(await spec.WasPublished<InferenceSucceeded>(m => m.RequestId == "review-ok"));
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class When_an_answer_is_not_confident
         Assert.NotNull(saga);
         Assert.Equal(nameof(FailureKind.Rejected), saga.FailureKind);
         Assert.Equal("rejected in review: made up facts", saga.Reason);
-        Assert.True(await spec.Harness.Published.Any<InferenceFailed>(m => m.Context.Message.Kind == FailureKind.Rejected));
+        Assert.True(await spec.WasPublished<InferenceFailed>(m => m.Kind == FailureKind.Rejected));
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class When_an_answer_is_not_confident
         await using var spec = await HeldForReview("review-again");
         await spec.Harness.Bus.Publish(new RejectInference { RequestId = "review-again", Retry = true });
         await spec.Settle(3);
-        Assert.True(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == "review-again" && m.Context.Message.Attempt == 2));
+        Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "review-again" && m.Attempt == 2));
         var saga = await spec.InState("review-again", m => m.Pending);
         Assert.Equal(2, saga!.Attempt);
         Assert.Null(saga.Output);

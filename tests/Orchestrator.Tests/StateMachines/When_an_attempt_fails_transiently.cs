@@ -46,7 +46,7 @@ public sealed class When_an_attempt_fails_transiently
             RequestId = "retry-2", Token = saga.RetryToken!.Value, DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "quartz",
         });
 
-        Assert.True(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == "retry-2" && m.Context.Message.Attempt == 2));
+        Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "retry-2" && m.Attempt == 2));
         var pending = await spec.InState("retry-2", m => m.Pending);
         Assert.Equal(2, pending!.Attempt);
         Assert.Null(pending.RetryToken);
@@ -90,7 +90,7 @@ public sealed class When_an_attempt_fails_transiently
         Assert.NotNull(saga);
         Assert.Equal(nameof(FailureKind.DeadlineExceeded), saga.FailureKind);
         Assert.Contains("after the deadline", saga.Reason, StringComparison.Ordinal);
-        Assert.True(await spec.Harness.Published.Any<InferenceFailed>(m => m.Context.Message.Kind == FailureKind.DeadlineExceeded));
+        Assert.True(await spec.WasPublished<InferenceFailed>(m => m.Kind == FailureKind.DeadlineExceeded));
         Assert.Null(saga.NextAttemptAt);
         Assert.Null(saga.RetryToken);
     }
