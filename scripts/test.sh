@@ -103,9 +103,18 @@ else
   [ "$stop_infra" = 1 ] || say "servers will be left running (KEEP_INFRA=${KEEP_INFRA:-unset}, already up: $already_up)"
 fi
 
+# ------------------------------------------------------------------------------------------ browser
+# The dashboard's browser tests drive Debian's chromium through Playwright; without one they fail and say why.
+if browser="$("$ROOT/scripts/install-browser.sh")"; then
+  export ORCH_TEST_CHROMIUM="$browser"
+else
+  say "no headless Chromium (see above): the dashboard's browser tests will fail"
+fi
+
 # ------------------------------------------------------------------------------------------ build
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
+export ORCH_TEST_ARTIFACTS="$RESULTS_DIR" # screenshots and other files a test keeps
 
 say "dotnet build Orchestrator.sln -c Release"
 build_rc=0

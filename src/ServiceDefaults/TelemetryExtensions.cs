@@ -48,13 +48,14 @@ public static class TelemetryExtensions
     /// <summary><c>/health/live</c> (the process serves), <c>/health/ready</c> (every ready check passes), <c>/metrics</c>.</summary>
     public static IEndpointRouteBuilder MapServiceEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        // Probes and scrapes never need an API key, even where keys are required for everything else.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(ReadyTag),
             ResponseWriter = HealthReportWriter.WriteAsync,
-        });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
 }

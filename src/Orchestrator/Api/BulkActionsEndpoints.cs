@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Orchestrator.Api.Access;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.StateMachines;
@@ -23,7 +24,7 @@ public static class BulkActionsEndpoints
 
     public static IEndpointRouteBuilder MapBulkActionsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/requests/bulk/{action}", Run).WithTags("Requests").WithName("BulkAction")
+        app.MapPost("/api/requests/bulk/{action}", Run).WithTags("Requests").WithName("BulkAction").RequireAuthorization(ApiScopes.Operate)
             .Accepts<JsonElement>("application/json")
             .Produces<BulkActionResult>(StatusCodes.Status200OK)
             .Produces<BulkActionResult>(StatusCodes.Status202Accepted)

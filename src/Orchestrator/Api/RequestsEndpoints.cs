@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Orchestrator.Api.Access;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.Persistence.Sagas;
@@ -18,38 +19,39 @@ public static class RequestsEndpoints
 {
     public static IEndpointRouteBuilder MapRequestsApi(this IEndpointRouteBuilder app)
     {
+        // Scopes: submitting and reading one request back need "submit" (or "operate"), everything else "operate".
         var group = app.MapGroup("/api/requests").WithTags("Requests");
-        group.MapPost("/", Submit).WithName("SubmitRequest")
+        group.MapPost("/", Submit).WithName("SubmitRequest").RequireAuthorization(ApiScopes.Submit).RequireRateLimiting(AccessControlExtensions.SubmitRateLimit)
             .Accepts<JsonElement>("application/json")
             .Produces<RequestView>(StatusCodes.Status200OK)
             .Produces<SubmitAccepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        group.MapGet("/{requestId}", Get).WithName("GetRequest");
-        group.MapGet("/", List).WithName("ListRequests");
-        app.MapGet("/api/counts", Counts).WithTags("Requests").WithName("CountsByState");
-        group.MapPost("/{requestId}/cancel", Cancel).WithName("CancelRequest")
+        group.MapGet("/{requestId}", Get).WithName("GetRequest").RequireAuthorization(ApiScopes.Submit);
+        group.MapGet("/", List).WithName("ListRequests").RequireAuthorization(ApiScopes.Operate);
+        app.MapGet("/api/counts", Counts).WithTags("Requests").WithName("CountsByState").RequireAuthorization(ApiScopes.Operate);
+        group.MapPost("/{requestId}/cancel", Cancel).WithName("CancelRequest").RequireAuthorization(ApiScopes.Operate)
             .Produces<RequestView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{requestId}/retry", Retry).WithName("RetryRequest")
+        group.MapPost("/{requestId}/retry", Retry).WithName("RetryRequest").RequireAuthorization(ApiScopes.Operate)
             .Produces<RequestView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{requestId}/pause", Pause).WithName("PauseRequest")
+        group.MapPost("/{requestId}/pause", Pause).WithName("PauseRequest").RequireAuthorization(ApiScopes.Operate)
             .Produces<RequestView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{requestId}/resume", Resume).WithName("ResumeRequest")
+        group.MapPost("/{requestId}/resume", Resume).WithName("ResumeRequest").RequireAuthorization(ApiScopes.Operate)
             .Produces<RequestView>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{requestId}/approve", Approve).WithName("ApproveReview")
+        group.MapPost("/{requestId}/approve", Approve).WithName("ApproveReview").RequireAuthorization(ApiScopes.Operate)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/{requestId}/reject", Reject).WithName("RejectReview")
+        group.MapPost("/{requestId}/reject", Reject).WithName("RejectReview").RequireAuthorization(ApiScopes.Operate)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
-        app.MapGet("/api/diagnostics/stuck", Stuck).WithTags("Diagnostics").WithName("StuckRequests");
+        app.MapGet("/api/diagnostics/stuck", Stuck).WithTags("Diagnostics").WithName("StuckRequests").RequireAuthorization(ApiScopes.Operate);
         return app;
     }
 

@@ -7,7 +7,9 @@ namespace Orchestrator.Cli;
 
 /// <summary>
 /// The operator verbs, against a running orchestrator's API (<c>--url</c>, else <c>ORCHESTRATOR_URL</c>, else
-/// http://127.0.0.1:5080): <c>requests list|show|cancel</c>, <c>review approve|reject</c>, <c>submit --file</c>.
+/// http://127.0.0.1:5080; the API key from <c>--api-key</c>, else <c>ORCHESTRATOR_API_KEY</c>):
+/// <c>requests list|show</c>, <c>requests retry|cancel|pause|resume ID</c> or, with filter options instead of an
+/// id, the same action in bulk (<c>--dry-run</c> counts first), <c>review approve|reject</c>, <c>submit --file</c>.
 /// Tables for people on stdout; <c>--json</c> makes the last stdout line one JSON object; problems go to stderr
 /// with exit code 1 (2 for bad arguments).
 /// </summary>
@@ -20,18 +22,27 @@ public static class ApiCommands
         if (Parse(args) is not { } options)
             return 2;
         using var http = new HttpClient { BaseAddress = options.Url, Timeout = TimeSpan.FromSeconds(30) };
+        if ((options.Named.GetValueOrDefault("api-key") ?? Environment.GetEnvironmentVariable("ORCHESTRATOR_API_KEY")) is { Length: > 0 } key)
+            http.DefaultRequestHeaders.Add("X-Api-Key", key);
         try
         {
             return (verb, options.Positional) switch
             {
                 ("requests", ["list"]) => await List(http, options),
                 ("requests", ["show", var id]) => await Show(http, options, id),
-                ("requests", ["cancel", var id]) => await Post(http, options, $"api/requests/{Escape(id)}/cancel", new { reason = options.Named.GetValueOrDefault("reason") }),
+                ("requests", [var action and ("retry" or "cancel" or "pause" or "resume"), var id]) =>
+                    await Post(http, options, $"api/requests/{Escape(id)}/{action}", new { reason = options.Named.GetValueOrDefault("reason") }),
+                ("requests", [var action and ("retry" or "cancel" or "pause" or "resume")]) when Filter(options).Count > 0 =>
+                    await Bulk(http, options, action),
                 ("review", ["approve", var id]) => await Post(http, options, $"api/requests/{Escape(id)}/approve",
                     new { reviewer = options.Named.GetValueOrDefault("reviewer"), note = options.Named.GetValueOrDefault("note") }),
                 ("review", ["reject", var id]) => await Post(http, options, $"api/requests/{Escape(id)}/reject",
                     new { reviewer = options.Named.GetValueOrDefault("reviewer"), reason = options.Named.GetValueOrDefault("reason"), retry = options.Flags.Contains("retry") }),
                 ("submit", []) when options.Named.TryGetValue("file", out var file) => await Submit(http, options, file),
+                ("dead-letters", ["list"]) => await DeadLetters(http, options),
+                ("dead-letters", ["show", var id]) when long.TryParse(id, out _) => await Show(http, options, $"api/dead-letters/{id}", "dead-letters show"),
+                ("dead-letters", [var action and ("requeue" or "discard"), var id]) when long.TryParse(id, out _) =>
+                    await Post(http, options, $"api/dead-letters/{id}/{action}", new { }),
                 _ => Usage(verb),
             };
         }
@@ -42,11 +53,44 @@ public static class ApiCommands
         }
     }
 
+    /// <summary>The filter options given (<c>--state</c>, <c>--model</c>, ...), keyed by the API's field names.</summary>
+    static Dictionary<string, string> Filter(Options options) =>
+        FilterOptions.Where(f => options.Named.ContainsKey(f.Option)).ToDictionary(f => f.Field, f => options.Named[f.Option], StringComparer.Ordinal);
+
+    static readonly (string Option, string Field)[] FilterOptions =
+    [
+        ("state", "state"), ("model", "model"), ("failure-kind", "failureKind"), ("min-attempts", "minAttempts"),
+        ("id-prefix", "idPrefix"), ("created-from", "createdFrom"), ("created-to", "createdTo"),
+        ("updated-from", "updatedFrom"), ("updated-to", "updatedTo"),
+    ];
+
+    static async Task<int> Bulk(HttpClient http, Options options, string action)
+    {
+        var filter = Filter(options).ToDictionary(f => f.Key, f => f.Key == "minAttempts" && int.TryParse(f.Value, out var n) ? (object)n : f.Value);
+        var dryRun = options.Flags.Contains("dry-run");
+        using var response = await http.PostAsJsonAsync($"api/requests/bulk/{action}",
+            new { filter, dryRun, reason = options.Named.GetValueOrDefault("reason") });
+        if (await Problem(response, $"requests {action}") is { } code)
+            return code;
+        var text = await response.Content.ReadAsStringAsync();
+        if (options.Json)
+        {
+            Console.WriteLine(text);
+            return 0;
+        }
+        using var doc = JsonDocument.Parse(text);
+        var r = doc.RootElement;
+        Console.WriteLine($"{action}{(dryRun ? " (dry run)" : "")}: matched {r.GetProperty("matched").GetInt32()}, " +
+            $"{(dryRun ? "would act on" : "accepted")} {r.GetProperty("accepted").GetInt32()}, skipped {r.GetProperty("skipped").GetInt32()}" +
+            (r.GetProperty("more").GetBoolean() ? "; more match: run it again" : ""));
+        return 0;
+    }
+
     static async Task<int> List(HttpClient http, Options options)
     {
-        var query = new StringBuilder("api/requests?limit=").Append(options.Named.GetValueOrDefault("limit", "50"));
-        if (options.Named.TryGetValue("state", out var state))
-            query.Append("&state=").Append(Uri.EscapeDataString(state));
+        var query = new StringBuilder("api/requests?limit=").Append(Uri.EscapeDataString(options.Named.GetValueOrDefault("limit", "50")));
+        foreach (var (field, value) in Filter(options))
+            query.Append('&').Append(field).Append('=').Append(Uri.EscapeDataString(value));
         using var response = await http.GetAsync(new Uri(query.ToString(), UriKind.Relative));
         if (await Problem(response, "requests list") is { } code)
             return code;
@@ -64,6 +108,42 @@ public static class ApiCommands
         }
         return 0;
     }
+
+    static async Task<int> DeadLetters(HttpClient http, Options options)
+    {
+        var query = $"api/dead-letters?status={Uri.EscapeDataString(options.Named.GetValueOrDefault("status", "Pending"))}" +
+                    $"&limit={Uri.EscapeDataString(options.Named.GetValueOrDefault("limit", "50"))}";
+        using var response = await http.GetAsync(new Uri(query, UriKind.Relative));
+        if (await Problem(response, "dead-letters list") is { } code)
+            return code;
+        using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        if (options.Json)
+        {
+            Console.WriteLine(page.RootElement.GetRawText());
+            return 0;
+        }
+        Console.WriteLine($"{"ID",8}  {"RECEIVED (UTC)",-20} {"QUEUE",-26} {"STATUS",-10} {"REQUEST",-24} REASON");
+        foreach (var item in page.RootElement.GetProperty("items").EnumerateArray())
+        {
+            Console.WriteLine($"{item.GetProperty("id").GetInt64(),8}  {Time(item, "receivedAt"),-20} {Cut(Str(item, "queue"), 26),-26} " +
+                $"{Str(item, "status"),-10} {Cut(Str(item, "requestId"), 24),-24} {Cut(Str(item, "reason"), 80)}");
+        }
+        Console.WriteLine($"{page.RootElement.GetProperty("pending").GetInt32()} pending");
+        return 0;
+    }
+
+    /// <summary>Any resource printed as its JSON (the dead letter's body included).</summary>
+    static async Task<int> Show(HttpClient http, Options options, string path, string what)
+    {
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
+        if (await Problem(response, what) is { } code)
+            return code;
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Console.WriteLine(options.Json ? doc.RootElement.GetRawText() : JsonSerializer.Serialize(doc.RootElement, Indented));
+        return 0;
+    }
+
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     static async Task<int> Show(HttpClient http, Options options, string id)
     {
@@ -126,7 +206,9 @@ public static class ApiCommands
             return 0;
         }
         using var doc = JsonDocument.Parse(text);
-        Console.WriteLine($"{Str(doc.RootElement, "requestId")}: {Str(doc.RootElement, "state")} ({(int)response.StatusCode})");
+        Console.WriteLine(doc.RootElement.TryGetProperty("requestId", out _)
+            ? $"{Str(doc.RootElement, "requestId")}: {Str(doc.RootElement, "state")} ({(int)response.StatusCode})"
+            : $"{doc.RootElement.GetProperty("id").GetInt64()}: {Str(doc.RootElement, "status")} ({(int)response.StatusCode})");
         return 0;
     }
 
@@ -163,8 +245,8 @@ public static class ApiCommands
                 case "--json":
                     json = true;
                     break;
-                case "--retry":
-                    flags.Add("retry");
+                case "--retry" or "--dry-run":
+                    flags.Add(args[i][2..]);
                     break;
                 case var option when option.StartsWith("--", StringComparison.Ordinal):
                     if (i + 1 >= args.Length)
@@ -192,9 +274,18 @@ public static class ApiCommands
     {
         Console.Error.WriteLine(verb switch
         {
-            "requests" => "usage: requests list [--state S] [--limit N] | requests show ID | requests cancel ID [--reason R]   [--url URL] [--json]",
-            "review" => "usage: review approve ID [--reviewer R] [--note N] | review reject ID [--reason R] [--retry]   [--url URL] [--json]",
-            _ => "usage: submit --file request.json [--url URL] [--json]",
+            "requests" => """
+                usage: requests list [FILTER] [--limit N]
+                       requests show ID
+                       requests retry|cancel|pause|resume ID [--reason R]
+                       requests retry|cancel|pause|resume FILTER [--dry-run] [--reason R]     (bulk: every matching request)
+                FILTER: --state S --model M --failure-kind K --min-attempts N --id-prefix P
+                        --created-from T --created-to T --updated-from T --updated-to T
+                every verb: [--url URL] [--api-key KEY] [--json]
+                """,
+            "dead-letters" => "usage: dead-letters list [--status Pending|Requeued|Discarded|all] [--limit N] | dead-letters show|requeue|discard ID   [--url URL] [--api-key KEY] [--json]",
+            "review" => "usage: review approve ID [--reviewer R] [--note N] | review reject ID [--reason R] [--retry]   [--url URL] [--api-key KEY] [--json]",
+            _ => "usage: submit --file request.json [--url URL] [--api-key KEY] [--json]",
         });
         return 2;
     }

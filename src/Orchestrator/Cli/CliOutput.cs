@@ -11,11 +11,17 @@ public static class CliOutput
             orchestrator                      run the orchestrator (embedded by default: SQLite, in-memory bus, workers, simulated model)
                 [--urls http://127.0.0.1:5080]
             orchestrator migrate              apply the schema to the configured store
-            orchestrator requests list [--state S] [--limit N] | show ID | cancel ID [--reason R]
+            orchestrator requests list [FILTER] [--limit N] | show ID
+            orchestrator requests retry|cancel|pause|resume ID [--reason R]
+            orchestrator requests retry|cancel|pause|resume FILTER [--dry-run] [--reason R]    in bulk
+                FILTER: --state S --model M --failure-kind K --min-attempts N --id-prefix P
+                        --created-from T --created-to T --updated-from T --updated-to T
             orchestrator review approve ID [--reviewer R] [--note N] | reject ID [--reason R] [--retry]
             orchestrator submit --file request.json
+            orchestrator dead-letters list [--status Pending|Requeued|Discarded|all] | show ID | requeue ID | discard ID
                                               against a running orchestrator: --url URL (or ORCHESTRATOR_URL,
-                                              default http://127.0.0.1:5080); --json for scripts
+                                              default http://127.0.0.1:5080); --api-key KEY (or
+                                              ORCHESTRATOR_API_KEY); --json for scripts
             orchestrator demo --requests N    submit N requests to an embedded orchestrator, wait until all are terminal
                 [--fault-rate F] [--json] [--timeout SECONDS]
                 [--script '[[sim: 503, ok]]'] [--retry-initial-ms 2000,5000]   scripted faults and per-request backoff

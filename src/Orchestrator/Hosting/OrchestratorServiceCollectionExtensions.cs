@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Orchestrator.DeadLetters;
 using Orchestrator.Persistence;
 using Orchestrator.Persistence.Sagas;
 using Orchestrator.Retries;
@@ -75,12 +76,17 @@ public static class OrchestratorServiceCollectionExtensions
                 bus.UsingRabbitMq((context, cfg) =>
                 {
                     cfg.Host(rabbit);
+                    cfg.ConfigureDeadLetterCollectors(context);
                     cfg.ConfigureEndpoints(context);
                 });
             }
             else
             {
-                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                bus.UsingInMemory((context, cfg) =>
+                {
+                    cfg.ConfigureDeadLetterCollectors(context);
+                    cfg.ConfigureEndpoints(context);
+                });
             }
         });
         services.AddOptions<MassTransitHostOptions>().Configure(o =>

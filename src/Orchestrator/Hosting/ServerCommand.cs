@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Options;
 using Orchestrator.Api;
+using Orchestrator.Api.Access;
+using Orchestrator.Dashboard;
+using Orchestrator.DeadLetters;
 using Orchestrator.Persistence;
 using Orchestrator.Scheduling;
 using Orchestrator.ServiceDefaults;
@@ -17,11 +20,23 @@ public static class ServerCommand
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
             builder.WebHost.UseUrls(DefaultUrl);
+            builder.Configuration["urls"] = DefaultUrl;
+        }
         builder.Logging.AddServiceLogging(builder.Configuration);
         // Text is limited to 100,000 characters and images to 10 MB each by the input gate; the body as a whole here.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize =
             builder.Configuration.GetValue<long?>("Orchestrator:Api:MaxRequestBodyBytes") ?? 16 * 1024 * 1024);
+
+        var orchestratorOptions = builder.Configuration.GetSection(OrchestratorOptions.SectionName).Get<OrchestratorOptions>() ?? new OrchestratorOptions();
+        var accessProblems = builder.Services.AddApiAccessControl(builder.Configuration, orchestratorOptions, builder.Configuration["urls"]!);
+        if (accessProblems.Count > 0)
+        {
+            foreach (var problem in accessProblems)
+                await Console.Error.WriteLineAsync($"orchestrator: {problem}");
+            return 2;
+        }
 
         await using var simulated = await EmbeddedSimulatedModel.StartIfEnabledAsync(builder.Configuration, CancellationToken.None);
         builder.Services.AddOrchestrator(builder.Configuration);
@@ -44,10 +59,14 @@ public static class ServerCommand
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapOpenApi(); // serves /openapi/v1.json
+        app.UseApiAccessControl();
+        app.MapOpenApi().AllowAnonymous(); // serves /openapi/v1.json
         app.MapServiceEndpoints();
+        app.MapAuthApi();
         app.MapRequestsApi();
         app.MapBulkActionsApi();
+        app.MapDeadLettersApi();
+        app.MapDashboard(); // GET / and its two files
 
         await app.RunAsync();
         return 0;

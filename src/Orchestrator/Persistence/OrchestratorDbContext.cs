@@ -12,6 +12,7 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
 {
     public DbSet<InferenceRequestState> Requests => Set<InferenceRequestState>();
     public DbSet<AttemptRecord> Attempts => Set<AttemptRecord>();
+    public DbSet<DeadLetters.DeadLetter> DeadLetters => Set<DeadLetters.DeadLetter>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -62,6 +63,27 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             }
             e.HasMany(x => x.Attempts).WithOne().HasForeignKey(x => x.CorrelationId).OnDelete(DeleteBehavior.Cascade);
             e.Navigation(x => x.Attempts).AutoInclude(false);
+        });
+
+        modelBuilder.Entity<DeadLetters.DeadLetter>(e =>
+        {
+            e.ToTable("dead_letters");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id").ValueGeneratedOnAdd();
+            e.Property(x => x.ReceivedAt).HasColumnName("received_at");
+            e.Property(x => x.Queue).HasColumnName("queue");
+            e.Property(x => x.SourceQueue).HasColumnName("source_queue");
+            e.Property(x => x.Kind).HasColumnName("kind");
+            e.Property(x => x.MessageId).HasColumnName("message_id");
+            e.Property(x => x.MessageType).HasColumnName("message_type");
+            e.Property(x => x.RequestId).HasColumnName("request_id");
+            e.Property(x => x.Reason).HasColumnName("reason");
+            e.Property(x => x.ContentType).HasColumnName("content_type");
+            e.Property(x => x.Headers).HasColumnName("headers");
+            e.Property(x => x.Body).HasColumnName("body");
+            e.Property(x => x.Status).HasColumnName("status");
+            e.Property(x => x.ResolvedAt).HasColumnName("resolved_at");
+            e.Property(x => x.ResolvedBy).HasColumnName("resolved_by");
         });
 
         modelBuilder.Entity<AttemptRecord>(e =>

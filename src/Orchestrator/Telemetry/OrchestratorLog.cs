@@ -73,4 +73,19 @@ public static partial class OrchestratorLog
 
     [LoggerMessage(3004, LogLevel.Information, "Schema of {Store} is up to date ({Count} migrations)")]
     public static partial void SchemaUpToDate(this ILogger logger, string store, int count);
+
+    [LoggerMessage(3010, LogLevel.Warning, "API keys are OFF: {Why}. Anyone who can reach {Urls} may submit and operate; set Orchestrator:Api:RequireKeys=true and Orchestrator:Api:Keys to require them")]
+    public static partial void ApiKeysOff(this ILogger logger, string why, string urls);
+
+    [LoggerMessage(3011, LogLevel.Information, "API keys required: {Count} key(s) configured ({Names})")]
+    public static partial void ApiKeysRequired(this ILogger logger, int count, string names);
+
+    [LoggerMessage(3012, LogLevel.Warning, "API call refused with {Status}: {Detail} ({Method} {Path})")]
+    public static partial void ApiCallRefused(this ILogger logger, int status, string detail, string method, string path);
+
+    [LoggerMessage(3020, LogLevel.Warning, "Dead letter {Id} recorded from {Queue}: {MessageType}: {Reason}")]
+    public static partial void DeadLetterRecorded(this ILogger logger, long id, string queue, string messageType, string reason);
+
+    [LoggerMessage(3021, LogLevel.Information, "Dead letter {Id} {Resolution} by {Who}")]
+    public static partial void DeadLetterResolved(this ILogger logger, long id, string resolution, string who);
 }

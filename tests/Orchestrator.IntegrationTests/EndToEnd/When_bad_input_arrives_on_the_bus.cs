@@ -12,30 +12,18 @@ public sealed class When_bad_input_arrives_on_the_bus(ProductionShapeFixture app
     static readonly string[] MessageTypes = ["urn:message:Orchestrator.Contracts:InferenceRequested"];
     static readonly string[] ParameterKeys = ["temperature", "topP", "maxTokens", "stop"];
 
-    /// <summary>Takes this request's message off the saga's error queue and returns MassTransit's fault reason.</summary>
-    static async Task<string> FaultReasonAsync(ConnectionFactory factory, string requestId)
-    {
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        return await Eventually.Until(async () =>
+    /// <summary>
+    /// Waits until the dead-letter collector has recorded the message of this request (moved to the saga's error
+    /// queue) and returns its summary, with MassTransit's fault reason.
+    /// </summary>
+    Task<JsonElement> DeadLetterAsync(string requestId, string status = "Pending") =>
+        Eventually.Until(async () =>
         {
-            for (var i = 0; i < 1000; i++)
-            {
-                var message = await channel.BasicGetAsync("inference-requests_error", autoAck: false);
-                if (message is null)
-                    break;
-                if (Encoding.UTF8.GetString(message.Body.Span).Contains(requestId, StringComparison.Ordinal))
-                {
-                    await channel.BasicAckAsync(message.DeliveryTag, multiple: false);
-                    return message.BasicProperties.Headers?.TryGetValue("MT-Fault-Message", out var reason) == true && reason is byte[] bytes
-                        ? Encoding.UTF8.GetString(bytes)
-                        : "";
-                }
-            }
-            // Not there yet: give the others back (closing the channel requeues what it did not acknowledge).
-            return "";
-        }, r => r.Length > 0, TimeSpan.FromSeconds(30), $"the message of {requestId[..20]}... in inference-requests_error");
-    }
+            using var page = JsonDocument.Parse(await app.Api.GetStringAsync(new Uri($"api/dead-letters?status={status}&limit=500", UriKind.Relative)));
+            return page.RootElement.GetProperty("items").EnumerateArray()
+                .Where(i => i.GetProperty("requestId").GetString() is { } id && requestId.StartsWith(id, StringComparison.Ordinal))
+                .Select(i => i.Clone()).FirstOrDefault();
+        }, item => item.ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(30), $"a {status} dead letter for {requestId[..20]}...\n{app.Diagnostics}");
 
     [Fact]
     public async Task Should_fail_each_with_InvalidInput_and_its_own_reason_and_call_no_model()
@@ -77,10 +65,15 @@ public sealed class When_bad_input_arrives_on_the_bus(ProductionShapeFixture app
         {
             if (id.Length > 128)
             {
-                // An id too long to store cannot name a request: the message goes to the error queue, with why.
-                Assert.Contains("at most 128", await FaultReasonAsync(factory, id), StringComparison.Ordinal);
+                // An id too long to store cannot name a request: the message goes to the error queue, with why, and
+                // the collector records it as a dead letter.
+                var letter = await DeadLetterAsync(id);
+                Assert.Contains("at most 128", letter.GetProperty("reason").GetString(), StringComparison.Ordinal);
+                Assert.Equal("inference-requests_error", letter.GetProperty("queue").GetString());
+                Assert.Equal("inference-requests", letter.GetProperty("sourceQueue").GetString());
                 Assert.Equal(0, await app.Cluster.CountAsync($"request_id = '{id}'"));
                 Assert.Equal(0, await app.Cluster.ModelCallsAsync(id));
+                await RequeueAndDiscardAsync(id, letter);
                 continue;
             }
             await app.Cluster.WaitForStateAsync(id, "Failed", TimeSpan.FromSeconds(30));
@@ -89,5 +82,31 @@ public sealed class When_bad_input_arrives_on_the_bus(ProductionShapeFixture app
             Assert.Empty(await app.Cluster.AttemptsAsync(id));
             Assert.Equal(0, await app.Cluster.ModelCallsAsync(id));
         }
+    }
+
+    /// <summary>
+    /// Requeue sends the recorded message, unchanged, back to its queue: it fails the same way and comes back as a
+    /// new dead letter with the same message id. Discard closes that one; each action works once.
+    /// </summary>
+    async Task RequeueAndDiscardAsync(string requestId, JsonElement letter)
+    {
+        var first = letter.GetProperty("id").GetInt64();
+        using (var detail = JsonDocument.Parse(await app.Api.GetStringAsync(new Uri($"api/dead-letters/{first}", UriKind.Relative))))
+            Assert.Contains(requestId, detail.RootElement.GetProperty("body").GetString(), StringComparison.Ordinal);
+        using (var requeue = await app.Api.PostAsync(new Uri($"api/dead-letters/{first}/requeue", UriKind.Relative), null))
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, requeue.StatusCode);
+        using (var again = await app.Api.PostAsync(new Uri($"api/dead-letters/{first}/requeue", UriKind.Relative), null))
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
+
+        var second = await DeadLetterAsync(requestId);
+        Assert.NotEqual(first, second.GetProperty("id").GetInt64());
+        Assert.Equal(letter.GetProperty("messageId").GetString(), second.GetProperty("messageId").GetString());
+        Assert.Equal("Requeued", (await DeadLetterAsync(requestId, "Requeued")).GetProperty("status").GetString());
+
+        using (var discard = await app.Api.PostAsync(new Uri($"api/dead-letters/{second.GetProperty("id").GetInt64()}/discard", UriKind.Relative), null))
+            Assert.Equal(System.Net.HttpStatusCode.OK, discard.StatusCode);
+        Assert.Equal("Discarded", (await DeadLetterAsync(requestId, "Discarded")).GetProperty("status").GetString());
+        using (var missing = await app.Api.PostAsync(new Uri("api/dead-letters/999999999/discard", UriKind.Relative), null))
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
     }
 }

@@ -34,7 +34,7 @@ public sealed class When_operators_act_on_requests(ProductionShapeFixture app) :
     [Fact]
     public async Task Should_pause_a_waiting_retry_and_run_it_on_resume()
     {
-        await Cluster.SubmitAsync("act-pause-1", "act-pause-1 [[sim: 503, ok]]", new { retry = new { initialIntervalMs = 600_000 } });
+        await Cluster.SubmitAsync("act-pause-1", "act-pause-1 [[sim: 503, ok]]", new { retry = new { initialIntervalMs = 600_000, maximumIntervalMs = 600_000 } });
         await Cluster.WaitForStateAsync("act-pause-1", "RetryScheduled", Wait);
 
         using (var paused = await app.Api.PostAsJsonAsync("api/requests/act-pause-1/pause", new { reason = "incident 7" }))
@@ -65,6 +65,30 @@ public sealed class When_operators_act_on_requests(ProductionShapeFixture app) :
         }
         using (var missing = await app.Api.PostAsync(new Uri("api/requests/act-no-such/retry", UriKind.Relative), null))
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_count_finished_requests_per_minute_for_the_dashboard()
+    {
+        await Cluster.SubmitAsync("act-stats-1", "act-stats-1 [[sim: ok]]");
+        await Cluster.SubmitAsync("act-stats-2", "act-stats-2 [[sim: 429:120, ok]]");
+        await Cluster.WaitForStateAsync("act-stats-1", "Succeeded", Wait);
+        await Cluster.WaitForStateAsync("act-stats-2", "RetryScheduled", Wait);
+        using (var cancel = await app.Api.PostAsync(new Uri("api/requests/act-stats-2/cancel", UriKind.Relative), null))
+            Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        await Cluster.WaitForStateAsync("act-stats-2", "Cancelled", Wait);
+
+        // PostgreSQL's minute arithmetic (the embedded dashboard test covers SQLite's).
+        using var doc = JsonDocument.Parse(await app.Api.GetStringAsync(new Uri("api/stats/throughput?minutes=10", UriKind.Relative)));
+        var minutes = doc.RootElement.GetProperty("minutes").EnumerateArray().ToList();
+        Assert.Equal(10, minutes.Count);
+        var succeeded = minutes.Sum(m => m.GetProperty("succeeded").GetInt32());
+        var cancelled = minutes.Sum(m => m.GetProperty("cancelled").GetInt32());
+        var expected = await Cluster.CountAsync("completed_at >= now() - interval '9 minutes' AND state = 'Succeeded'");
+        Assert.True(succeeded >= 1 && cancelled >= 1, doc.RootElement.GetRawText());
+        Assert.True(succeeded >= expected - 1 && succeeded <= expected + 1, $"{succeeded} succeeded per the API, {expected} in the table");
+        using var bad = await app.Api.GetAsync(new Uri("api/stats/throughput?minutes=0", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }
 
     [Fact]
@@ -103,7 +127,7 @@ public sealed class When_operators_act_on_requests(ProductionShapeFixture app) :
     public async Task Should_cancel_by_filter_and_refuse_a_filter_that_names_nothing()
     {
         var ids = Enumerable.Range(1, 4).Select(i => $"act-bulk-c-{i}").ToList();
-        await Task.WhenAll(ids.Select(id => Cluster.SubmitAsync(id, $"{id} [[sim: 503, ok]]", new { retry = new { initialIntervalMs = 600_000 } })));
+        await Task.WhenAll(ids.Select(id => Cluster.SubmitAsync(id, $"{id} [[sim: 503, ok]]", new { retry = new { initialIntervalMs = 600_000, maximumIntervalMs = 600_000 } })));
         foreach (var id in ids)
             await Cluster.WaitForStateAsync(id, "RetryScheduled", Wait);
 

@@ -302,7 +302,7 @@ public sealed class When_running_embedded : IDisposable
             Assert.Contains(page.RootElement.GetProperty("items").EnumerateArray(), i => i.GetProperty("requestId").GetString() == "cli-1");
 
         // Cancel a request waiting out a long backoff; review one held for low confidence.
-        using (var slow = await http.PostAsJsonAsync("api/requests", new { requestId = "cli-2", model = "sim", messages = new[] { new { role = "user", content = "[[sim: 503, ok]]" } }, retry = new { initialIntervalMs = 60000 } }))
+        using (var slow = await http.PostAsJsonAsync("api/requests", new { requestId = "cli-2", model = "sim", messages = new[] { new { role = "user", content = "[[sim: 503, ok]]" } }, retry = new { initialIntervalMs = 60000, maximumIntervalMs = 60000 } }))
             Assert.Equal(HttpStatusCode.Accepted, slow.StatusCode);
         using (var unsure = await http.PostAsJsonAsync("api/requests", new { requestId = "cli-3", model = "sim", messages = new[] { new { role = "user", content = "[[sim: lowconf]]" } } }))
             Assert.Equal(HttpStatusCode.Accepted, unsure.StatusCode);
@@ -324,6 +324,65 @@ public sealed class When_running_embedded : IDisposable
         Assert.Equal(1, again.Code);
         Assert.Contains("HTTP 409", again.Output, StringComparison.Ordinal);
         Assert.Equal(2, (await Cli("requests", "frobnicate")).Code);
+    }
+
+    [Fact]
+    public async Task Should_let_operators_retry_pause_resume_and_act_in_bulk_from_the_command_line()
+    {
+        var (server, http) = await StartServerAsync();
+        await using var serverLifetime = server;
+        using var httpLifetime = http;
+        var url = http.BaseAddress!.ToString();
+
+        async Task<(int Code, string Output)> Cli(params string[] args)
+        {
+            await using var cli = ChildProcess.Start("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory);
+            var code = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
+            return (code, cli.Output);
+        }
+        async Task Submit(string id, string text)
+        {
+            using var response = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } } });
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        // The model refuses each of these once (400: permanent), then answers.
+        foreach (var id in new[] { "cli-f1", "cli-b1", "cli-b2" })
+            await Submit(id, $"{id} [[sim: 400, ok]]");
+        await Submit("cli-p1", "cli-p1 [[sim: 429:120, ok]]"); // waits two minutes (Retry-After) unless resumed
+        foreach (var id in new[] { "cli-f1", "cli-b1", "cli-b2" })
+            await InState(http, id, "Failed");
+        await InState(http, "cli-p1", "RetryScheduled");
+
+        var retried = await Cli("requests", "retry", "cli-f1", "--reason", "model fixed");
+        Assert.True(retried.Code == 0, retried.Output);
+        var reopened = JsonDocument.Parse(await InState(http, "cli-f1", "Succeeded")).RootElement;
+        Assert.Equal(2, reopened.GetProperty("run").GetInt32());
+
+        var paused = await Cli("requests", "pause", "cli-p1");
+        Assert.True(paused.Code == 0, paused.Output);
+        await InState(http, "cli-p1", "Paused");
+        var resumed = await Cli("requests", "resume", "cli-p1", "--json");
+        Assert.True(resumed.Code == 0, resumed.Output);
+        await InState(http, "cli-p1", "Succeeded");
+
+        // In bulk: a dry run counts, the real run acts on exactly the matching requests.
+        var dry = await Cli("requests", "retry", "--id-prefix", "cli-b", "--state", "Failed", "--dry-run");
+        Assert.True(dry.Code == 0, dry.Output);
+        Assert.Contains("retry (dry run): matched 2, would act on 2, skipped 0", dry.Output, StringComparison.Ordinal);
+        Assert.Equal("Failed", JsonDocument.Parse(await http.GetStringAsync(new Uri("api/requests/cli-b1", UriKind.Relative))).RootElement.GetProperty("state").GetString());
+        var bulk = await Cli("requests", "retry", "--id-prefix", "cli-b", "--state", "Failed", "--json");
+        Assert.True(bulk.Code == 0, bulk.Output);
+        using (var result = JsonDocument.Parse(bulk.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last(l => l.StartsWith('{'))))
+            Assert.Equal(2, result.RootElement.GetProperty("accepted").GetInt32());
+        await InState(http, "cli-b1", "Succeeded");
+        await InState(http, "cli-b2", "Succeeded");
+
+        // Neither an id nor a filter: usage, exit 2; a bad filter value: the API's problem, exit 1.
+        Assert.Equal(2, (await Cli("requests", "pause")).Code);
+        var badState = await Cli("requests", "cancel", "--state", "Sleeping");
+        Assert.Equal(1, badState.Code);
+        Assert.Contains("unknown state 'Sleeping'", badState.Output, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -351,8 +410,9 @@ public sealed class When_running_embedded : IDisposable
     {
         var url = $"http://127.0.0.1:{ChildProcess.FreePort()}/";
         var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", url], new Dictionary<string, string>(), _workingDirectory);
-        await server.WaitUntilHealthyAsync(url + "health/live", TimeSpan.FromSeconds(60));
-        return (server, new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) });
+        // Ready, not only live: the bus has started, so the first submit does not wait for it.
+        await server.WaitUntilHealthyAsync(url + "health/ready", TimeSpan.FromSeconds(90));
+        return (server, new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) });
     }
 
     public void Dispose()

@@ -25,6 +25,9 @@ public sealed class ProductionCluster : IAsyncDisposable
         _orchestratorEnvironment = new Dictionary<string, string>(orchestratorSettings ?? new Dictionary<string, string>());
     }
 
+    /// <summary>The key <see cref="Api"/> sends; it holds both scopes.</summary>
+    public const string ApiKey = "cluster-tests-key-0123456789";
+
     public PostgresTestDatabase Database => _database;
     public Uri SimulatedModelUrl { get; private set; } = null!;
     public HttpClient Api { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -61,6 +64,11 @@ public sealed class ProductionCluster : IAsyncDisposable
         _orchestratorEnvironment["Orchestrator__SimulatedModel"] = "false";
         _orchestratorEnvironment["ConnectionStrings__Postgres"] = _database.ConnectionString;
         _orchestratorEnvironment["ConnectionStrings__RabbitMQ"] = TestServers.RabbitMq;
+        // Not embedded, so API keys are required: one key that may do everything, sent by Api.
+        _orchestratorEnvironment.TryAdd("Orchestrator__Api__Keys__0__Name", "cluster-tests");
+        _orchestratorEnvironment.TryAdd("Orchestrator__Api__Keys__0__Key", ApiKey);
+        _orchestratorEnvironment.TryAdd("Orchestrator__Api__Keys__0__Scopes", "submit,operate");
+        Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
 
         var simPort = ChildProcess.FreePort();
         SimulatedModelUrl = new Uri($"http://127.0.0.1:{simPort}/");

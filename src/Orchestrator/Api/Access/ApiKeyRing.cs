@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Orchestrator.Api.Access;
+
+/// <summary>
+/// The configured keys, checked in constant time: the presented key's SHA-256 is compared with every stored key's
+/// SHA-256 by <see cref="CryptographicOperations.FixedTimeEquals"/>, all of them every time, so neither the
+/// position of a match nor the length of a key shows in the timing.
+/// </summary>
+public sealed class ApiKeyRing
+{
+    readonly (string Name, byte[] Hash, IReadOnlySet<string> Scopes)[] _keys;
+
+    ApiKeyRing(bool required, (string, byte[], IReadOnlySet<string>)[] keys)
+    {
+        Required = required;
+        _keys = keys;
+    }
+
+    public bool Required { get; }
+    public int Count => _keys.Length;
+
+    /// <summary>The ring, or the problems that make the configuration unusable (each names its setting).</summary>
+    public static (ApiKeyRing? Ring, IReadOnlyList<string> Problems) From(ApiAccessOptions options, bool required)
+    {
+        var problems = new List<string>();
+        var keys = new List<(string, byte[], IReadOnlySet<string>)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var secrets = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Keys.Count; i++)
+        {
+            var entry = options.Keys[i];
+            var at = $"{ApiAccessOptions.SectionName}:Keys:{i}";
+            if (string.IsNullOrWhiteSpace(entry.Name))
+                problems.Add($"{at}:Name is missing");
+            else if (!names.Add(entry.Name))
+                problems.Add($"{at}:Name '{entry.Name}' is used by another key");
+            if (string.IsNullOrEmpty(entry.Key) || entry.Key.Length < ApiAccessOptions.MinimumKeyLength)
+                problems.Add($"{at}:Key must be at least {ApiAccessOptions.MinimumKeyLength} characters");
+            else if (!secrets.Add(entry.Key))
+                problems.Add($"{at}:Key is the same as another key's");
+            var scopes = (entry.Scopes ?? "").Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .ToHashSet(StringComparer.Ordinal);
+            if (scopes.Count == 0)
+                problems.Add($"{at}:Scopes is missing (use '{ApiScopes.Submit}', '{ApiScopes.Operate}' or both)");
+            foreach (var unknown in scopes.Where(s => !ApiScopes.All.Contains(s)))
+                problems.Add($"{at}:Scopes has unknown scope '{unknown}' (known: {ApiScopes.Submit}, {ApiScopes.Operate})");
+            if (!string.IsNullOrEmpty(entry.Key))
+                keys.Add((entry.Name ?? "", Hash(entry.Key), scopes));
+        }
+        if (required && options.Keys.Count == 0)
+        {
+            problems.Add($"API keys are required but none is configured: set {ApiAccessOptions.SectionName}:Keys:0:Name, :Key and :Scopes " +
+                $"(environment: Orchestrator__Api__Keys__0__Key=...), or turn keys off with {ApiAccessOptions.SectionName}:RequireKeys=false");
+        }
+        if (options.SubmitPermitsPerSecond < 1)
+            problems.Add($"{ApiAccessOptions.SectionName}:SubmitPermitsPerSecond must be at least 1 (got {options.SubmitPermitsPerSecond})");
+        if (options.SubmitBurst < 1)
+            problems.Add($"{ApiAccessOptions.SectionName}:SubmitBurst must be at least 1 (got {options.SubmitBurst})");
+        return problems.Count > 0 ? (null, problems) : (new ApiKeyRing(required, [.. keys]), problems);
+    }
+
+    /// <summary>The key's name and scopes, or null when no configured key matches.</summary>
+    public (string Name, IReadOnlySet<string> Scopes)? Find(string presented)
+    {
+        var hash = Hash(presented);
+        (string, IReadOnlySet<string>)? match = null;
+        foreach (var (name, stored, scopes) in _keys)
+        {
+            // No early exit: every stored key is compared whatever matched before.
+            if (CryptographicOperations.FixedTimeEquals(hash, stored))
+                match = (name, scopes);
+        }
+        return match;
+    }
+
+    static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+}

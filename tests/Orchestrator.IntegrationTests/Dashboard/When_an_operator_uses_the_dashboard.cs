@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Orchestrator.IntegrationTests.Infrastructure;
+
+namespace Orchestrator.IntegrationTests.Dashboard;
+
+/// <summary>
+/// The dashboard in a real headless Chromium (Debian's, driven by Playwright), against the built orchestrator in
+/// embedded mode with API keys required: the page asks for the operator key, then submits, watches, retries,
+/// approves and bulk-cancels, and leaves a screenshot in the test results.
+/// </summary>
+public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDisposable
+{
+    const string OperateKey = "dashboard-operator-key-0123";
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
+
+    readonly string _workingDirectory = Directory.CreateTempSubdirectory("orch-dashboard-").FullName;
+    ChildProcess _server = null!;
+    HttpClient _api = null!;
+    string _url = null!;
+    IPlaywright _playwright = null!;
+    IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        var chromium = Environment.GetEnvironmentVariable("ORCH_TEST_CHROMIUM") is { Length: > 0 } fromScript ? fromScript : "/usr/bin/chromium";
+        if (!File.Exists(chromium))
+            throw new InvalidOperationException($"no Chromium at {chromium}: run scripts/install-browser.sh (scripts/test.sh does) or set ORCH_TEST_CHROMIUM");
+
+        _url = $"http://127.0.0.1:{ChildProcess.FreePort()}/";
+        _server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", _url], new Dictionary<string, string>
+        {
+            ["Orchestrator__Api__RequireKeys"] = "true",
+            ["Orchestrator__Api__Keys__0__Name"] = "ops",
+            ["Orchestrator__Api__Keys__0__Key"] = OperateKey,
+            ["Orchestrator__Api__Keys__0__Scopes"] = "operate",
+        }, _workingDirectory);
+        await _server.WaitUntilHealthyAsync(_url + "health/ready", TimeSpan.FromSeconds(90));
+        _api = new HttpClient { BaseAddress = new Uri(_url), Timeout = TimeSpan.FromSeconds(60) };
+        _api.DefaultRequestHeaders.Add("X-Api-Key", OperateKey);
+
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-dev-shm-usage"],
+        });
+        Assertions.SetDefaultExpectTimeout((float)Patience.TotalMilliseconds);
+    }
+
+    [Fact]
+    public async Task Should_ask_for_the_key_then_submit_watch_retry_approve_and_bulk_cancel()
+    {
+        // GET / is the page itself, not a redirect, and needs no key.
+        using (var plain = new HttpClient { BaseAddress = new Uri(_url) })
+        using (var root = await plain.GetAsync(new Uri("/", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+            Assert.Equal("text/html", root.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("<title>Inference orchestrator</title>", await root.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _url, ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        var dialogs = new List<string>();
+        page.Dialog += async (_, dialog) =>
+        {
+            lock (dialogs)
+                dialogs.Add(dialog.Message);
+            await dialog.AcceptAsync();
+        };
+        var consoleErrors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+                consoleErrors.Add(message.Text);
+        };
+
+        // Keys are required: the page asks for the operator key before it shows anything.
+        await page.GotoAsync("/");
+        var keyDialog = page.Locator("#key-dialog");
+        await Assertions.Expect(keyDialog).ToBeVisibleAsync();
+        await page.FillAsync("#key-dialog input[name=key]", OperateKey);
+        await page.ClickAsync("#key-dialog button[value=save]");
+        await Assertions.Expect(page.Locator("#who-text")).ToHaveTextAsync("key: ops (operate)");
+
+        // Submit from the page and watch the request reach Succeeded.
+        await page.GotoAsync("/#/requests");
+        await page.ClickAsync("#submit-panel summary");
+        await page.FillAsync("#submit-form input[name=requestId]", "pw-ok");
+        await page.FillAsync("#submit-form textarea[name=prompt]", "pw-ok: say hello");
+        await page.ClickAsync("#submit-form button[type=submit]");
+        await page.WaitForURLAsync("**/#/request/pw-ok");
+        await Assertions.Expect(page.Locator("#detail-state")).ToHaveTextAsync("Succeeded");
+        await Assertions.Expect(page.Locator("#detail-output")).ToContainTextAsync("Simulated answer");
+        await Assertions.Expect(page.Locator("#timeline-svg rect[data-attempt]")).ToHaveCountAsync(1);
+
+        // A permanently failed request, retried from its page: run 2 succeeds, and the timeline shows both attempts.
+        await Submit("pw-fail", "pw-fail [[sim: 400, ok]]");
+        await WaitForState("pw-fail", "Failed");
+        await page.GotoAsync("/#/request/pw-fail");
+        await Assertions.Expect(page.Locator("#detail-state")).ToHaveTextAsync("Failed");
+        await page.ClickAsync("#detail-actions button[data-action=retry]");
+        await Assertions.Expect(page.Locator("#detail-state")).ToHaveTextAsync("Succeeded");
+        await Assertions.Expect(page.Locator("#timeline-svg rect[data-attempt]")).ToHaveCountAsync(2);
+        Assert.Equal(2, (await GetAsync("pw-fail")).GetProperty("run").GetInt32());
+
+        // A low-confidence answer waits in the review queue; approve it there.
+        await Submit("pw-review", "pw-review [[sim: lowconf]]");
+        await WaitForState("pw-review", "AwaitingReview");
+        await page.GotoAsync("/#/review");
+        await page.ClickAsync("#review-table tr[data-request=pw-review] button[data-action=approve]");
+        await WaitForState("pw-review", "Succeeded");
+
+        // Bulk-cancel by filter: three requests waiting out a two-minute Retry-After match the prefix; one does not.
+        foreach (var id in new[] { "pw-bulk-1", "pw-bulk-2", "pw-bulk-3", "pw-keep" })
+            await Submit(id, $"{id} [[sim: 429:120, ok]]");
+        foreach (var id in new[] { "pw-bulk-1", "pw-bulk-2", "pw-bulk-3", "pw-keep" })
+            await WaitForState(id, "RetryScheduled");
+        await page.GotoAsync("/#/requests");
+        await page.FillAsync("#filter-form input[name=idPrefix]", "pw-bulk");
+        await page.ClickAsync("#filter-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#request-table tbody tr")).ToHaveCountAsync(3);
+        await page.ClickAsync("button[data-bulk=cancel]");
+        foreach (var id in new[] { "pw-bulk-1", "pw-bulk-2", "pw-bulk-3" })
+            await WaitForState(id, "Cancelled");
+        Assert.Equal("RetryScheduled", (await GetAsync("pw-keep")).GetProperty("state").GetString());
+        lock (dialogs)
+            Assert.Contains(dialogs, d => d.Contains("cancel 3 of 3 matching requests", StringComparison.Ordinal));
+
+        // Nothing was poisoned here: the dead-letter view says so (the RabbitMQ tests poison and requeue).
+        await page.GotoAsync("/#/deadletters");
+        await Assertions.Expect(page.Locator("#dead-letter-pending")).ToHaveTextAsync("0 pending");
+
+        // The overview: counts by state and the last hour's completions, then a screenshot for the record.
+        await page.GotoAsync("/#/overview");
+        await Assertions.Expect(page.Locator("#counts a[data-state=Cancelled] .n")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("#throughput-chart svg rect").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#throughput-summary")).ToContainTextAsync("finished in the last 60 minutes");
+        var artifacts = Environment.GetEnvironmentVariable("ORCH_TEST_ARTIFACTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();
+        var screenshot = Path.Combine(artifacts, "dashboard-overview.png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+        Assert.True(new FileInfo(screenshot).Length > 1000, $"screenshot {screenshot} is empty");
+        Assert.True(consoleErrors.Count == 0, "browser console errors:\n" + string.Join("\n", consoleErrors));
+    }
+
+    async Task Submit(string id, string text)
+    {
+        using var response = await _api.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } } });
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    async Task<JsonElement> GetAsync(string id) =>
+        JsonDocument.Parse(await _api.GetStringAsync(new Uri($"api/requests/{id}", UriKind.Relative))).RootElement;
+
+    Task<JsonElement> WaitForState(string id, string state) =>
+        Eventually.Until(() => GetAsync(id), r => r.GetProperty("state").GetString() == state, Patience, $"{id} in {state}\n{_server.Output}");
+
+    public void Dispose() => _api?.Dispose();
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+            await _browser.DisposeAsync();
+        _playwright?.Dispose();
+        if (_server is not null)
+            await _server.DisposeAsync();
+        try
+        {
+            Directory.Delete(_workingDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A process still releasing its files; the temp folder is cleaned by the OS eventually.
+        }
+    }
+}
