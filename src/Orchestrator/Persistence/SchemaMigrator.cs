@@ -78,6 +78,8 @@ public sealed class SchemaMigrator(StoreKind store, string connectionString, ILo
             }
             if (now.Count == 0)
                 logger.SchemaUpToDate(_folder, migrations.Count);
+            if (store == StoreKind.Postgres && RuntimeRole is { } role)
+                await GrantRuntimeRoleAsync(connection, role, cancellationToken);
             return now;
         }
         finally
@@ -85,6 +87,22 @@ public sealed class SchemaMigrator(StoreKind store, string connectionString, ILo
             if (store == StoreKind.Postgres)
                 await ExecuteAsync(connection, null, $"SELECT pg_advisory_unlock({AdvisoryLockKey});", CancellationToken.None);
         }
+    }
+
+    /// <summary>The role the processes run as (PostgreSQL): after migrating, it gets DML on every table and sequence, nothing more.</summary>
+    public string? RuntimeRole { get; init; }
+
+    /// <summary>
+    /// Every table, Quartz's included: SELECT, INSERT, UPDATE, DELETE, and the sequences' USAGE. No CREATE on the
+    /// schema and no ownership, so the runtime role cannot alter the schema. Idempotent; run after each migrate.
+    /// </summary>
+    async Task GrantRuntimeRoleAsync(DbConnection connection, string role, CancellationToken cancellationToken)
+    {
+        var quoted = "\"" + role.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        await ExecuteAsync(connection, null, $"GRANT USAGE ON SCHEMA public TO {quoted};", cancellationToken);
+        await ExecuteAsync(connection, null, $"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted};", cancellationToken);
+        await ExecuteAsync(connection, null, $"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted};", cancellationToken);
+        logger.RuntimeRoleGranted(role);
     }
 
     /// <summary>The ids this build carries that the database has not applied yet (empty = up to date).</summary>

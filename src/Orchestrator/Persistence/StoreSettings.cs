@@ -43,9 +43,22 @@ public sealed record StoreSettings(StoreKind Kind, string ConnectionString, stri
     /// <summary>Every schema this store needs: the saga tables, and in the embedded mode Quartz's own file.</summary>
     public IEnumerable<SchemaMigrator> Migrators(ILogger logger)
     {
-        yield return new SchemaMigrator(Kind, MigrationConnectionString, logger);
+        yield return new SchemaMigrator(Kind, MigrationConnectionString, logger) { RuntimeRole = RuntimeRole() };
         if (Kind == StoreKind.Sqlite)
             yield return new SchemaMigrator(StoreKind.Sqlite, QuartzConnectionString, logger, SchemaMigrator.SqliteQuartzFolder);
+    }
+
+    /// <summary>
+    /// The PostgreSQL role the processes run as, when migrations run as another (the owner): it gets DML rights on
+    /// every table, never the right to change the schema. Null on SQLite or when one role does both.
+    /// </summary>
+    public string? RuntimeRole()
+    {
+        if (Kind != StoreKind.Postgres)
+            return null;
+        var runtime = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString).Username;
+        var owner = new Npgsql.NpgsqlConnectionStringBuilder(MigrationConnectionString).Username;
+        return string.IsNullOrEmpty(runtime) || string.Equals(runtime, owner, StringComparison.Ordinal) ? null : runtime;
     }
 
     public void Configure(DbContextOptionsBuilder builder)

@@ -74,6 +74,9 @@ public static partial class OrchestratorLog
     [LoggerMessage(3004, LogLevel.Information, "Schema of {Store} is up to date ({Count} migrations)")]
     public static partial void SchemaUpToDate(this ILogger logger, string store, int count);
 
+    [LoggerMessage(3005, LogLevel.Information, "Runtime role {Role} granted DML on every table (no schema changes)")]
+    public static partial void RuntimeRoleGranted(this ILogger logger, string role);
+
     [LoggerMessage(3010, LogLevel.Warning, "API keys are OFF: {Why}. Anyone who can reach {Urls} may submit and operate; set Orchestrator:Api:RequireKeys=true and Orchestrator:Api:Keys to require them")]
     public static partial void ApiKeysOff(this ILogger logger, string why, string urls);
 

@@ -7,7 +7,11 @@ public sealed class PostgresTestDatabase : IAsyncLifetime
 {
     readonly string _name = $"orch_test_{Guid.NewGuid():N}"[..30];
 
+    /// <summary>The owner role's connection: it creates the database and migrates it.</summary>
     public string ConnectionString { get; private set; } = "";
+
+    /// <summary>The runtime role's connection to the same database (rights granted by <c>orchestrator migrate</c>).</summary>
+    public string AppConnectionString { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
@@ -16,6 +20,7 @@ public sealed class PostgresTestDatabase : IAsyncLifetime
         await using (var create = new NpgsqlCommand($"CREATE DATABASE {_name}", admin))
             await create.ExecuteNonQueryAsync();
         ConnectionString = new NpgsqlConnectionStringBuilder(TestServers.PostgresOwner) { Database = _name, MaxPoolSize = 100 }.ToString();
+        AppConnectionString = new NpgsqlConnectionStringBuilder(TestServers.PostgresApp) { Database = _name, MaxPoolSize = 100 }.ToString();
     }
 
     public async Task DisposeAsync()

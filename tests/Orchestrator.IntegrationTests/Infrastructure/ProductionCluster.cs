@@ -62,7 +62,9 @@ public sealed class ProductionCluster : IAsyncDisposable
         _orchestratorEnvironment["Orchestrator__Transport"] = "RabbitMQ";
         _orchestratorEnvironment["Orchestrator__EmbeddedWorkers"] = "false";
         _orchestratorEnvironment["Orchestrator__SimulatedModel"] = "false";
-        _orchestratorEnvironment["ConnectionStrings__Postgres"] = _database.ConnectionString;
+        // As in production: the processes run as the DML-only role; `migrate` runs as the owner and grants it.
+        _orchestratorEnvironment["ConnectionStrings__Postgres"] = _database.AppConnectionString;
+        _orchestratorEnvironment["ConnectionStrings__PostgresMigrations"] = _database.ConnectionString;
         _orchestratorEnvironment["ConnectionStrings__RabbitMQ"] = TestServers.RabbitMq;
         // Not embedded, so API keys are required: one key that may do everything, sent by Api.
         _orchestratorEnvironment.TryAdd("Orchestrator__Api__Keys__0__Name", "cluster-tests");

@@ -7,6 +7,9 @@ namespace Orchestrator.IntegrationTests.Infrastructure;
 public static class TestServers
 {
     public static string PostgresOwner => Required("ORCH_TEST_POSTGRES");
+
+    /// <summary>The runtime role: DML only, granted by <c>orchestrator migrate</c>; it cannot change the schema.</summary>
+    public static string PostgresApp => Required("ORCH_TEST_POSTGRES_APP");
     public static string RabbitMq => Required("ORCH_TEST_RABBITMQ");
 
     static string Required(string name) =>
