@@ -34,6 +34,8 @@ trap cleanup EXIT
 export Orchestrator__Store=Postgres Orchestrator__Transport=RabbitMQ Orchestrator__EmbeddedWorkers=false Orchestrator__SimulatedModel=false
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Database=$DB;Username=orchestrator_owner;Password=orchestrator_owner"
 export ConnectionStrings__RabbitMQ="$ORCH_TEST_RABBITMQ" Logging__LogLevel__Default=Warning
+# Loopback only, for this run: API keys off (they are on by default with a broker).
+export Orchestrator__Api__RequireKeys=false
 dotnet "$BIN_O" migrate >/dev/null
 dotnet "$BIN_S" --urls http://127.0.0.1:5391 >/dev/null 2>&1 & pids+=($!)
 dotnet "$BIN_O" --urls http://127.0.0.1:5390 >/dev/null 2>&1 & pids+=($!)
