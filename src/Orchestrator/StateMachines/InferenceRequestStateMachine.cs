@@ -166,9 +166,13 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .RetryOrFail(this),
             // Every breaker was open: no call was made, so this is no attempt. It waits for the half-open time and
             // goes again under the same number; only the deadline can end it.
-            When(AttemptKo, c => IsCurrent(c.Saga, c.Message.Attempt) && c.Message.Kind == FailureKind.CircuitOpen)
+            When(AttemptKo, c => IsCurrent(c.Saga, c.Message.Attempt) && c.Message.Kind == FailureKind.CircuitOpen && !AttemptStartedOnRow(c.Saga))
                 .Then(c => WaitForBreaker(c.Saga, c.Message, ctx))
                 .RetryOrFail(this),
+            // A worker that fails fast never reports a start, so once this attempt has started, a circuit-open
+            // report for it belongs to an earlier dispatch of the same number (a redelivered message).
+            When(AttemptKo, c => IsCurrent(c.Saga, c.Message.Attempt) && c.Message.Kind == FailureKind.CircuitOpen && AttemptStartedOnRow(c.Saga))
+                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, null, logger, metrics)),
             When(TimedOut, c => IsCurrent(c.Saga, c.Message.Attempt) && c.Saga.AttemptTimeoutAt <= clock.GetUtcNow().UtcDateTime)
                 .Then(c =>
                 {
@@ -525,6 +529,9 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 break;
         }
     }
+
+    /// <summary>A worker reported the start of the current attempt.</summary>
+    static bool AttemptStartedOnRow(InferenceRequestState saga) => saga.Attempts.Find(a => a.Attempt == saga.Attempt)?.StartedAt is not null;
 
     /// <summary>The last dispatch met only open breakers and made no call: the next dispatch is the same attempt.</summary>
     static bool WaitedForBreaker(InferenceRequestState saga) => saga.FailureKind == nameof(FailureKind.CircuitOpen);

@@ -110,6 +110,26 @@ public sealed class When_every_breaker_is_open
     }
 
     [Fact]
+    public async Task Should_ignore_a_circuit_open_report_once_the_same_attempt_has_started()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        const string id = "open-6";
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
+        await spec.InState(id, m => m.Pending);
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Started(id, 1));
+        await spec.InState(id, m => m.Processing);
+        // The report of an earlier dispatch of attempt 1, delivered again: the attempt now running is not touched.
+        await spec.Harness.Bus.Publish(CircuitOpen(id, 1, DateTimeOffset.UtcNow.AddSeconds(5)));
+        await spec.Settle(3);
+
+        var saga = await spec.InState(id, m => m.Processing);
+        Assert.NotNull(saga);
+        Assert.Null(saga.RetryToken);
+        Assert.NotNull(saga.AttemptTimeoutAt);
+        Assert.Equal(1, spec.Harness.Published.Select<InvokeModel>().Count(m => m.Context.Message.RequestId == id));
+    }
+
+    [Fact]
     public async Task Should_fail_with_DeadlineExceeded_when_the_half_open_time_is_after_the_deadline()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
