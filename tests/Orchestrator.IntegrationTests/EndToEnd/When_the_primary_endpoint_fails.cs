@@ -22,7 +22,7 @@ public sealed class When_the_primary_endpoint_fails : IDisposable
         var url = $"http://127.0.0.1:{ChildProcess.FreePort()}/";
         var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", url], settings, _workingDirectory);
         await server.WaitUntilHealthyAsync(url + "health/ready", TimeSpan.FromSeconds(60));
-        return (server, new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) });
+        return (server, new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) });
     }
 
     static async Task Submit(HttpClient http, string id)
@@ -81,7 +81,7 @@ public sealed class When_the_primary_endpoint_fails : IDisposable
         using var httpLifetime = http;
 
         await Submit(http, "fb-1");
-        var first = await Terminal(http, server, "fb-1", TimeSpan.FromSeconds(30));
+        var first = await Terminal(http, server, "fb-1", TimeSpan.FromSeconds(90));
         Assert.Equal("Succeeded", first.GetProperty("state").GetString());
         Assert.Equal([(1, "primary", "Failed"), (2, "primary", "Failed"), (3, "fallback", "Succeeded")], Timeline(first));
         Assert.Equal([(1L, "primary"), (2L, "primary"), (3L, "fallback")], await AttemptsTable("fb-1"));
@@ -90,7 +90,7 @@ public sealed class When_the_primary_endpoint_fails : IDisposable
 
         // The primary stays open: the next request goes straight to the fallback, and no call reaches the primary.
         await Submit(http, "fb-2");
-        var second = await Terminal(http, server, "fb-2", TimeSpan.FromSeconds(30));
+        var second = await Terminal(http, server, "fb-2", TimeSpan.FromSeconds(90));
         Assert.Equal("Succeeded", second.GetProperty("state").GetString());
         Assert.Equal([(1, "fallback", "Succeeded")], Timeline(second));
         Assert.Equal([(1L, "fallback")], await AttemptsTable("fb-2"));
@@ -120,7 +120,7 @@ public sealed class When_the_primary_endpoint_fails : IDisposable
         // Three 500s open the breaker (3 consecutive failures); the fourth attempt is the half-open probe.
         using (var response = await http.PostAsJsonAsync("api/requests", new { requestId = "open-1", model = "sim", messages = new[] { new { role = "user", content = "open-1 [[sim: 500, 500, 500, ok]]" } } }))
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var done = await Terminal(http, server, "open-1", TimeSpan.FromSeconds(30));
+        var done = await Terminal(http, server, "open-1", TimeSpan.FromSeconds(90));
 
         Assert.Equal("Succeeded", done.GetProperty("state").GetString());
         Assert.Equal([(1, "solo", "Failed"), (2, "solo", "Failed"), (3, "solo", "Failed"), (4, "solo", "Succeeded")], Timeline(done));
