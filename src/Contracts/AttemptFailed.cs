@@ -12,7 +12,7 @@ public sealed record AttemptFailed
     /// <summary>The worker instance.</summary>
     public required string WorkerId { get; init; }
 
-    /// <summary>The endpoint called, when a call was made.</summary>
+    /// <summary>The endpoint called, when a call was made (after any fallback: the one that failed).</summary>
     public string? Endpoint { get; init; }
 
     /// <summary>The classification of the failure.</summary>
@@ -32,6 +32,12 @@ public sealed record AttemptFailed
 
     /// <summary>The endpoint's <c>Retry-After</c>, when it sent one.</summary>
     public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>
+    /// With <see cref="FailureKind.CircuitOpen"/>: the earliest time a breaker of the model's endpoints lets a call
+    /// through again (it half-opens). The orchestrator tries again then, without counting an attempt.
+    /// </summary>
+    public DateTimeOffset? RetryAt { get; init; }
 
     /// <summary>When the worker started the attempt.</summary>
     public required DateTimeOffset StartedAt { get; init; }

@@ -12,7 +12,7 @@ public sealed record AttemptSucceeded
     /// <summary>The worker instance.</summary>
     public required string WorkerId { get; init; }
 
-    /// <summary>The endpoint that answered.</summary>
+    /// <summary>The endpoint that answered: the first of the model's endpoints whose breaker let the call through.</summary>
     public required string Endpoint { get; init; }
 
     /// <summary>The assistant's text.</summary>

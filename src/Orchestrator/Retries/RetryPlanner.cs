@@ -54,8 +54,8 @@ public static class RetryPlanner
     /// What to do after a failed attempt. In order: a non-retryable kind gives up; a cause whose per-cause retries are
     /// used up gives up (with the override's exhausted kind); a request whose attempts are used up gives up; a next
     /// attempt that would fall after <paramref name="deadlineUtc"/> gives up with <see cref="FailureKind.DeadlineExceeded"/>;
-    /// otherwise retry after <see cref="Delay"/>. <see cref="FailureKind.CircuitOpen"/> is retried like a transient
-    /// failure unless configured as non-retryable.
+    /// otherwise retry after <see cref="Delay"/>. A <see cref="FailureKind.CircuitOpen"/> fast-fail is no attempt and
+    /// goes through <see cref="DecideCircuitOpen"/> instead.
     /// </summary>
     /// <param name="policy">The configured policy.</param>
     /// <param name="request">The request's own adjustments, if any; capped by the policy.</param>
@@ -100,6 +100,36 @@ public static class RetryPlanner
                 $"the next attempt at {dueAt:O} would be after the deadline {deadline:O}; last failure: {failure.Reason}");
         }
         return new RetryAfterDelay(delay, dueAt);
+    }
+
+    /// <summary>
+    /// What to do when a worker made no call because every breaker of the model's endpoints was open. No attempt was
+    /// used, so neither the attempt budget nor any per-cause budget applies: the same attempt goes again at
+    /// <paramref name="retryAtUtc"/> (the earliest half-open time the worker reported; without one, after the
+    /// failure's Retry-After or the policy's initial interval). Gives up when <see cref="FailureKind.CircuitOpen"/> is
+    /// configured as non-retryable, or with <see cref="FailureKind.DeadlineExceeded"/> when that time is after
+    /// <paramref name="deadlineUtc"/>.
+    /// </summary>
+    public static RetryDecision DecideCircuitOpen(
+        RetryPolicyOptions policy,
+        AttemptFailure failure,
+        DateTime? retryAtUtc,
+        DateTime nowUtc,
+        DateTime? deadlineUtc)
+    {
+        if (policy.NonRetryableKinds.Contains(FailureKind.CircuitOpen))
+            return new GiveUp(FailureKind.CircuitOpen, failure.Reason);
+
+        var dueAt = retryAtUtc ?? AddSaturating(nowUtc, failure.RetryAfter ?? policy.InitialInterval);
+        if (dueAt < nowUtc)
+            dueAt = nowUtc;
+        if (deadlineUtc is { } deadline && dueAt > deadline)
+        {
+            return new GiveUp(
+                FailureKind.DeadlineExceeded,
+                $"the endpoints open up again at {dueAt:O}, after the deadline {deadline:O}; {failure.Reason}");
+        }
+        return new RetryAfterDelay(dueAt - nowUtc, dueAt);
     }
 
     /// <summary>The attempts a request gets in total: its own wish capped by the operator, else the policy's; 0 means unlimited.</summary>

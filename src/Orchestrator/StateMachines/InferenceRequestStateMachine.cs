@@ -156,7 +156,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                         })
                         .TransitionTo(Succeeded)
                         .PublishOutcome()),
-            When(AttemptKo, c => IsCurrent(c.Saga, c.Message.Attempt))
+            When(AttemptKo, c => IsCurrent(c.Saga, c.Message.Attempt) && c.Message.Kind != FailureKind.CircuitOpen)
                 .Then(c =>
                 {
                     c.Saga.RecordFailure(c.Message);
@@ -164,6 +164,15 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     Decide(c.Saga, new AttemptFailure(c.Message.Kind, c.Message.Cause, c.Message.Reason, c.Message.RetryAfter), ctx);
                 })
                 .RetryOrFail(this),
+            // Every breaker was open: no call was made, so this is no attempt. It waits for the half-open time and
+            // goes again under the same number; only the deadline can end it.
+            When(AttemptKo, c => IsCurrent(c.Saga, c.Message.Attempt) && c.Message.Kind == FailureKind.CircuitOpen && !AttemptStartedOnRow(c.Saga))
+                .Then(c => WaitForBreaker(c.Saga, c.Message, ctx))
+                .RetryOrFail(this),
+            // A worker that fails fast never reports a start, so once this attempt has started, a circuit-open
+            // report for it belongs to an earlier dispatch of the same number (a redelivered message).
+            When(AttemptKo, c => IsCurrent(c.Saga, c.Message.Attempt) && c.Message.Kind == FailureKind.CircuitOpen && AttemptStartedOnRow(c.Saga))
+                .Then(c => Stale(c.Saga, "AttemptFailed", c.Message.Attempt, null, logger, metrics)),
             When(TimedOut, c => IsCurrent(c.Saga, c.Message.Attempt) && c.Saga.AttemptTimeoutAt <= clock.GetUtcNow().UtcDateTime)
                 .Then(c =>
                 {
@@ -480,6 +489,53 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         }
     }
 
+    /// <summary>
+    /// A circuit-open fast-fail: the retry is due when the worker said a breaker half-opens. The attempt number, the
+    /// budget and the attempt rows stay as they are (no row: no call was made); the row's FailureKind and Reason say
+    /// why the request waits, and <see cref="StartNextAttempt"/> re-dispatches the same number.
+    /// </summary>
+    static void WaitForBreaker(InferenceRequestState saga, AttemptFailed message, Dependencies ctx)
+    {
+        var now = ctx.Clock.GetUtcNow().UtcDateTime;
+        saga.UpdatedAt = now;
+        saga.AttemptTimeoutAt = null;
+        var failure = new AttemptFailure(message.Kind, message.Cause, message.Reason, message.RetryAfter);
+        var decision = RetryPlanner.DecideCircuitOpen(ctx.Retry, failure, message.RetryAt?.UtcDateTime, now, saga.Deadline);
+        ctx.Metrics.AttemptDecided(AttemptOutcome.Failed, nameof(FailureKind.CircuitOpen));
+        switch (decision)
+        {
+            case RetryAfterDelay when saga.PausedAt is not null:
+                saga.FailureKind = nameof(FailureKind.CircuitOpen);
+                saga.Reason = message.Reason;
+                ctx.Logger.RetryHeldByPause(saga.RequestId, saga.Attempt, message.Reason);
+                break;
+            case RetryAfterDelay retry:
+                saga.NextAttemptAt = retry.DueAtUtc;
+                saga.RetryToken = Guid.NewGuid();
+                saga.FailureKind = nameof(FailureKind.CircuitOpen);
+                saga.Reason = message.Reason;
+                ctx.Metrics.RetryScheduled(message.Cause ?? "circuit-open", retry.Delay.TotalMilliseconds);
+                ctx.Logger.WaitingForBreaker(saga.RequestId, saga.Attempt, message.Reason, retry.DueAtUtc);
+                break;
+            case GiveUp giveUp:
+                saga.PausedAt = null;
+                saga.NextAttemptAt = null;
+                saga.RetryToken = null;
+                saga.FailureKind = giveUp.Kind.ToString();
+                saga.Reason = giveUp.Reason;
+                saga.CompletedAt = now;
+                ctx.Metrics.Finished(RequestStates.Failed, (now - saga.CreatedAt).TotalMilliseconds);
+                ctx.Logger.RequestFailed(saga.RequestId, saga.Attempt, saga.FailureKind, saga.Reason);
+                break;
+        }
+    }
+
+    /// <summary>A worker reported the start of the current attempt.</summary>
+    static bool AttemptStartedOnRow(InferenceRequestState saga) => saga.Attempts.Find(a => a.Attempt == saga.Attempt)?.StartedAt is not null;
+
+    /// <summary>The last dispatch met only open breakers and made no call: the next dispatch is the same attempt.</summary>
+    static bool WaitedForBreaker(InferenceRequestState saga) => saga.FailureKind == nameof(FailureKind.CircuitOpen);
+
     internal static bool RetryDecided(InferenceRequestState saga) => saga.RetryToken is not null;
 
     /// <summary>An attempt was dispatched and not yet decided: its timeout is set exactly then.</summary>
@@ -492,15 +548,21 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     static bool IsCurrent(InferenceRequestState saga, int attempt) =>
         attempt == saga.Attempt && (saga.CurrentState != RequestStates.Paused || InFlight(saga));
 
-    /// <summary>The next attempt starts now: after its backoff, at an operator's request, or on resume.</summary>
+    /// <summary>
+    /// The next attempt starts now: after its backoff, at an operator's request, or on resume. After a circuit-open
+    /// wait it is the same attempt again: that dispatch made no call.
+    /// </summary>
     static void StartNextAttempt(InferenceRequestState saga, string source, Dependencies ctx)
     {
         var now = ctx.Clock.GetUtcNow().UtcDateTime;
-        var previous = saga.AttemptRow(saga.Attempt);
-        previous.FiredAt ??= now;
-        if (previous.FinishedAt is { } failedAt)
-            ctx.Metrics.RetryWaited((now - failedAt).TotalMilliseconds);
-        saga.Attempt++;
+        if (!WaitedForBreaker(saga))
+        {
+            var previous = saga.AttemptRow(saga.Attempt);
+            previous.FiredAt ??= now;
+            if (previous.FinishedAt is { } failedAt)
+                ctx.Metrics.RetryWaited((now - failedAt).TotalMilliseconds);
+            saga.Attempt++;
+        }
         saga.RetryToken = null;
         saga.NextAttemptAt = null;
         saga.RetryClaimedAt = null;

@@ -62,6 +62,9 @@ public static partial class OrchestratorLog
     [LoggerMessage(1024, LogLevel.Information, "Operator command {Command} for request {RequestId} ignored in state {State}")]
     public static partial void OperatorCommandIgnored(this ILogger logger, string command, string requestId, string state);
 
+    [LoggerMessage(1025, LogLevel.Information, "Request {RequestId} attempt {Attempt} not made: {Reason}; the same attempt goes again at {RetryAt:O}")]
+    public static partial void WaitingForBreaker(this ILogger logger, string requestId, int attempt, string reason, DateTime retryAt);
+
     [LoggerMessage(3001, LogLevel.Information, "Orchestrator starting: store {Store}, transport {Transport}, embedded workers {EmbeddedWorkers}")]
     public static partial void Starting(this ILogger logger, string store, string transport, bool embeddedWorkers);
 

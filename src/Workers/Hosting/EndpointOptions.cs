@@ -1,3 +1,5 @@
+using Orchestrator.Workers.Resilience;
+
 namespace Orchestrator.Workers.Hosting;
 
 /// <summary>One OpenAI-compatible chat-completions endpoint.</summary>
@@ -12,6 +14,15 @@ public sealed class EndpointOptions
     /// <summary>Sent as a bearer token when set.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>The environment variable that holds the API key, when <see cref="ApiKey"/> is not set (keeps secrets out of files).</summary>
+    public string? ApiKeyEnvironmentVariable { get; set; }
+
+    /// <summary>Lower is tried first; endpoints of equal priority keep their order in the list. Default 0.</summary>
+    public int Priority { get; set; }
+
+    /// <summary>This endpoint's changes to <c>Workers:CircuitBreaker</c>, setting by setting.</summary>
+    public CircuitBreakerOverride? CircuitBreaker { get; set; }
+
     /// <summary>The model name the endpoint knows, when it differs from ours.</summary>
     public string? RemoteModel { get; set; }
 
@@ -20,6 +31,12 @@ public sealed class EndpointOptions
 
     /// <summary>Time allowed until the response headers arrive; null = the total timeout.</summary>
     public TimeSpan? HeadersTimeout { get; set; }
+
+    /// <summary>The bearer token sent: <see cref="ApiKey"/>, else the variable <see cref="ApiKeyEnvironmentVariable"/> names.</summary>
+    public string? ResolvedApiKey =>
+        !string.IsNullOrEmpty(ApiKey) ? ApiKey
+        : string.IsNullOrEmpty(ApiKeyEnvironmentVariable) ? null
+        : Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable);
 
     public string DisplayName => Name ?? (Uri.TryCreate(BaseUrl, UriKind.Absolute, out var uri) ? uri.Authority : BaseUrl);
 }

@@ -13,4 +13,19 @@ public static partial class WorkerLog
 
     [LoggerMessage(4003, LogLevel.Information, "Worker {WorkerId} started: models {Models}, concurrency {Concurrency}")]
     public static partial void WorkerStarted(this ILogger logger, string workerId, string models, int concurrency);
+
+    [LoggerMessage(4004, LogLevel.Warning, "Circuit breaker of {Endpoint} opened until {OpenUntil:O}: {Reason}")]
+    public static partial void BreakerOpened(this ILogger logger, string endpoint, DateTimeOffset openUntil, string reason);
+
+    [LoggerMessage(4005, LogLevel.Information, "Circuit breaker of {Endpoint} half-open: {Reason}; one probe call may go through")]
+    public static partial void BreakerHalfOpened(this ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(4006, LogLevel.Information, "Circuit breaker of {Endpoint} closed: {Reason}")]
+    public static partial void BreakerClosed(this ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(4007, LogLevel.Information, "Request {RequestId} attempt {Attempt}: no call made, {Reason}; retry at {RetryAt:O}")]
+    public static partial void CircuitOpen(this ILogger logger, string requestId, int attempt, string reason, DateTimeOffset retryAt);
+
+    [LoggerMessage(4008, LogLevel.Information, "Request {RequestId} attempt {Attempt}: falling back to {Endpoint} ({Skipped})")]
+    public static partial void FellBack(this ILogger logger, string requestId, int attempt, string endpoint, string skipped);
 }

@@ -1,3 +1,5 @@
+using Orchestrator.Workers.Resilience;
+
 namespace Orchestrator.Workers.Hosting;
 
 /// <summary>A worker process's settings (section <c>Workers</c>).</summary>
@@ -20,6 +22,9 @@ public sealed class WorkerOptions
     /// <summary>Ask endpoints for token log-probabilities, from which the confidence score is computed.</summary>
     public bool RequestLogprobs { get; set; } = true;
 
+    /// <summary>Every endpoint's circuit breaker, unless the endpoint overrides a setting.</summary>
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
     /// <summary>Endpoints per model name: <c>Workers:Models:sim:Endpoints:0:BaseUrl</c>.</summary>
     public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
 
@@ -34,10 +39,15 @@ public sealed class WorkerOptions
             return $"{SectionName}:ConnectTimeout must be positive (got {ConnectTimeout})";
         if (PrefetchCount < 0)
             return $"{SectionName}:PrefetchCount must not be negative (got {PrefetchCount})";
+        if (CircuitBreaker.Problem($"{SectionName}:CircuitBreaker") is { } breakerProblem)
+            return breakerProblem;
         foreach (var (model, options) in Models)
         {
             if (options.Endpoints.Count == 0)
                 return $"{SectionName}:Models:{model}:Endpoints must list at least one endpoint";
+            // The name is what the attempts table shows and what the breaker is kept by: two alike would be one.
+            if (options.Endpoints.GroupBy(e => e.DisplayName, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                return $"{SectionName}:Models:{model}:Endpoints: two endpoints are named '{twice.Key}'; give each a distinct Name";
             for (var i = 0; i < options.Endpoints.Count; i++)
             {
                 var endpoint = options.Endpoints[i];
@@ -48,6 +58,11 @@ public sealed class WorkerOptions
                     return $"{at}:Timeout must be positive (got {endpoint.Timeout})";
                 if (endpoint.HeadersTimeout is { } headers && (headers <= TimeSpan.Zero || headers > endpoint.Timeout))
                     return $"{at}:HeadersTimeout must be positive and at most Timeout (got {headers})";
+                if (!string.IsNullOrEmpty(endpoint.ApiKeyEnvironmentVariable) && string.IsNullOrEmpty(endpoint.ApiKey) &&
+                    string.IsNullOrEmpty(Environment.GetEnvironmentVariable(endpoint.ApiKeyEnvironmentVariable)))
+                    return $"{at}:ApiKeyEnvironmentVariable names '{endpoint.ApiKeyEnvironmentVariable}', which is not set in the environment";
+                if (endpoint.CircuitBreaker?.Over(CircuitBreaker).Problem($"{at}:CircuitBreaker") is { } endpointBreakerProblem)
+                    return endpointBreakerProblem;
             }
         }
         return null;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orchestrator.Workers.Consumers;
 using Orchestrator.Workers.ModelClient;
+using Orchestrator.Workers.Resilience;
 using Orchestrator.Workers.Telemetry;
 
 namespace Orchestrator.Workers.Hosting;
@@ -22,6 +23,7 @@ public static class WorkerServiceCollectionExtensions
         services.TryAddSingletonTimeProvider();
         services.AddMetrics();
         services.AddSingleton<WorkerMetrics>();
+        services.AddSingleton<EndpointBreakers>();
         services.AddHttpClient<ChatCompletionsClient>(ChatCompletionsClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {

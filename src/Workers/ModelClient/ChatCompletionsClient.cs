@@ -30,8 +30,8 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation("X-Request-Id", invoke.RequestId);
         request.Headers.TryAddWithoutValidation("X-Attempt", invoke.Attempt.ToString(CultureInfo.InvariantCulture));
-        if (!string.IsNullOrEmpty(endpoint.ApiKey))
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.ApiKey);
+        if (endpoint.ResolvedApiKey is { Length: > 0 } apiKey)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
 
         var stage = "response headers";
         try

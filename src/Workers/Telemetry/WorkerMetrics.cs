@@ -10,13 +10,16 @@ public sealed class WorkerMetrics
     readonly Histogram<double> _upstreamLatency;
     readonly UpDownCounter<long> _inFlight;
     readonly Counter<long> _attempts;
+    readonly Counter<long> _breakerTransitions;
+    readonly Meter _meter;
 
     public WorkerMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = _meter = meterFactory.Create(MeterName);
         _upstreamLatency = meter.CreateHistogram<double>("orchestrator.upstream_latency", unit: "ms", description: "Duration of model calls, by endpoint and outcome");
         _inFlight = meter.CreateUpDownCounter<long>("orchestrator.inflight", description: "Model calls in flight, by endpoint");
         _attempts = meter.CreateCounter<long>("orchestrator.attempts", description: "Attempts made by this worker, by outcome and failure kind");
+        _breakerTransitions = meter.CreateCounter<long>("worker.endpoint.breaker_transitions", description: "Circuit breaker state changes, by endpoint and the state entered");
     }
 
     /// <summary>Counts a call in flight until the returned scope is disposed.</summary>
@@ -32,6 +35,13 @@ public sealed class WorkerMetrics
 
     public void Attempt(string outcome, string? failureKind) =>
         _attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("failure_kind", failureKind ?? "none"));
+
+    /// <summary>Reports each endpoint's breaker state (0 closed, 1 half-open, 2 open) whenever the gauge is read.</summary>
+    public void ObserveBreakerStates(Func<IEnumerable<Measurement<int>>> observe) =>
+        _meter.CreateObservableGauge("worker.endpoint.breaker_state", observe, description: "Circuit breaker state per endpoint: 0 closed, 1 half-open, 2 open");
+
+    public void BreakerTransition(string endpoint, string to) =>
+        _breakerTransitions.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("state", to));
 
     /// <summary>The in-flight scope of one call.</summary>
     public readonly struct InFlight(UpDownCounter<long> counter, KeyValuePair<string, object?> tag) : IDisposable

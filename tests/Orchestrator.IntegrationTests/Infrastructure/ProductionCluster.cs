@@ -113,6 +113,9 @@ public sealed class ProductionCluster : IAsyncDisposable
             ["ConnectionStrings__RabbitMQ"] = TestServers.RabbitMq,
             ["Workers__WorkerId"] = name,
             ["Workers__Models__sim__Endpoints__0__BaseUrl"] = SimulatedModelUrl.ToString(),
+            // These tests script bursts of faults to drive retries and timers; a breaker would (rightly) open on them
+            // and turn retries into circuit-open waits. The breaker has its own tests (When_the_primary_endpoint_fails).
+            ["Workers__CircuitBreaker__Enabled"] = "false",
         }));
         _workers[name] = process;
         await process.WaitUntilHealthyAsync($"http://127.0.0.1:{port}/health/ready", TimeSpan.FromSeconds(90));

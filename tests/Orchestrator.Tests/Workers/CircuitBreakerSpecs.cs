@@ -1,0 +1,172 @@
+using Orchestrator.Workers.Resilience;
+
+namespace Orchestrator.Tests.Workers;
+
+/// <summary>The breaker alone, on a clock the test moves: when it opens, what it refuses, and how it recovers.</summary>
+public sealed class CircuitBreakerSpecs
+{
+    readonly ManualClock _clock = new();
+    readonly List<BreakerTransition> _transitions = [];
+
+    CircuitBreaker Breaker(CircuitBreakerOptions? options = null) =>
+        new("primary", options ?? new CircuitBreakerOptions(), _clock, _transitions.Add);
+
+    static void Call(CircuitBreaker breaker, bool fault)
+    {
+        using var lease = breaker.TryAcquire(out var retryAt);
+        Assert.True(lease is not null, $"the breaker refused a call (state {breaker.State}, retry at {retryAt:O})");
+        lease.Record(fault);
+    }
+
+    [Fact]
+    public void Should_open_after_three_consecutive_failures_and_refuse_until_the_break_is_over()
+    {
+        var breaker = Breaker();
+        Call(breaker, fault: true);
+        Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+        Call(breaker, fault: true);
+
+        Assert.Equal(BreakerState.Open, breaker.State);
+        Assert.Null(breaker.TryAcquire(out var retryAt));
+        Assert.Equal(_clock.GetUtcNow().AddSeconds(5), retryAt);
+        var opened = Assert.Single(_transitions);
+        Assert.Equal((BreakerState.Closed, BreakerState.Open, "3 consecutive failures"), (opened.From, opened.To, opened.Why));
+
+        _clock.Advance(TimeSpan.FromSeconds(4.9));
+        Assert.Null(breaker.TryAcquire(out var stillAt));
+        Assert.Equal(retryAt, stillAt);
+    }
+
+    [Fact]
+    public void Should_not_open_when_a_success_breaks_the_run()
+    {
+        var breaker = Breaker();
+        foreach (var fault in new[] { true, true, false, true, true, false })
+            Call(breaker, fault);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+        Assert.Empty(_transitions);
+    }
+
+    [Fact]
+    public void Should_let_one_probe_through_when_half_open_and_close_on_its_success()
+    {
+        var breaker = Breaker();
+        for (var i = 0; i < 3; i++)
+            Call(breaker, fault: true);
+        _clock.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(BreakerState.HalfOpen, breaker.State);
+        using var probe = breaker.TryAcquire(out _);
+        Assert.NotNull(probe);
+        Assert.True(probe.IsProbe);
+        // While the probe is out, nobody else gets through, and they learn to come back one break later.
+        Assert.Null(breaker.TryAcquire(out var secondAt));
+        Assert.Equal(_clock.GetUtcNow().AddSeconds(5), secondAt);
+
+        probe.Record(upstreamFault: false);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+        Assert.Equal([BreakerState.Open, BreakerState.HalfOpen, BreakerState.Closed], _transitions.Select(t => t.To));
+        Call(breaker, fault: false);
+    }
+
+    [Fact]
+    public void Should_reopen_for_another_break_when_the_probe_fails()
+    {
+        var breaker = Breaker();
+        for (var i = 0; i < 3; i++)
+            Call(breaker, fault: true);
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        Call(breaker, fault: true);
+
+        Assert.Equal(BreakerState.Open, breaker.State);
+        Assert.Equal(_clock.GetUtcNow().AddSeconds(5), breaker.OpenUntil);
+        Assert.Equal("the half-open probe failed", _transitions[^1].Why);
+    }
+
+    [Fact]
+    public void Should_free_the_probe_when_the_call_ends_without_an_outcome()
+    {
+        var breaker = Breaker();
+        for (var i = 0; i < 3; i++)
+            Call(breaker, fault: true);
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        breaker.TryAcquire(out _)!.Dispose();
+
+        Assert.Equal(BreakerState.HalfOpen, breaker.State);
+        using var next = breaker.TryAcquire(out _);
+        Assert.True(next is { IsProbe: true }, "a cancelled probe must let the next caller probe");
+    }
+
+    [Fact]
+    public void Should_open_on_the_failure_ratio_once_the_minimum_throughput_is_reached()
+    {
+        var breaker = Breaker(new CircuitBreakerOptions { ConsecutiveFailures = 0, FailureRatio = 0.5, MinimumThroughput = 6 });
+        // Alternating: never two faults in a row, half of them faults.
+        foreach (var fault in new[] { false, true, false, true, false })
+            Call(breaker, fault);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+        Call(breaker, fault: true);
+
+        Assert.Equal(BreakerState.Open, breaker.State);
+        Assert.Equal("3 of 6 calls failed in the last 30 s", _transitions[^1].Why);
+    }
+
+    [Fact]
+    public void Should_forget_calls_older_than_the_sampling_window()
+    {
+        var breaker = Breaker(new CircuitBreakerOptions { ConsecutiveFailures = 0, FailureRatio = 0.5, MinimumThroughput = 4, SamplingDuration = TimeSpan.FromSeconds(10) });
+        Call(breaker, fault: true);
+        Call(breaker, fault: true);
+        Call(breaker, fault: true);
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        // The three faults have left the window: one fault in four recent calls is below the ratio.
+        foreach (var fault in new[] { false, false, false, true })
+            Call(breaker, fault);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+    }
+
+    [Fact]
+    public void Should_ignore_the_outcome_of_a_call_let_through_before_it_opened()
+    {
+        var breaker = Breaker();
+        var early = breaker.TryAcquire(out _)!;
+        for (var i = 0; i < 3; i++)
+            Call(breaker, fault: true);
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        using var probe = breaker.TryAcquire(out _);
+
+        // A slow call from before the break fails now: it must not decide the probe's fate.
+        early.Record(upstreamFault: true);
+        Assert.Equal(BreakerState.HalfOpen, breaker.State);
+    }
+
+    [Fact]
+    public void Should_let_everything_through_when_disabled()
+    {
+        var breaker = Breaker(new CircuitBreakerOptions { Enabled = false });
+        for (var i = 0; i < 10; i++)
+            Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+    }
+
+    [Theory]
+    [InlineData(-1, 0.5, 10, 30, 5, "Workers:CircuitBreaker:ConsecutiveFailures must not be negative")]
+    [InlineData(3, 1.5, 10, 30, 5, "Workers:CircuitBreaker:FailureRatio must be between 0 and 1")]
+    [InlineData(3, 0.5, 0, 30, 5, "Workers:CircuitBreaker:MinimumThroughput must be at least 1")]
+    [InlineData(3, 0.5, 10, 0, 5, "Workers:CircuitBreaker:SamplingDuration must be positive")]
+    [InlineData(3, 0.5, 10, 30, 0, "Workers:CircuitBreaker:BreakDuration must be positive")]
+    [InlineData(0, 0, 10, 30, 5, "could never open")]
+    public void Should_name_the_bad_setting(int consecutive, double ratio, int throughput, int samplingSeconds, int breakSeconds, string expected)
+    {
+        var options = new CircuitBreakerOptions
+        {
+            ConsecutiveFailures = consecutive,
+            FailureRatio = ratio,
+            MinimumThroughput = throughput,
+            SamplingDuration = TimeSpan.FromSeconds(samplingSeconds),
+            BreakDuration = TimeSpan.FromSeconds(breakSeconds),
+        };
+        Assert.Contains(expected, options.Problem("Workers:CircuitBreaker"), StringComparison.Ordinal);
+    }
+}
