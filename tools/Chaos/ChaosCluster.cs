@@ -20,10 +20,12 @@ public sealed class ChaosCluster : IAsyncDisposable
     readonly Dictionary<string, ChaosProcess> _orchestrators = [];
     readonly Dictionary<string, int> _orchestratorPorts = [];
     readonly Dictionary<string, ChaosProcess> _workers = [];
+    readonly Dictionary<string, int> _workerPorts = [];
     readonly List<ChaosProcess> _all = [];
     readonly Dictionary<string, string> _orchestratorEnvironment;
     readonly Lock _gate = new();
     int _workersStarted;
+    int _crashedAtStart;
     bool _databaseCreated;
 
     ChaosCluster(string ownerConnectionString, string rabbitMq, string runTag, int seed)
@@ -52,7 +54,14 @@ public sealed class ChaosCluster : IAsyncDisposable
 
     public string ConnectionString { get; }
     public Uri SimulatedModelUrl { get; private set; } = null!;
-    public IReadOnlyList<string> OrchestratorNames => [.. _orchestratorPorts.Keys.Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> OrchestratorNames
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _orchestratorPorts.Keys.Order(StringComparer.Ordinal)];
+        }
+    }
 
     public IReadOnlyList<string> LiveWorkers
     {
@@ -63,7 +72,20 @@ public sealed class ChaosCluster : IAsyncDisposable
         }
     }
 
-    public Uri OrchestratorUrl(string name) => new($"http://127.0.0.1:{_orchestratorPorts[name]}/");
+    /// <summary>Processes that died before they were ready and were started again, as a supervisor would.</summary>
+    public int CrashedAtStart => Volatile.Read(ref _crashedAtStart);
+
+    public Uri WorkerUrl(string name)
+    {
+        lock (_gate)
+            return new Uri($"http://127.0.0.1:{_workerPorts[name]}/");
+    }
+
+    public Uri OrchestratorUrl(string name)
+    {
+        lock (_gate)
+            return new Uri($"http://127.0.0.1:{_orchestratorPorts[name]}/");
+    }
 
     /// <summary>The output tails of every process, for a failed run.</summary>
     public string Diagnostics
@@ -140,10 +162,13 @@ public sealed class ChaosCluster : IAsyncDisposable
             if (!_orchestratorPorts.TryGetValue(name, out port))
                 _orchestratorPorts[name] = port = ChaosProcess.FreePort();
         }
-        var process = Track(ChaosProcess.Start(name, RepoLayout.Orchestrator, ["--urls", $"http://127.0.0.1:{port}"], _orchestratorEnvironment));
-        lock (_gate)
-            _orchestrators[name] = process;
-        await process.WaitUntilHealthyAsync($"http://127.0.0.1:{port}/health/ready", TimeSpan.FromSeconds(120));
+        await SuperviseAsync(name, () =>
+        {
+            var process = Track(ChaosProcess.Start(name, RepoLayout.Orchestrator, ["--urls", $"http://127.0.0.1:{port}"], _orchestratorEnvironment));
+            lock (_gate)
+                _orchestrators[name] = process;
+            return process;
+        }, $"http://127.0.0.1:{port}/health/ready");
     }
 
     /// <summary>Starts a worker under a new name (worker-1, worker-2, ...) and waits until it is ready.</summary>
@@ -151,16 +176,43 @@ public sealed class ChaosCluster : IAsyncDisposable
     {
         var name = $"worker-{Interlocked.Increment(ref _workersStarted)}";
         var port = ChaosProcess.FreePort();
-        var process = Track(ChaosProcess.Start(name, RepoLayout.Workers, ["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string>
-        {
-            ["ConnectionStrings__RabbitMQ"] = _rabbitMq,
-            ["Workers__WorkerId"] = name,
-            ["Workers__Models__sim__Endpoints__0__BaseUrl"] = SimulatedModelUrl.ToString(),
-        }));
         lock (_gate)
-            _workers[name] = process;
-        await process.WaitUntilHealthyAsync($"http://127.0.0.1:{port}/health/ready", TimeSpan.FromSeconds(120));
+            _workerPorts[name] = port;
+        await SuperviseAsync(name, () =>
+        {
+            var process = Track(ChaosProcess.Start(name, RepoLayout.Workers, ["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string>
+            {
+                ["ConnectionStrings__RabbitMQ"] = _rabbitMq,
+                ["Workers__WorkerId"] = name,
+                ["Workers__Models__sim__Endpoints__0__BaseUrl"] = SimulatedModelUrl.ToString(),
+            }));
+            lock (_gate)
+                _workers[name] = process;
+            return process;
+        }, $"http://127.0.0.1:{port}/health/ready");
         return name;
+    }
+
+    /// <summary>
+    /// Starts a process and waits until it is ready; one that dies first (a server it needs is restarting just then)
+    /// is started again, as a process supervisor would, a bounded number of times.
+    /// </summary>
+    async Task SuperviseAsync(string name, Func<ChaosProcess> start, string readyUrl)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var process = start();
+            try
+            {
+                await process.WaitUntilHealthyAsync(readyUrl, TimeSpan.FromSeconds(150));
+                return;
+            }
+            catch (InvalidOperationException) when (process.HasExited && attempt < 5)
+            {
+                Interlocked.Increment(ref _crashedAtStart);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
     }
 
     /// <summary>SIGKILL, by PID: no shutdown, no acknowledgements.</summary>

@@ -35,20 +35,21 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         var ids = Enumerable.Range(1, options.Requests).Select(i => $"{idPrefix}{i:D5}").ToList();
         var random = new Random(options.Seed);
         using var submitter = new Submitter(cluster, Log);
-        var injector = new FaultInjector(cluster, new Random(options.Seed + 1), Log);
-        using var abort = new CancellationTokenSource();
-        var faults = new List<FaultRecord>();
         var started = Stopwatch.StartNew();
-        var submitting = submitter.RunAsync(ids, options.SubmitWindow, random, abort.Token);
-        foreach (var (at, kind) in schedule)
+        var submitStart = DateTime.UtcNow;
+        var submitting = submitter.RunAsync(ids, options.SubmitWindow, random, CancellationToken.None);
+        // Each fault strikes at its own time, whether or not the one before is over (a restart that is slow on a
+        // busy box overlaps the next fault): so all of them hit while requests are still arriving.
+        var striking = schedule.Select((entry, index) => Task.Run(async () =>
         {
-            if (at > started.Elapsed)
-                await Task.Delay(at - started.Elapsed);
-            Log($"fault {kind}");
-            var record = await injector.InjectAsync(kind);
-            faults.Add(record);
-            Log($"fault {kind} over after {(record.EndedUtc - record.StartedUtc).TotalSeconds:0.0} s: {record.Detail}{record.Error}");
-        }
+            if (entry.At > started.Elapsed)
+                await Task.Delay(entry.At - started.Elapsed);
+            Log($"fault {entry.Kind}");
+            var record = await new FaultInjector(cluster, new Random(options.Seed * 31 + index), Log).InjectAsync(entry.Kind);
+            Log($"fault {entry.Kind} over after {(record.EndedUtc - record.StartedUtc).TotalSeconds:0.0} s: {record.Detail}{record.Error}");
+            return record;
+        })).ToList();
+        var faults = (await Task.WhenAll(striking)).OrderBy(f => f.StartedUtc).ToList();
         await submitting;
         var lastFault = faults.Count > 0 ? faults.Max(f => f.EndedUtc) : DateTime.UtcNow;
 
@@ -74,7 +75,7 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         await Task.Delay(TimeSpan.FromSeconds(2));
 
         var checks = await CheckAsync(options, ids, rows, submitter, faults, lastFault, outcomes, cluster, store, errorQueues, errorsBefore, poisonMarker);
-        Print(faults, checks, submitter, outcomes, rows, await store.AttemptSummaryAsync());
+        Print(submitStart, faults, checks, submitter, outcomes, rows, await store.AttemptSummaryAsync(), cluster.CrashedAtStart);
 
         var lost = ids.Count(id => !rows.ContainsKey(id));
         var stuck = ids.Count(id => rows.TryGetValue(id, out var row) && !row.IsTerminal);
@@ -116,6 +117,8 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         var kinds = Enum.GetValues<FaultKind>();
         var missingKinds = kinds.Where(k => !faults.Any(f => f.Kind == k && f.Succeeded)).ToList();
         checks.Add(new Check("every fault kind injected", $"{kinds.Length} kinds", missingKinds.Count == 0 ? $"{kinds.Length} kinds, {faults.Count(f => f.Succeeded)} faults" : $"missing {string.Join(", ", missingKinds)}", missingKinds.Count == 0));
+        var workerKills = faults.Where(f => f.Kind == FaultKind.KillWorker && f.Succeeded).ToList();
+        checks.Add(new Check("a worker killed while holding a model call", ">= 1", $"{workerKills.Count(f => f.MidCall)} of {workerKills.Count}", workerKills.Any(f => f.MidCall)));
         var failedFaults = faults.Where(f => !f.Succeeded).ToList();
         checks.Add(new Check("every fault carried out", "0 failed", failedFaults.Count == 0 ? "0 failed" : $"{failedFaults.Count} failed: {Sample(failedFaults.Select(f => $"{f.Kind}: {f.Error}"))}", failedFaults.Count == 0));
 
@@ -171,12 +174,12 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         return stats.RootElement.GetProperty("byRequestId").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal);
     }
 
-    void Print(List<FaultRecord> faults, List<Check> checks, Submitter submitter, OutcomeCounter outcomes, Dictionary<string, RequestRow> rows, string attempts)
+    void Print(DateTime submitStart, List<FaultRecord> faults, List<Check> checks, Submitter submitter, OutcomeCounter outcomes, Dictionary<string, RequestRow> rows, string attempts, int crashedAtStart)
     {
         Console.WriteLine();
         Console.WriteLine($"Faults ({faults.Count}):");
         Console.WriteLine($"  {"#",-3} {"kind",-17} {"at",8} {"took",7}  detail");
-        var t0 = faults.Count > 0 ? faults.Min(f => f.StartedUtc) : DateTime.UtcNow;
+        var t0 = submitStart; // "at" counts from the first submission
         for (var i = 0; i < faults.Count; i++)
         {
             var f = faults[i];
@@ -186,6 +189,7 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         var states = rows.Values.GroupBy(r => r.State ?? "(none)").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}={g.Count()}");
         Console.WriteLine($"Requests by state: {string.Join(", ", states)}; accepted POSTs {submitter.Submissions}, retried POSTs {submitter.Retries}; outcome deliveries {outcomes.Deliveries}");
         Console.WriteLine($"Attempts: {attempts}");
+        Console.WriteLine($"Processes that died before they were ready and were started again: {crashedAtStart}");
         Console.WriteLine($"Run took {_clock.Elapsed.TotalSeconds:0} s.");
         Console.WriteLine();
         var width = checks.Max(c => c.Name.Length);

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using Npgsql;
 
 namespace Orchestrator.Chaos;
 
@@ -9,6 +8,8 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
     /// <summary>The model outage: first slower than an attempt may take, then failing.</summary>
     public static readonly TimeSpan SlowPhase = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan FailingPhase = TimeSpan.FromSeconds(8);
+    bool _midCall;
+
     static readonly int SlowMs = (int)(ChaosCluster.StartToCloseTimeout.TotalMilliseconds + 3000);
 
     public async Task<FaultRecord> InjectAsync(FaultKind kind)
@@ -25,49 +26,66 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
                 FaultKind.ModelOutage => await ModelOutageAsync(),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown fault kind"),
             };
-            return new FaultRecord(kind, started, DateTime.UtcNow, detail, null);
+            return new FaultRecord(kind, started, DateTime.UtcNow, detail, null, _midCall);
         }
-        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or HttpRequestException or NpgsqlException or IOException)
+        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or HttpRequestException or IOException)
         {
             log($"fault {kind} failed: {exception.Message}");
-            return new FaultRecord(kind, started, DateTime.UtcNow, "", exception.Message);
+            // The first line says what went wrong; the process output behind it is in the diagnostics of a failed run.
+            return new FaultRecord(kind, started, DateTime.UtcNow, "", exception.Message.Split('\n')[0]);
         }
     }
 
     async Task<string> KillWorkerAsync()
     {
-        // Mid-call: the worker of an attempt that has started and not finished, i.e. one waiting on the model.
+        // Mid-call: a worker whose own gauge shows model calls in flight right now.
         var live = cluster.LiveWorkers;
         string? victim = null;
         var calls = 0L;
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         while (victim is null && DateTime.UtcNow < deadline)
         {
-            await using var connection = new NpgsqlConnection(cluster.ConnectionString);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand("""
-                SELECT worker_id, COUNT(*) FROM inference_attempts
-                WHERE outcome = 'Running' AND finished_at IS NULL AND worker_id = ANY(@live)
-                GROUP BY worker_id ORDER BY COUNT(*) DESC, worker_id LIMIT 1
-                """, connection);
-            command.Parameters.AddWithValue("live", live.ToArray());
-            await using var reader = await command.ExecuteReaderAsync();
-            if (await reader.ReadAsync())
+            // All workers at once: a scrape can take a second or two on a busy box.
+            var scrapes = await Task.WhenAll(live.Select(async name => (Name: name, Calls: await InFlightAsync(http, cluster.WorkerUrl(name)))));
+            var holding = scrapes.Where(s => s.Calls > 0).OrderByDescending(s => s.Calls).ThenBy(s => s.Name, StringComparer.Ordinal).FirstOrDefault();
+            if (holding.Name is not null)
             {
-                victim = reader.GetString(0);
-                calls = reader.GetInt64(1);
+                victim = holding.Name;
+                calls = holding.Calls;
             }
-            else
-            {
-                await Task.Delay(100);
-            }
+            if (victim is null)
+                await Task.Delay(50);
         }
-        var midCall = victim is not null;
+        var midCall = _midCall = victim is not null;
         victim ??= live[random.Next(live.Count)];
         await cluster.KillAsync(victim);
-        log($"SIGKILL {victim} ({(midCall ? $"{calls} calls in flight" : "no call in flight found within 10 s")})");
+        log($"SIGKILL {victim} ({(midCall ? $"{calls} calls in flight" : "no call in flight found within 20 s")})");
         var replacement = await cluster.StartWorkerAsync();
         return $"SIGKILL {victim} {(midCall ? $"holding {calls} model calls" : "(no call in flight)")}; started {replacement}";
+    }
+
+    /// <summary>The worker's <c>orchestrator_inflight</c> gauge (model calls in flight), 0 when it does not answer.</summary>
+    static async Task<long> InFlightAsync(HttpClient http, Uri worker)
+    {
+        try
+        {
+            var text = await http.GetStringAsync(new Uri(worker, "metrics"));
+            var total = 0L;
+            foreach (var line in text.Split('\n'))
+            {
+                if (!line.StartsWith("orchestrator_inflight", StringComparison.Ordinal))
+                    continue;
+                var value = line[(line.LastIndexOf(' ') + 1)..];
+                if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n))
+                    total += (long)n;
+            }
+            return total;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return 0;
+        }
     }
 
     async Task<string> KillOrchestratorAsync()
