@@ -204,7 +204,7 @@ public sealed class ChaosCluster : IAsyncDisposable
             var process = start();
             try
             {
-                await process.WaitUntilHealthyAsync(readyUrl, TimeSpan.FromSeconds(150));
+                await process.WaitUntilHealthyAsync(readyUrl, TimeSpan.FromSeconds(300));
                 return;
             }
             catch (InvalidOperationException) when (process.HasExited && attempt < 5)

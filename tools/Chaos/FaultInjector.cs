@@ -42,7 +42,8 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
         var live = cluster.LiveWorkers;
         string? victim = null;
         var calls = 0L;
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        // Bounded, but long enough to outlast a broker restart, during which no worker holds a call.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         while (victim is null && DateTime.UtcNow < deadline)
         {
@@ -60,7 +61,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
         var midCall = _midCall = victim is not null;
         victim ??= live[random.Next(live.Count)];
         await cluster.KillAsync(victim);
-        log($"SIGKILL {victim} ({(midCall ? $"{calls} calls in flight" : "no call in flight found within 20 s")})");
+        log($"SIGKILL {victim} ({(midCall ? $"{calls} calls in flight" : "no call in flight found within 120 s")})");
         var replacement = await cluster.StartWorkerAsync();
         return $"SIGKILL {victim} {(midCall ? $"holding {calls} model calls" : "(no call in flight)")}; started {replacement}";
     }
@@ -101,7 +102,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
     async Task<string> RestartAsync(string verb, string detail)
     {
         log($"infra-ctl.sh {verb}");
-        await InfraControl.RunAsync(verb, TimeSpan.FromSeconds(150));
+        await InfraControl.RunAsync(verb, TimeSpan.FromSeconds(240));
         return detail;
     }
 

@@ -19,6 +19,8 @@ public static class InfraControl
         };
         info.ArgumentList.Add(RepoLayout.InfraCtl);
         info.ArgumentList.Add(verb);
+        // On a busy box a broker's boot check alone can take minutes; the script's own limit is per server.
+        info.Environment["READY_TIMEOUT"] = ((int)timeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -29,7 +31,8 @@ public static class InfraControl
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            // Only the script: the server it started runs in a session of its own and must not die with it.
+            process.Kill(entireProcessTree: false);
             throw new TimeoutException($"infra-ctl.sh {verb} did not finish within {timeout.TotalSeconds:0} s");
         }
         if (process.ExitCode != 0)

@@ -18,6 +18,7 @@ public sealed class When_hostile_messages_arrive_on_the_bus(ProductionShapeFixtu
     const string Exchange = "Orchestrator.Contracts:InferenceRequested";
     static readonly string[] RequestedType = ["urn:message:Orchestrator.Contracts:InferenceRequested"];
     static readonly string[] UnknownType = ["urn:message:Somebody.Else:InvoicePrinted"];
+    static readonly int[] NotANumber = [1, 2];
 
     readonly ConnectionFactory _factory = new() { Uri = new Uri(TestServers.RabbitMq) };
 
@@ -34,14 +35,16 @@ public sealed class When_hostile_messages_arrive_on_the_bus(ProductionShapeFixtu
         await PublishAsync(Encoding.UTF8.GetBytes($"{{\"messageId\": \"{Guid.NewGuid()}\", \"marker\": \"{malformed}\", \"message\": {{ oops"));
         await PublishAsync(Envelope(UnknownType, new { requestId = unknown, invoice = 4711 }));
         await PublishAsync(Envelope(RequestedType, new { model = "sim", sourceService = anonymous, messages = new[] { new { role = "user", content = new[] { new { type = "text", text = "who am I?" } } } } }));
-        await PublishAsync(Envelope(RequestedType, new { requestId = wrongTypes, model = "sim", parameters = new { temperature = "hot", maxTokens = new[] { 1, 2 } }, messages = "not a list" }));
+        await PublishAsync(Envelope(RequestedType, new { requestId = wrongTypes, model = "sim", parameters = new { temperature = "hot", maxTokens = NotANumber }, messages = "not a list" }));
         // 8 MB of text in one message: the broker carries it, the input gate refuses it by its size.
         await PublishAsync(Envelope(RequestedType, new { requestId = huge, model = "sim", messages = new[] { new { role = "user", content = new[] { new { type = "text", text = new string('x', 8 * 1024 * 1024) } } } } }));
 
         var malformedReason = await TakeAsync("inference-requests_error", malformed);
         Assert.False(string.IsNullOrEmpty(malformedReason), "unreadable JSON reached the error queue without a fault reason");
         await TakeAsync("inference-requests_skipped", unknown);
-        Assert.Contains("has no requestId", await TakeAsync("inference-requests_error", anonymous), StringComparison.Ordinal);
+        // RequestId is a required member of the contract: the message does not deserialize, and the reason names it.
+        var anonymousReason = await TakeAsync("inference-requests_error", anonymous);
+        Assert.True(anonymousReason.Contains("requestId", StringComparison.Ordinal) && anonymousReason.Contains("missing required", StringComparison.Ordinal), anonymousReason);
         Assert.Equal(0, await app.Cluster.CountAsync($"request_id LIKE 'hostile-{run}-%' AND request_id NOT IN ('{huge}', '{wrongTypes}')"));
 
         // Fields of the wrong type: the message does not read as a request, so it is parked like unreadable JSON.
