@@ -53,6 +53,7 @@ public sealed class ChaosCluster : IAsyncDisposable
     }
 
     public string ConnectionString { get; }
+    public string RabbitMq => _rabbitMq;
     public Uri SimulatedModelUrl { get; private set; } = null!;
     public IReadOnlyList<string> OrchestratorNames
     {

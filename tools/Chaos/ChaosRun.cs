@@ -74,7 +74,11 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         // Late duplicates (a redelivered message republished after the last look) still count: give them a moment.
         await Task.Delay(TimeSpan.FromSeconds(2));
 
-        var checks = await CheckAsync(options, ids, rows, submitter, faults, lastFault, outcomes, cluster, store, errorQueues, errorsBefore, poisonMarker);
+        // Requests may still be moving: read the model's call counts first and the rows after them, so a call is never
+        // compared with attempts read before it was made; both are judged for the requests terminal by then.
+        var calls = await ModelCallsAsync(cluster);
+        var final = await ReadRowsAsync(store);
+        var checks = await CheckAsync(options, ids, rows, final, calls, submitter, faults, lastFault, outcomes, store, errorQueues, errorsBefore, poisonMarker);
         Print(submitStart, faults, checks, submitter, outcomes, rows, await store.AttemptSummaryAsync(), cluster.CrashedAtStart);
 
         var lost = ids.Count(id => !rows.ContainsKey(id));
@@ -104,8 +108,10 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         }
     }
 
-    static async Task<List<Check>> CheckAsync(ChaosOptions options, List<string> ids, Dictionary<string, RequestRow> rows, Submitter submitter,
-        List<FaultRecord> faults, DateTime lastFault, OutcomeCounter outcomes, ChaosCluster cluster, RunStore store, ErrorQueues errorQueues,
+    // rows: the requests when the settle time ran out (or all were terminal); final: read again after the outcome
+    // events and the model's call counts.
+    static async Task<List<Check>> CheckAsync(ChaosOptions options, List<string> ids, Dictionary<string, RequestRow> rows, Dictionary<string, RequestRow> final,
+        Dictionary<string, long> calls, Submitter submitter, List<FaultRecord> faults, DateTime lastFault, OutcomeCounter outcomes, RunStore store, ErrorQueues errorQueues,
         IReadOnlyDictionary<string, uint> errorsBefore, string poisonMarker)
     {
         var checks = new List<Check>();
@@ -133,7 +139,9 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
             stuck.Count == 0 ? "0 not terminal" : $"{stuck.Count} not terminal: {Sample(stuck.Select(r => $"{r.RequestId} {r.State ?? "(no state)"}"))}", stuck.Count == 0));
         var lastCompleted = rows.Values.Where(r => r.CompletedAt is not null).Select(r => r.CompletedAt!.Value).DefaultIfEmpty(lastFault).Max();
         var afterLastFault = TimeSpan.FromTicks(Math.Max(0, (lastCompleted - lastFault).Ticks));
-        checks.Add(new Check("max time to terminal after the last fault", $"<= {ChaosOptions.SettleLimit.TotalSeconds:0} s", $"{afterLastFault.TotalSeconds:0.0} s", afterLastFault <= ChaosOptions.SettleLimit));
+        checks.Add(stuck.Count == 0
+            ? new Check("max time to terminal after the last fault", $"<= {ChaosOptions.SettleLimit.TotalSeconds:0} s", $"{afterLastFault.TotalSeconds:0.0} s", afterLastFault <= ChaosOptions.SettleLimit)
+            : new Check("max time to terminal after the last fault", $"<= {ChaosOptions.SettleLimit.TotalSeconds:0} s", $"over: {stuck.Count} not terminal by then", false));
 
         var terminal = rows.Values.Where(r => r.IsTerminal).ToList();
         var noOutcome = terminal.Where(r => !outcomes.ByRequest.ContainsKey(r.RequestId)).ToList();
@@ -141,17 +149,19 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         var tallies = outcomes.ByRequest.ToDictionary(t => t.Key, t => t.Value.Snapshot(), StringComparer.Ordinal);
         var twice = tallies.Where(t => t.Value.Distinct > 1).ToList();
         checks.Add(new Check("one distinct outcome MessageId per request", "0 with more", twice.Count == 0 ? "0 with more" : $"{twice.Count}: {Sample(twice.Select(t => $"{t.Key} x{t.Value.Distinct}"))}", twice.Count == 0));
-        var mismatched = tallies.Where(t => !rows.TryGetValue(t.Key, out var row) || t.Value.Kinds != ExpectedOutcome(row.State)).ToList();
-        checks.Add(new Check("outcome event matches the final state", "0 mismatched", mismatched.Count == 0 ? "0 mismatched" : $"{mismatched.Count}: {Sample(mismatched.Select(t => $"{t.Key} {t.Value.Kinds} vs {(rows.TryGetValue(t.Key, out var r) ? r.State : "no row")}"))}", mismatched.Count == 0));
+        var mismatched = tallies.Where(t => !final.TryGetValue(t.Key, out var row) || t.Value.Kinds != ExpectedOutcome(row.State)).ToList();
+        checks.Add(new Check("outcome event matches the final state", "0 mismatched", mismatched.Count == 0 ? "0 mismatched" : $"{mismatched.Count}: {Sample(mismatched.Select(t => $"{t.Key} {t.Value.Kinds} vs {(final.TryGetValue(t.Key, out var r) ? r.State : "no row")}"))}", mismatched.Count == 0));
         var raw = tallies.Values.Sum(t => t.Raw - t.Distinct);
         checks.Add(new Check("raw duplicate deliveries (same MessageId; reported)", "any", raw.ToString(CultureInfo.InvariantCulture), true));
         checks.Add(new Check("unreadable outcome deliveries", "0", outcomes.Unreadable.ToString(CultureInfo.InvariantCulture), outcomes.Unreadable == 0));
 
-        var calls = await ModelCallsAsync(cluster);
-        var overCalled = ids.Where(id => calls.GetValueOrDefault(id) > (rows.TryGetValue(id, out var row) ? row.AttemptRows : 0)).ToList();
-        checks.Add(new Check("model calls per request <= attempts recorded", "0 over", overCalled.Count == 0 ? $"0 over ({calls.Where(c => c.Key.StartsWith(ids[0][..^5], StringComparison.Ordinal)).Sum(c => c.Value)} calls)" : $"{overCalled.Count}: {Sample(overCalled.Select(id => $"{id} {calls[id]} calls / {(rows.TryGetValue(id, out var r) ? r.AttemptRows : 0)} attempts"))}", overCalled.Count == 0));
+        var judged = ids.Where(id => final.TryGetValue(id, out var row) && row.IsTerminal).ToList();
+        var overCalled = judged.Where(id => calls.GetValueOrDefault(id) > final[id].AttemptRows).ToList();
+        checks.Add(new Check("model calls per request <= attempts recorded", "0 over", overCalled.Count == 0
+            ? $"0 over ({judged.Sum(id => calls.GetValueOrDefault(id))} calls, {judged.Count} terminal requests)"
+            : $"{overCalled.Count}: {Sample(overCalled.Select(id => $"{id} {calls[id]} calls / {final[id].AttemptRows} attempts"))}", overCalled.Count == 0));
 
-        var timers = terminal.Where(r => r.HasTimer).ToList();
+        var timers = final.Values.Where(r => r.IsTerminal && r.HasTimer).ToList();
         checks.Add(new Check("no timer left for a terminal request", "0", timers.Count == 0 ? "0" : $"{timers.Count}: {Sample(timers.Select(r => r.RequestId))}", timers.Count == 0));
 
         var (poisoned, unexpected, samples) = await errorQueues.InspectAsync(errorsBefore, poisonMarker);

@@ -9,6 +9,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
     public static readonly TimeSpan SlowPhase = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan FailingPhase = TimeSpan.FromSeconds(8);
     bool _midCall;
+    DateTime? _endedUtc; // when the system was whole again, if that is before the fault's own steps returned
 
     static readonly int SlowMs = (int)(ChaosCluster.StartToCloseTimeout.TotalMilliseconds + 3000);
 
@@ -21,14 +22,15 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
             {
                 FaultKind.KillWorker => await KillWorkerAsync(),
                 FaultKind.KillOrchestrator => await KillOrchestratorAsync(),
-                FaultKind.RestartRabbitMq => await RestartAsync("rmq-restart", "RabbitMQ stopped and started again"),
+                FaultKind.RestartRabbitMq => await RestartRabbitMqAsync(),
                 FaultKind.RestartPostgres => await RestartAsync("pg-restart-immediate", "PostgreSQL restarted with pg_ctl restart -m immediate"),
                 FaultKind.ModelOutage => await ModelOutageAsync(),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown fault kind"),
             };
-            return new FaultRecord(kind, started, DateTime.UtcNow, detail, null, _midCall);
+            return new FaultRecord(kind, started, _endedUtc ?? DateTime.UtcNow, detail, null, _midCall);
         }
-        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or HttpRequestException or IOException)
+        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or HttpRequestException or IOException
+            or RabbitMQ.Client.Exceptions.BrokerUnreachableException)
         {
             log($"fault {kind} failed: {exception.Message}");
             // The first line says what went wrong; the process output behind it is in the diagnostics of a failed run.
@@ -104,6 +106,42 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
         log($"infra-ctl.sh {verb}");
         await InfraControl.RunAsync(verb, TimeSpan.FromSeconds(240));
         return detail;
+    }
+
+    /// <summary>
+    /// Stops the node (<c>rmq-stop</c>) and starts it again (<c>rmq-start</c>). The broker is back when it takes an
+    /// AMQP connection again: the start script's own boot check (the Erlang CLI) can lag minutes behind on a busy box,
+    /// so it is waited for afterwards without holding up the fault's end.
+    /// </summary>
+    async Task<string> RestartRabbitMqAsync()
+    {
+        var limit = TimeSpan.FromSeconds(240);
+        log("infra-ctl.sh rmq-stop");
+        await InfraControl.RunAsync("rmq-stop", limit);
+        log("infra-ctl.sh rmq-start");
+        using var starting = InfraControl.Start("rmq-start", limit);
+        var waiting = InfraControl.WaitAsync(starting, "rmq-start", limit);
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(cluster.RabbitMq), RequestedConnectionTimeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            if (waiting.IsFaulted)
+                await waiting; // the start failed: that is the fault's error
+            try
+            {
+                await using var connection = await factory.CreateConnectionAsync();
+                break;
+            }
+            catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+        }
+        var back = DateTime.UtcNow;
+        _endedUtc = back;
+        await waiting; // a start that failed outright still fails the fault
+        var lag = DateTime.UtcNow - back;
+        return "RabbitMQ stopped and started again" + (lag > TimeSpan.FromSeconds(5) ? $" (the start script confirmed it {lag.TotalSeconds:0} s after it took connections)" : "");
     }
 
     async Task<string> ModelOutageAsync()

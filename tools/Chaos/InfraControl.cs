@@ -11,6 +11,13 @@ public static class InfraControl
 {
     public static async Task RunAsync(string verb, TimeSpan timeout)
     {
+        using var process = Start(verb, timeout);
+        await WaitAsync(process, verb, timeout);
+    }
+
+    /// <summary>Starts <c>infra-ctl.sh VERB</c>; <see cref="WaitAsync"/> waits for it.</summary>
+    public static Process Start(string verb, TimeSpan timeout)
+    {
         var info = new ProcessStartInfo("bash")
         {
             RedirectStandardOutput = true,
@@ -21,7 +28,11 @@ public static class InfraControl
         info.ArgumentList.Add(verb);
         // On a busy box a broker's boot check alone can take minutes; the script's own limit is per server.
         info.Environment["READY_TIMEOUT"] = ((int)timeout.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
+        return Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
+    }
+
+    public static async Task WaitAsync(Process process, string verb, TimeSpan timeout)
+    {
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);

@@ -9,6 +9,13 @@ if (options is null)
     return 2;
 }
 
+if (options.Requests < options.MinimumRequests)
+{
+    // The quick run promises at least this many requests: a smaller one fails rather than passing for one.
+    await Console.Error.WriteLineAsync($"--quick needs at least {ChaosOptions.QuickMinimumRequests} requests (got {options.Requests})");
+    return 1;
+}
+
 string[] required = ["ORCH_TEST_POSTGRES", "ORCH_TEST_RABBITMQ", "INFRA_DIR"];
 var missing = required.Where(v => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v))).ToList();
 if (missing.Count > 0)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Orchestrator.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Orchestrator.IntegrationTests.EndToEnd;
 
@@ -12,7 +13,7 @@ namespace Orchestrator.IntegrationTests.EndToEnd;
 /// checks the invariants itself and exits non-zero when one fails.
 /// </summary>
 [Collection(ChaosCollection.Name)]
-public sealed partial class When_chaos_strikes
+public sealed partial class When_chaos_strikes(ITestOutputHelper output)
 {
     // About 3 minutes on a quiet 2-core box; a busy one slows every restart, so the bound is generous (the hang
     // timeout of scripts/test.sh is 10 minutes).
@@ -26,8 +27,9 @@ public sealed partial class When_chaos_strikes
         _ = TestServers.PostgresOwner;
         _ = TestServers.RabbitMq;
 
-        var (exitCode, stdout, stderr) = await RunChaosAsync("--quick", "--seed", "7");
+        var (exitCode, stdout, stderr) = await RunChaosAsync(false, "--quick", "--seed", "7");
 
+        output.WriteLine(stdout); // the fault log and the invariant table, for the figures
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var report = $"exit {exitCode}\n--- stdout ---\n{stdout}\n--- stderr (tail) ---\n{(stderr.Length > 20_000 ? stderr[^20_000..] : stderr)}";
         Assert.True(exitCode == 0, $"the chaos run failed: {report}");
@@ -40,10 +42,23 @@ public sealed partial class When_chaos_strikes
         Assert.DoesNotContain(lines, l => l.Contains(" FAILED ", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(2, false, "--requests", "many")]
+    [InlineData(2, false, "--storm")]
+    [InlineData(1, false, "--quick", "--requests", "100")]
+    [InlineData(3, true, "--quick")]
+    public async Task Should_refuse_a_run_that_cannot_keep_its_promise(int exitCode, bool withoutServers, params string[] args)
+    {
+        var (code, stdout, stderr) = await RunChaosAsync(withoutServers, args);
+        Assert.True(code == exitCode, $"expected exit {exitCode}, got {code}\n{stdout}\n{stderr}");
+        Assert.False(string.IsNullOrWhiteSpace(stderr), "a refused run says why on stderr");
+        Assert.DoesNotContain("requests=", stdout, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"^requests=(?<requests>\d+) lost=0 duplicateTerminal=0 stuck=0 faults=(?<faults>\d+)$")]
     private static partial Regex SummaryLine();
 
-    static async Task<(int ExitCode, string Stdout, string Stderr)> RunChaosAsync(params string[] args)
+    static async Task<(int ExitCode, string Stdout, string Stderr)> RunChaosAsync(bool withoutServers, params string[] args)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(RepoPaths.Root, "tools", "Chaos", "bin", configuration, "net10.0", "Orchestrator.Chaos.dll");
@@ -58,6 +73,11 @@ public sealed partial class When_chaos_strikes
         info.ArgumentList.Add(dll);
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
+        if (withoutServers)
+        {
+            info.Environment.Remove("ORCH_TEST_POSTGRES");
+            info.Environment.Remove("ORCH_TEST_RABBITMQ");
+        }
         using var process = new Process { StartInfo = info };
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
