@@ -74,11 +74,13 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         // Late duplicates (a redelivered message republished after the last look) still count: give them a moment.
         await Task.Delay(TimeSpan.FromSeconds(2));
 
-        // Requests may still be moving: read the model's call counts first and the rows after them, so a call is never
-        // compared with attempts read before it was made; both are judged for the requests terminal by then.
+        // Requests may still be moving: take the outcomes and the model's call counts first and the rows after them,
+        // so an outcome or a call is never compared with a row read before it happened (the saga publishes an outcome
+        // only after its terminal state committed); calls are judged for the requests terminal by then.
+        var tallies = outcomes.ByRequest.ToDictionary(t => t.Key, t => t.Value.Snapshot(), StringComparer.Ordinal);
         var calls = await ModelCallsAsync(cluster);
         var final = await ReadRowsAsync(store);
-        var checks = await CheckAsync(options, ids, rows, final, calls, submitter, faults, lastFault, outcomes, store, errorQueues, errorsBefore, poisonMarker);
+        var checks = await CheckAsync(options, ids, rows, final, tallies, calls, submitter, faults, lastFault, outcomes, store, errorQueues, errorsBefore, poisonMarker);
         Print(submitStart, faults, checks, submitter, outcomes, rows, await store.AttemptSummaryAsync(), cluster.CrashedAtStart);
 
         var lost = ids.Count(id => !rows.ContainsKey(id));
@@ -111,7 +113,7 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
     // rows: the requests when the settle time ran out (or all were terminal); final: read again after the outcome
     // events and the model's call counts.
     static async Task<List<Check>> CheckAsync(ChaosOptions options, List<string> ids, Dictionary<string, RequestRow> rows, Dictionary<string, RequestRow> final,
-        Dictionary<string, long> calls, Submitter submitter, List<FaultRecord> faults, DateTime lastFault, OutcomeCounter outcomes, RunStore store, ErrorQueues errorQueues,
+        Dictionary<string, (int Distinct, int Raw, string Kinds)> tallies, Dictionary<string, long> calls, Submitter submitter, List<FaultRecord> faults, DateTime lastFault, OutcomeCounter outcomes, RunStore store, ErrorQueues errorQueues,
         IReadOnlyDictionary<string, uint> errorsBefore, string poisonMarker)
     {
         var checks = new List<Check>();
@@ -146,7 +148,6 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         var terminal = rows.Values.Where(r => r.IsTerminal).ToList();
         var noOutcome = terminal.Where(r => !outcomes.ByRequest.ContainsKey(r.RequestId)).ToList();
         checks.Add(new Check("an outcome event per terminal request", "0 missing", noOutcome.Count == 0 ? "0 missing" : $"{noOutcome.Count} missing: {Sample(noOutcome.Select(r => r.RequestId))}", noOutcome.Count == 0));
-        var tallies = outcomes.ByRequest.ToDictionary(t => t.Key, t => t.Value.Snapshot(), StringComparer.Ordinal);
         var twice = tallies.Where(t => t.Value.Distinct > 1).ToList();
         checks.Add(new Check("one distinct outcome MessageId per request", "0 with more", twice.Count == 0 ? "0 with more" : $"{twice.Count}: {Sample(twice.Select(t => $"{t.Key} x{t.Value.Distinct}"))}", twice.Count == 0));
         var mismatched = tallies.Where(t => !final.TryGetValue(t.Key, out var row) || t.Value.Kinds != ExpectedOutcome(row.State)).ToList();
