@@ -1,3 +1,4 @@
+using Orchestrator.SimulatedModel.Admin;
 using Orchestrator.SimulatedModel.Chat;
 using Orchestrator.SimulatedModel.Wire;
 
@@ -5,7 +6,7 @@ namespace Orchestrator.SimulatedModel;
 
 /// <summary>
 /// Maps the simulated model's HTTP surface: the OpenAI-compatible <c>/v1/chat/completions</c> and <c>/v1/models</c>,
-/// plus <c>/health</c> and the call statistics under <c>/stats</c>. Needs
+/// plus <c>/health</c>, the call statistics under <c>/stats</c> and the outage switch <c>/admin/fault</c>. Needs
 /// <see cref="SimulatedModelServiceCollectionExtensions.AddSimulatedModel(IServiceCollection, SimulatedModelOptions)"/>.
 /// </summary>
 public static class SimulatedModelEndpoints
@@ -40,6 +41,7 @@ public static class SimulatedModelEndpoints
                 new RequestCallCount(requestId, stats.CallsFor(requestId)),
                 StatsJsonContext.Default.RequestCallCount);
         });
+        endpoints.MapFaultOverride(services.GetRequiredService<FaultOverride>());
         endpoints.MapPost("/stats/reset", context =>
         {
             stats.Reset();

@@ -1,3 +1,4 @@
+using Orchestrator.SimulatedModel.Admin;
 using Orchestrator.SimulatedModel.Chat;
 
 namespace Orchestrator.SimulatedModel;
@@ -15,6 +16,7 @@ public static class SimulatedModelServiceCollectionExtensions
         services.AddRoutingCore();
         services.AddSingleton(options.Clone());
         services.AddSingleton(new SimulatedModelStats());
+        services.AddSingleton(new FaultOverride(TimeProvider.System));
         services.AddSingleton<ChatCompletionsEndpoint>();
         return services;
     }

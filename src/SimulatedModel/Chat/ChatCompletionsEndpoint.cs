@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Orchestrator.SimulatedModel.Admin;
 using Orchestrator.SimulatedModel.Determinism;
 using Orchestrator.SimulatedModel.Logging;
 using Orchestrator.SimulatedModel.Scripting;
@@ -25,6 +26,7 @@ internal sealed class ChatCompletionsEndpoint
     private readonly SimulatedModelOptions _options;
     private readonly SimulatedModelStats _stats;
     private readonly FaultPlan _faults;
+    private readonly FaultOverride _outage;
     private readonly HashSet<string>? _models;
     private readonly CancellationToken _stopping;
     private readonly ILogger _logger;
@@ -32,12 +34,14 @@ internal sealed class ChatCompletionsEndpoint
     public ChatCompletionsEndpoint(
         SimulatedModelOptions options,
         SimulatedModelStats stats,
+        FaultOverride outage,
         IHostApplicationLifetime lifetime,
         ILogger<ChatCompletionsEndpoint> logger)
     {
         _options = options;
         _stats = stats;
         _faults = new FaultPlan(options);
+        _outage = outage;
         _models = options.Models.Count == 0 ? null : new HashSet<string>(options.Models, StringComparer.Ordinal);
         _stopping = lifetime.ApplicationStopping;
         _logger = logger;
@@ -140,6 +144,12 @@ internal sealed class ChatCompletionsEndpoint
 
     private ScriptStep ChooseStep(ScriptStep[]? steps, ulong scriptKey, long callIndex)
     {
+        // An outage switched on at run time hits every call, as a real one would.
+        if (_outage.Current is { } outage)
+        {
+            return outage;
+        }
+
         // Scripted requests never get random faults: after the last step they simply answer.
         if (steps is not null)
         {

@@ -7,6 +7,8 @@ namespace Orchestrator.SimulatedModel.Wire;
 [JsonSerializable(typeof(StatsSnapshot))]
 [JsonSerializable(typeof(RequestCallCount))]
 [JsonSerializable(typeof(HealthStatus))]
+[JsonSerializable(typeof(FaultOverrideRequest))]
+[JsonSerializable(typeof(FaultOverrideStatus))]
 internal sealed partial class StatsJsonContext : JsonSerializerContext
 {
 }

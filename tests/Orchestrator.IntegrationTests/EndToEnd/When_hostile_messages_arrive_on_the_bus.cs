@@ -1,0 +1,110 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Orchestrator.IntegrationTests.Infrastructure;
+using RabbitMQ.Client;
+
+namespace Orchestrator.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// Messages that are not requests at all, on the saga's exchange: unreadable JSON, a type nobody consumes, a request
+/// without an id, fields of the wrong type, a huge request. Each ends where it can be looked at (the error or skipped
+/// queue, with MassTransit's reason; or Failed with a reason when it names a request), and the orchestrator goes on
+/// serving the others.
+/// </summary>
+[Collection(RabbitMqCollection.Name)]
+public sealed class When_hostile_messages_arrive_on_the_bus(ProductionShapeFixture app) : IClassFixture<ProductionShapeFixture>
+{
+    const string Exchange = "Orchestrator.Contracts:InferenceRequested";
+    static readonly string[] RequestedType = ["urn:message:Orchestrator.Contracts:InferenceRequested"];
+    static readonly string[] UnknownType = ["urn:message:Somebody.Else:InvoicePrinted"];
+    static readonly int[] NotANumber = [1, 2];
+
+    readonly ConnectionFactory _factory = new() { Uri = new Uri(TestServers.RabbitMq) };
+
+    [Fact]
+    public async Task Should_park_each_with_a_reason_and_keep_serving()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var malformed = $"hostile-{run}-malformed";
+        var unknown = $"hostile-{run}-unknown";
+        var anonymous = $"hostile-{run}-anonymous";
+        var wrongTypes = $"hostile-{run}-types";
+        var huge = $"hostile-{run}-huge";
+
+        await PublishAsync(Encoding.UTF8.GetBytes($"{{\"messageId\": \"{Guid.NewGuid()}\", \"marker\": \"{malformed}\", \"message\": {{ oops"));
+        await PublishAsync(Envelope(UnknownType, new { requestId = unknown, invoice = 4711 }));
+        await PublishAsync(Envelope(RequestedType, new { model = "sim", sourceService = anonymous, messages = new[] { new { role = "user", content = new[] { new { type = "text", text = "who am I?" } } } } }));
+        await PublishAsync(Envelope(RequestedType, new { requestId = wrongTypes, model = "sim", parameters = new { temperature = "hot", maxTokens = NotANumber }, messages = "not a list" }));
+        // 8 MB of text in one message: the broker carries it, the input gate refuses it by its size.
+        await PublishAsync(Envelope(RequestedType, new { requestId = huge, model = "sim", messages = new[] { new { role = "user", content = new[] { new { type = "text", text = new string('x', 8 * 1024 * 1024) } } } } }));
+
+        var malformedReason = await TakeAsync("inference-requests_error", malformed);
+        Assert.False(string.IsNullOrEmpty(malformedReason), "unreadable JSON reached the error queue without a fault reason");
+        await TakeAsync("inference-requests_skipped", unknown);
+        // RequestId is a required member of the contract: the message does not deserialize, and the reason names it.
+        var anonymousReason = await TakeAsync("inference-requests_error", anonymous);
+        Assert.True(anonymousReason.Contains("requestId", StringComparison.Ordinal) && anonymousReason.Contains("missing required", StringComparison.Ordinal), anonymousReason);
+        Assert.Equal(0, await app.Cluster.CountAsync($"request_id LIKE 'hostile-{run}-%' AND request_id NOT IN ('{huge}', '{wrongTypes}')"));
+
+        // Fields of the wrong type: the message does not read as a request, so it is parked like unreadable JSON.
+        var wrongTypesReason = await TakeAsync("inference-requests_error", wrongTypes);
+        Assert.False(string.IsNullOrEmpty(wrongTypesReason), "a message with fields of the wrong type reached the error queue without a fault reason");
+        Assert.Equal(0, await app.Cluster.CountAsync($"request_id = '{wrongTypes}'"));
+
+        await app.Cluster.WaitForStateAsync(huge, "Failed", TimeSpan.FromSeconds(60));
+        var row = await app.Database.ScalarAsync<string>($"SELECT failure_kind || ' | ' || reason FROM inference_requests WHERE request_id = '{huge}'");
+        Assert.True(row.StartsWith("InvalidInput | ", StringComparison.Ordinal) && row.Contains("at most 100000", StringComparison.Ordinal), row);
+        Assert.Equal(0, await app.Cluster.ModelCallsAsync(huge));
+
+        // Still serving: alive, ready, and an ordinary request goes through.
+        Assert.Equal(HttpStatusCode.OK, (await app.Api.GetAsync(new Uri("health/ready", UriKind.Relative))).StatusCode);
+        var after = $"hostile-{run}-after";
+        await app.Cluster.SubmitAsync(after, "Business as usual");
+        await app.Cluster.WaitForStateAsync(after, "Succeeded", TimeSpan.FromSeconds(60));
+    }
+
+    static byte[] Envelope(string[] messageType, object message) =>
+        JsonSerializer.SerializeToUtf8Bytes(new { messageId = Guid.NewGuid(), messageType, message });
+
+    async Task PublishAsync(byte[] body)
+    {
+        await using var connection = await _factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", DeliveryMode = DeliveryModes.Persistent };
+        await channel.BasicPublishAsync(Exchange, "", mandatory: false, properties, body);
+    }
+
+    /// <summary>Takes the message naming <paramref name="marker"/> off <paramref name="queue"/>; returns MassTransit's fault reason ("" if none).</summary>
+    async Task<string> TakeAsync(string queue, string marker)
+    {
+        await using var connection = await _factory.CreateConnectionAsync();
+        var found = await Eventually.Until(async () =>
+        {
+            await using var channel = await connection.CreateChannelAsync();
+            try
+            {
+                await channel.QueueDeclarePassiveAsync(queue);
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+            {
+                return (Found: false, Reason: "");
+            }
+            for (var i = 0; i < 1000; i++)
+            {
+                var message = await channel.BasicGetAsync(queue, autoAck: false);
+                if (message is null)
+                    break;
+                if (Encoding.UTF8.GetString(message.Body.Span).Contains(marker, StringComparison.Ordinal))
+                {
+                    await channel.BasicAckAsync(message.DeliveryTag, multiple: false);
+                    var reason = message.BasicProperties.Headers?.TryGetValue("MT-Fault-Message", out var r) == true && r is byte[] bytes ? Encoding.UTF8.GetString(bytes) : "";
+                    return (Found: true, Reason: reason);
+                }
+            }
+            // Not there yet: closing the channel gives the others back.
+            return (Found: false, Reason: "");
+        }, r => r.Found, TimeSpan.FromSeconds(60), $"the message {marker} in {queue}\n{app.Diagnostics}");
+        return found.Reason;
+    }
+}

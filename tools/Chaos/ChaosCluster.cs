@@ -1,0 +1,258 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Orchestrator.Chaos;
+
+/// <summary>
+/// The production shape on loopback as separate OS processes: a simulated model with a fault mix, orchestrators and
+/// workers on a fresh PostgreSQL database and the RabbitMQ node of <c>INFRA_DIR</c>. Every process it started is
+/// killed (by PID) when it is disposed; the database is dropped.
+/// </summary>
+public sealed class ChaosCluster : IAsyncDisposable
+{
+    /// <summary>Longer than this in the model is longer than an attempt may take.</summary>
+    public static readonly TimeSpan StartToCloseTimeout = TimeSpan.FromSeconds(5);
+
+    readonly string _ownerConnectionString;
+    readonly string _rabbitMq;
+    readonly string _database;
+    readonly int _seed;
+    readonly Dictionary<string, ChaosProcess> _orchestrators = [];
+    readonly Dictionary<string, int> _orchestratorPorts = [];
+    readonly Dictionary<string, ChaosProcess> _workers = [];
+    readonly Dictionary<string, int> _workerPorts = [];
+    readonly List<ChaosProcess> _all = [];
+    readonly Dictionary<string, string> _orchestratorEnvironment;
+    readonly Lock _gate = new();
+    int _workersStarted;
+    int _crashedAtStart;
+    bool _databaseCreated;
+
+    ChaosCluster(string ownerConnectionString, string rabbitMq, string runTag, int seed)
+    {
+        _ownerConnectionString = ownerConnectionString;
+        _rabbitMq = rabbitMq;
+        _seed = seed;
+        _database = $"chaos_{runTag}";
+        ConnectionString = new NpgsqlConnectionStringBuilder(ownerConnectionString) { Database = _database, MaxPoolSize = 20 }.ToString();
+        _orchestratorEnvironment = new Dictionary<string, string>
+        {
+            ["Orchestrator__Store"] = "Postgres",
+            ["Orchestrator__Transport"] = "RabbitMQ",
+            ["Orchestrator__EmbeddedWorkers"] = "false",
+            ["Orchestrator__SimulatedModel"] = "false",
+            // Loopback processes started by this runner; the API key check is not what is tested here.
+            ["Orchestrator__Api__RequireKeys"] = "false",
+            ["ConnectionStrings__Postgres"] = ConnectionString,
+            ["ConnectionStrings__RabbitMQ"] = rabbitMq,
+            // Short enough that the model outage (slower than this) times attempts out, and that an attempt whose
+            // invoke was lost with a broker restart is repaired well inside the minute the run allows.
+            ["Orchestrator__Timeouts__StartToCloseTimeout"] = StartToCloseTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["Orchestrator__Timeouts__ScheduleToCloseTimeout"] = "00:00:20",
+        };
+    }
+
+    public string ConnectionString { get; }
+    public string RabbitMq => _rabbitMq;
+    public Uri SimulatedModelUrl { get; private set; } = null!;
+    public IReadOnlyList<string> OrchestratorNames
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _orchestratorPorts.Keys.Order(StringComparer.Ordinal)];
+        }
+    }
+
+    public IReadOnlyList<string> LiveWorkers
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _workers.Where(w => !w.Value.HasExited).Select(w => w.Key).Order(StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>Processes that died before they were ready and were started again, as a supervisor would.</summary>
+    public int CrashedAtStart => Volatile.Read(ref _crashedAtStart);
+
+    public Uri WorkerUrl(string name)
+    {
+        lock (_gate)
+            return new Uri($"http://127.0.0.1:{_workerPorts[name]}/");
+    }
+
+    public Uri OrchestratorUrl(string name)
+    {
+        lock (_gate)
+            return new Uri($"http://127.0.0.1:{_orchestratorPorts[name]}/");
+    }
+
+    /// <summary>The output tails of every process, for a failed run.</summary>
+    public string Diagnostics
+    {
+        get
+        {
+            lock (_gate)
+                return string.Join("\n", _all.Select(p => $"--- {p.Name} (pid {p.Pid}{(p.HasExited ? ", exited" : "")}) ---\n{p.OutputTail}"));
+        }
+    }
+
+    public static async Task<ChaosCluster> StartAsync(string ownerConnectionString, string rabbitMq, string runTag, int seed, int orchestrators, int workers, Action<string> log)
+    {
+        var cluster = new ChaosCluster(ownerConnectionString, rabbitMq, runTag, seed);
+        try
+        {
+            await cluster.InitializeAsync(orchestrators, workers, log);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    async Task InitializeAsync(int orchestrators, int workers, Action<string> log)
+    {
+        await using (var admin = new NpgsqlConnection(_ownerConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
+            await create.ExecuteNonQueryAsync();
+            _databaseCreated = true;
+        }
+        log($"database {_database} created");
+
+        var simPort = ChaosProcess.FreePort();
+        SimulatedModelUrl = new Uri($"http://127.0.0.1:{simPort}/");
+        var sim = Track(ChaosProcess.Start("simulated-model", RepoLayout.SimulatedModel, ["--urls", SimulatedModelUrl.ToString()], new Dictionary<string, string>
+        {
+            // A steady background of ordinary faults under the injected ones; answers take a moment, so calls are
+            // in flight when a worker is killed.
+            ["SimulatedModel__LatencyMs"] = "150",
+            ["SimulatedModel__LatencyJitterMs"] = "350",
+            ["SimulatedModel__FaultRate"] = "0.05",
+            ["SimulatedModel__Seed"] = _seed.ToString(CultureInfo.InvariantCulture),
+        }));
+
+        await using (var migrate = ChaosProcess.Start("migrate", RepoLayout.Orchestrator, ["migrate"], _orchestratorEnvironment))
+        {
+            var code = await migrate.WaitForExitAsync(TimeSpan.FromSeconds(120));
+            if (code != 0)
+                throw new InvalidOperationException($"orchestrator migrate exited {code}:\n{migrate.OutputTail}");
+        }
+        await sim.WaitUntilHealthyAsync(new Uri(SimulatedModelUrl, "health").ToString(), TimeSpan.FromSeconds(90));
+        log($"simulated model on {SimulatedModelUrl}, schema migrated");
+
+        var starting = new List<Task>();
+        for (var i = 1; i <= orchestrators; i++)
+            starting.Add(StartOrchestratorAsync($"orchestrator-{i}"));
+        for (var i = 1; i <= workers; i++)
+            starting.Add(StartWorkerAsync());
+        await Task.WhenAll(starting);
+        log($"{orchestrators} orchestrators and {workers} workers ready");
+    }
+
+    /// <summary>Starts (or starts again, on the same port) an orchestrator and waits until it is ready.</summary>
+    public async Task StartOrchestratorAsync(string name)
+    {
+        int port;
+        lock (_gate)
+        {
+            if (!_orchestratorPorts.TryGetValue(name, out port))
+                _orchestratorPorts[name] = port = ChaosProcess.FreePort();
+        }
+        await SuperviseAsync(name, () =>
+        {
+            var process = Track(ChaosProcess.Start(name, RepoLayout.Orchestrator, ["--urls", $"http://127.0.0.1:{port}"], _orchestratorEnvironment));
+            lock (_gate)
+                _orchestrators[name] = process;
+            return process;
+        }, $"http://127.0.0.1:{port}/health/ready");
+    }
+
+    /// <summary>Starts a worker under a new name (worker-1, worker-2, ...) and waits until it is ready.</summary>
+    public async Task<string> StartWorkerAsync()
+    {
+        var name = $"worker-{Interlocked.Increment(ref _workersStarted)}";
+        var port = ChaosProcess.FreePort();
+        lock (_gate)
+            _workerPorts[name] = port;
+        await SuperviseAsync(name, () =>
+        {
+            var process = Track(ChaosProcess.Start(name, RepoLayout.Workers, ["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string>
+            {
+                ["ConnectionStrings__RabbitMQ"] = _rabbitMq,
+                ["Workers__WorkerId"] = name,
+                ["Workers__Models__sim__Endpoints__0__BaseUrl"] = SimulatedModelUrl.ToString(),
+            }));
+            lock (_gate)
+                _workers[name] = process;
+            return process;
+        }, $"http://127.0.0.1:{port}/health/ready");
+        return name;
+    }
+
+    /// <summary>
+    /// Starts a process and waits until it is ready; one that dies first (a server it needs is restarting just then)
+    /// is started again, as a process supervisor would, a bounded number of times.
+    /// </summary>
+    async Task SuperviseAsync(string name, Func<ChaosProcess> start, string readyUrl)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var process = start();
+            try
+            {
+                await process.WaitUntilHealthyAsync(readyUrl, TimeSpan.FromSeconds(300));
+                return;
+            }
+            catch (InvalidOperationException) when (process.HasExited && attempt < 5)
+            {
+                Interlocked.Increment(ref _crashedAtStart);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
+    }
+
+    /// <summary>SIGKILL, by PID: no shutdown, no acknowledgements.</summary>
+    public async Task KillAsync(string name)
+    {
+        ChaosProcess process;
+        lock (_gate)
+            process = _orchestrators.GetValueOrDefault(name) ?? _workers.GetValueOrDefault(name) ?? throw new ArgumentException($"no process named {name}", nameof(name));
+        process.Kill();
+        await process.WaitForExitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    ChaosProcess Track(ChaosProcess process)
+    {
+        lock (_gate)
+            _all.Add(process);
+        return process;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<ChaosProcess> all;
+        lock (_gate)
+            all = [.. _all];
+        foreach (var process in all)
+            await process.DisposeAsync();
+        if (!_databaseCreated)
+            return;
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            await using var admin = new NpgsqlConnection(_ownerConnectionString);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException exception)
+        {
+            await Console.Error.WriteLineAsync($"[chaos] left the database {_database} behind: {exception.Message}");
+        }
+    }
+}

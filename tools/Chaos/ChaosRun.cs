@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Orchestrator.Chaos;
+
+/// <summary>
+/// One chaos run: start the cluster, submit the requests while the seeded schedule of faults strikes, let the system
+/// settle, then check the invariants and print them as a table, ending with
+/// <c>requests=N lost=0 duplicateTerminal=0 stuck=0 faults=K</c>.
+/// </summary>
+public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string rabbitMq)
+{
+    const int PoisonedMessages = 3;
+    readonly Stopwatch _clock = Stopwatch.StartNew();
+    readonly string _runTag = Guid.NewGuid().ToString("N")[..8];
+
+    void Log(string message) => Console.Error.WriteLine($"[chaos +{_clock.Elapsed.TotalSeconds,6:0.0}s] {message}");
+
+    /// <returns>0 when every invariant held, 1 otherwise.</returns>
+    public async Task<int> RunAsync()
+    {
+        var idPrefix = $"chaos-{_runTag}-";
+        var schedule = FaultSchedule.Build(options);
+        Log($"run {_runTag}: {options.Requests} requests over {options.SubmitWindow.TotalSeconds:0} s, seed {options.Seed}, " +
+            $"faults {string.Join(", ", schedule.Select(f => $"{f.Kind}@{f.At.TotalSeconds:0.0}s"))}");
+
+        var errorQueues = new ErrorQueues(rabbitMq);
+        var errorsBefore = await errorQueues.DepthsAsync();
+        await using var outcomes = await OutcomeCounter.StartAsync(rabbitMq, _runTag, idPrefix);
+        await using var cluster = await ChaosCluster.StartAsync(postgresOwner, rabbitMq, _runTag, options.Seed, orchestrators: 2, workers: 3, Log);
+        var poisonMarker = $"chaos-poison-{_runTag}";
+        await errorQueues.PoisonAsync(poisonMarker, PoisonedMessages);
+
+        var ids = Enumerable.Range(1, options.Requests).Select(i => $"{idPrefix}{i:D5}").ToList();
+        var random = new Random(options.Seed);
+        using var submitter = new Submitter(cluster, Log);
+        var started = Stopwatch.StartNew();
+        var submitStart = DateTime.UtcNow;
+        var submitting = submitter.RunAsync(ids, options.SubmitWindow, random, CancellationToken.None);
+        // Each fault strikes at its own time, whether or not the one before is over (a restart that is slow on a
+        // busy box overlaps the next fault): so all of them hit while requests are still arriving.
+        var striking = schedule.Select((entry, index) => Task.Run(async () =>
+        {
+            if (entry.At > started.Elapsed)
+                await Task.Delay(entry.At - started.Elapsed);
+            Log($"fault {entry.Kind}");
+            var record = await new FaultInjector(cluster, new Random(options.Seed * 31 + index), Log).InjectAsync(entry.Kind);
+            Log($"fault {entry.Kind} over after {(record.EndedUtc - record.StartedUtc).TotalSeconds:0.0} s: {record.Detail}{record.Error}");
+            return record;
+        })).ToList();
+        var faults = (await Task.WhenAll(striking)).OrderBy(f => f.StartedUtc).ToList();
+        await submitting;
+        var lastFault = faults.Count > 0 ? faults.Max(f => f.EndedUtc) : DateTime.UtcNow;
+
+        // Settle: every request terminal within the limit after the last fault (polled, bounded).
+        var store = new RunStore(cluster.ConnectionString, idPrefix);
+        var settleDeadline = lastFault + ChaosOptions.SettleLimit;
+        Dictionary<string, RequestRow> rows;
+        while (true)
+        {
+            rows = await ReadRowsAsync(store);
+            var open = ids.Count(id => !rows.TryGetValue(id, out var row) || !row.IsTerminal);
+            if (open == 0 || DateTime.UtcNow > settleDeadline)
+                break;
+            Log($"{open} requests not terminal yet");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+
+        // The outcome events of terminal requests may still be on their way to the independent consumer.
+        var outcomeDeadline = DateTime.UtcNow.AddSeconds(30);
+        while (rows.Values.Where(r => r.IsTerminal).Any(r => !outcomes.ByRequest.ContainsKey(r.RequestId)) && DateTime.UtcNow < outcomeDeadline)
+            await Task.Delay(500);
+        // Late duplicates (a redelivered message republished after the last look) still count: give them a moment.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        // Requests may still be moving: take the outcomes and the model's call counts first and the rows after them,
+        // so an outcome or a call is never compared with a row read before it happened (the saga publishes an outcome
+        // only after its terminal state committed); calls are judged for the requests terminal by then.
+        var tallies = outcomes.ByRequest.ToDictionary(t => t.Key, t => t.Value.Snapshot(), StringComparer.Ordinal);
+        var calls = await ModelCallsAsync(cluster);
+        var final = await ReadRowsAsync(store);
+        var checks = await CheckAsync(options, ids, rows, final, tallies, calls, submitter, faults, lastFault, outcomes, store, errorQueues, errorsBefore, poisonMarker);
+        Print(submitStart, faults, checks, submitter, outcomes, rows, await store.AttemptSummaryAsync(), cluster.CrashedAtStart);
+
+        var lost = ids.Count(id => !rows.ContainsKey(id));
+        var stuck = ids.Count(id => rows.TryGetValue(id, out var row) && !row.IsTerminal);
+        var duplicateTerminal = outcomes.ByRequest.Values.Sum(t => Math.Max(0, t.Snapshot().Distinct - 1));
+        var ok = checks.All(c => c.Ok);
+        if (!ok)
+            await Console.Error.WriteLineAsync($"[chaos] FAILED: {string.Join("; ", checks.Where(c => !c.Ok).Select(c => $"{c.Name}: expected {c.Expected}, got {c.Actual}"))}\n{cluster.Diagnostics}");
+        Console.WriteLine($"requests={ids.Count} lost={lost} duplicateTerminal={duplicateTerminal} stuck={stuck} faults={faults.Count(f => f.Succeeded)}");
+        return ok ? 0 : 1;
+    }
+
+    async Task<Dictionary<string, RequestRow>> ReadRowsAsync(RunStore store)
+    {
+        // The database may still be recovering right after a restart: retry the read itself, bounded.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await store.RowsAsync();
+            }
+            catch (Npgsql.NpgsqlException exception) when (attempt < 30)
+            {
+                Log($"reading the requests failed ({exception.Message}); again in 1 s");
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    // rows: the requests when the settle time ran out (or all were terminal); final: read again after the outcome
+    // events and the model's call counts.
+    static async Task<List<Check>> CheckAsync(ChaosOptions options, List<string> ids, Dictionary<string, RequestRow> rows, Dictionary<string, RequestRow> final,
+        Dictionary<string, (int Distinct, int Raw, string Kinds)> tallies, Dictionary<string, long> calls, Submitter submitter, List<FaultRecord> faults, DateTime lastFault, OutcomeCounter outcomes, RunStore store, ErrorQueues errorQueues,
+        IReadOnlyDictionary<string, uint> errorsBefore, string poisonMarker)
+    {
+        var checks = new List<Check>();
+        static string Sample(IEnumerable<string> items) => string.Join(", ", items.Take(3));
+
+        checks.Add(new Check("requests submitted", $">= {options.MinimumRequests}", $"{ids.Count} ({submitter.Duplicates} submitted twice)", ids.Count >= options.MinimumRequests));
+        checks.Add(new Check("every submission accepted", "0 refused", submitter.Refused.Count == 0 ? "0 refused" : $"{submitter.Refused.Count} refused: {Sample(submitter.Refused)}", submitter.Refused.Count == 0));
+
+        var kinds = Enum.GetValues<FaultKind>();
+        var missingKinds = kinds.Where(k => !faults.Any(f => f.Kind == k && f.Succeeded)).ToList();
+        checks.Add(new Check("every fault kind injected", $"{kinds.Length} kinds", missingKinds.Count == 0 ? $"{kinds.Length} kinds, {faults.Count(f => f.Succeeded)} faults" : $"missing {string.Join(", ", missingKinds)}", missingKinds.Count == 0));
+        var workerKills = faults.Where(f => f.Kind == FaultKind.KillWorker && f.Succeeded).ToList();
+        checks.Add(new Check("a worker killed while holding a model call", ">= 1", $"{workerKills.Count(f => f.MidCall)} of {workerKills.Count}", workerKills.Any(f => f.MidCall)));
+        var failedFaults = faults.Where(f => !f.Succeeded).ToList();
+        checks.Add(new Check("every fault carried out", "0 failed", failedFaults.Count == 0 ? "0 failed" : $"{failedFaults.Count} failed: {Sample(failedFaults.Select(f => $"{f.Kind}: {f.Error}"))}", failedFaults.Count == 0));
+
+        var lost = ids.Where(id => !rows.ContainsKey(id)).ToList();
+        checks.Add(new Check("no request lost (saga row per id)", "0", lost.Count == 0 ? "0" : $"{lost.Count}: {Sample(lost)}", lost.Count == 0));
+
+        var duplicateSagas = await store.DuplicateSagasAsync();
+        checks.Add(new Check("no duplicate saga per request id", "0", duplicateSagas.ToString(CultureInfo.InvariantCulture), duplicateSagas == 0));
+
+        var stuck = rows.Values.Where(r => !r.IsTerminal).ToList();
+        checks.Add(new Check($"terminal within {ChaosOptions.SettleLimit.TotalSeconds:0} s of the last fault", "0 not terminal",
+            stuck.Count == 0 ? "0 not terminal" : $"{stuck.Count} not terminal: {Sample(stuck.Select(r => $"{r.RequestId} {r.State ?? "(no state)"}"))}", stuck.Count == 0));
+        var lastCompleted = rows.Values.Where(r => r.CompletedAt is not null).Select(r => r.CompletedAt!.Value).DefaultIfEmpty(lastFault).Max();
+        var afterLastFault = TimeSpan.FromTicks(Math.Max(0, (lastCompleted - lastFault).Ticks));
+        checks.Add(stuck.Count == 0
+            ? new Check("max time to terminal after the last fault", $"<= {ChaosOptions.SettleLimit.TotalSeconds:0} s", $"{afterLastFault.TotalSeconds:0.0} s", afterLastFault <= ChaosOptions.SettleLimit)
+            : new Check("max time to terminal after the last fault", $"<= {ChaosOptions.SettleLimit.TotalSeconds:0} s", $"over: {stuck.Count} not terminal by then", false));
+
+        var terminal = rows.Values.Where(r => r.IsTerminal).ToList();
+        var noOutcome = terminal.Where(r => !outcomes.ByRequest.ContainsKey(r.RequestId)).ToList();
+        checks.Add(new Check("an outcome event per terminal request", "0 missing", noOutcome.Count == 0 ? "0 missing" : $"{noOutcome.Count} missing: {Sample(noOutcome.Select(r => r.RequestId))}", noOutcome.Count == 0));
+        var twice = tallies.Where(t => t.Value.Distinct > 1).ToList();
+        checks.Add(new Check("one distinct outcome MessageId per request", "0 with more", twice.Count == 0 ? "0 with more" : $"{twice.Count}: {Sample(twice.Select(t => $"{t.Key} x{t.Value.Distinct}"))}", twice.Count == 0));
+        var mismatched = tallies.Where(t => !final.TryGetValue(t.Key, out var row) || t.Value.Kinds != ExpectedOutcome(row.State)).ToList();
+        checks.Add(new Check("outcome event matches the final state", "0 mismatched", mismatched.Count == 0 ? "0 mismatched" : $"{mismatched.Count}: {Sample(mismatched.Select(t => $"{t.Key} {t.Value.Kinds} vs {(final.TryGetValue(t.Key, out var r) ? r.State : "no row")}"))}", mismatched.Count == 0));
+        var raw = tallies.Values.Sum(t => t.Raw - t.Distinct);
+        checks.Add(new Check("raw duplicate deliveries (same MessageId; reported)", "any", raw.ToString(CultureInfo.InvariantCulture), true));
+        checks.Add(new Check("unreadable outcome deliveries", "0", outcomes.Unreadable.ToString(CultureInfo.InvariantCulture), outcomes.Unreadable == 0));
+
+        var judged = ids.Where(id => final.TryGetValue(id, out var row) && row.IsTerminal).ToList();
+        var overCalled = judged.Where(id => calls.GetValueOrDefault(id) > final[id].AttemptRows).ToList();
+        checks.Add(new Check("model calls per request <= attempts recorded", "0 over", overCalled.Count == 0
+            ? $"0 over ({judged.Sum(id => calls.GetValueOrDefault(id))} calls, {judged.Count} terminal requests)"
+            : $"{overCalled.Count}: {Sample(overCalled.Select(id => $"{id} {calls[id]} calls / {final[id].AttemptRows} attempts"))}", overCalled.Count == 0));
+
+        var timers = final.Values.Where(r => r.IsTerminal && r.HasTimer).ToList();
+        checks.Add(new Check("no timer left for a terminal request", "0", timers.Count == 0 ? "0" : $"{timers.Count}: {Sample(timers.Select(r => r.RequestId))}", timers.Count == 0));
+
+        var (poisoned, unexpected, samples) = await errorQueues.InspectAsync(errorsBefore, poisonMarker);
+        checks.Add(new Check("_error queues: only the poisoned messages", $"{PoisonedMessages} poisoned, 0 other", $"{poisoned} poisoned, {unexpected} other{(unexpected > 0 ? ": " + string.Join(" || ", samples) : "")}", poisoned == PoisonedMessages && unexpected == 0));
+        return checks;
+    }
+
+    static string ExpectedOutcome(string? state) => state switch
+    {
+        "Succeeded" => "InferenceSucceeded",
+        "Failed" => "InferenceFailed",
+        "Cancelled" => "InferenceCancelled",
+        _ => $"(none for {state ?? "no state"})",
+    };
+
+    static async Task<Dictionary<string, long>> ModelCallsAsync(ChaosCluster cluster)
+    {
+        using var http = new HttpClient { BaseAddress = cluster.SimulatedModelUrl, Timeout = TimeSpan.FromSeconds(30) };
+        using var stats = JsonDocument.Parse(await http.GetStringAsync(new Uri("stats", UriKind.Relative)));
+        return stats.RootElement.GetProperty("byRequestId").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal);
+    }
+
+    void Print(DateTime submitStart, List<FaultRecord> faults, List<Check> checks, Submitter submitter, OutcomeCounter outcomes, Dictionary<string, RequestRow> rows, string attempts, int crashedAtStart)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"Faults ({faults.Count}):");
+        Console.WriteLine($"  {"#",-3} {"kind",-17} {"at",8} {"took",7}  detail");
+        var t0 = submitStart; // "at" counts from the first submission
+        for (var i = 0; i < faults.Count; i++)
+        {
+            var f = faults[i];
+            Console.WriteLine($"  {i + 1,-3} {f.Kind,-17} {(f.StartedUtc - t0).TotalSeconds,7:0.0}s {(f.EndedUtc - f.StartedUtc).TotalSeconds,6:0.0}s  {(f.Succeeded ? f.Detail : "FAILED: " + f.Error)}");
+        }
+        Console.WriteLine();
+        var states = rows.Values.GroupBy(r => r.State ?? "(none)").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}={g.Count()}");
+        Console.WriteLine($"Requests by state: {string.Join(", ", states)}; accepted POSTs {submitter.Submissions}, retried POSTs {submitter.Retries}; outcome deliveries {outcomes.Deliveries}");
+        Console.WriteLine($"Attempts: {attempts}");
+        Console.WriteLine($"Processes that died before they were ready and were started again: {crashedAtStart}");
+        Console.WriteLine($"Run took {_clock.Elapsed.TotalSeconds:0} s.");
+        Console.WriteLine();
+        var width = checks.Max(c => c.Name.Length);
+        var expectedWidth = checks.Max(c => c.Expected.Length);
+        Console.WriteLine($"  {"invariant".PadRight(width)}  {"expected".PadRight(expectedWidth)}  {"result",-6}  actual");
+        foreach (var check in checks)
+            Console.WriteLine($"  {check.Name.PadRight(width)}  {check.Expected.PadRight(expectedWidth)}  {(check.Ok ? "ok" : "FAILED"),-6}  {check.Actual}");
+        Console.WriteLine();
+    }
+}

@@ -1,0 +1,167 @@
+using System.Net.Http.Json;
+
+namespace Orchestrator.Chaos;
+
+/// <summary>Carries out one fault of each kind against the cluster and reports when the system was whole again.</summary>
+public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<string> log)
+{
+    /// <summary>The model outage: first slower than an attempt may take, then failing.</summary>
+    public static readonly TimeSpan SlowPhase = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan FailingPhase = TimeSpan.FromSeconds(8);
+    bool _midCall;
+    DateTime? _endedUtc; // when the system was whole again, if that is before the fault's own steps returned
+
+    static readonly int SlowMs = (int)(ChaosCluster.StartToCloseTimeout.TotalMilliseconds + 3000);
+
+    public async Task<FaultRecord> InjectAsync(FaultKind kind)
+    {
+        var started = DateTime.UtcNow;
+        try
+        {
+            var detail = kind switch
+            {
+                FaultKind.KillWorker => await KillWorkerAsync(),
+                FaultKind.KillOrchestrator => await KillOrchestratorAsync(),
+                FaultKind.RestartRabbitMq => await RestartRabbitMqAsync(),
+                FaultKind.RestartPostgres => await RestartAsync("pg-restart-immediate", "PostgreSQL restarted with pg_ctl restart -m immediate"),
+                FaultKind.ModelOutage => await ModelOutageAsync(),
+                _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown fault kind"),
+            };
+            return new FaultRecord(kind, started, _endedUtc ?? DateTime.UtcNow, detail, null, _midCall);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or HttpRequestException or IOException
+            or RabbitMQ.Client.Exceptions.BrokerUnreachableException)
+        {
+            log($"fault {kind} failed: {exception.Message}");
+            // The first line says what went wrong; the process output behind it is in the diagnostics of a failed run.
+            return new FaultRecord(kind, started, DateTime.UtcNow, "", exception.Message.Split('\n')[0]);
+        }
+    }
+
+    async Task<string> KillWorkerAsync()
+    {
+        // Mid-call: a worker whose own gauge shows model calls in flight right now.
+        var live = cluster.LiveWorkers;
+        string? victim = null;
+        var calls = 0L;
+        // Bounded, but long enough to outlast a broker restart, during which no worker holds a call.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        while (victim is null && DateTime.UtcNow < deadline)
+        {
+            // All workers at once: a scrape can take a second or two on a busy box.
+            var scrapes = await Task.WhenAll(live.Select(async name => (Name: name, Calls: await InFlightAsync(http, cluster.WorkerUrl(name)))));
+            var holding = scrapes.Where(s => s.Calls > 0).OrderByDescending(s => s.Calls).ThenBy(s => s.Name, StringComparer.Ordinal).FirstOrDefault();
+            if (holding.Name is not null)
+            {
+                victim = holding.Name;
+                calls = holding.Calls;
+            }
+            if (victim is null)
+                await Task.Delay(50);
+        }
+        var midCall = _midCall = victim is not null;
+        victim ??= live[random.Next(live.Count)];
+        await cluster.KillAsync(victim);
+        log($"SIGKILL {victim} ({(midCall ? $"{calls} calls in flight" : "no call in flight found within 120 s")})");
+        var replacement = await cluster.StartWorkerAsync();
+        return $"SIGKILL {victim} {(midCall ? $"holding {calls} model calls" : "(no call in flight)")}; started {replacement}";
+    }
+
+    /// <summary>The worker's <c>orchestrator_inflight</c> gauge (model calls in flight), 0 when it does not answer.</summary>
+    static async Task<long> InFlightAsync(HttpClient http, Uri worker)
+    {
+        try
+        {
+            var text = await http.GetStringAsync(new Uri(worker, "metrics"));
+            var total = 0L;
+            foreach (var line in text.Split('\n'))
+            {
+                if (!line.StartsWith("orchestrator_inflight", StringComparison.Ordinal))
+                    continue;
+                var value = line[(line.LastIndexOf(' ') + 1)..];
+                if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n))
+                    total += (long)n;
+            }
+            return total;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return 0;
+        }
+    }
+
+    async Task<string> KillOrchestratorAsync()
+    {
+        var names = cluster.OrchestratorNames;
+        var victim = names[random.Next(names.Count)];
+        await cluster.KillAsync(victim);
+        log($"SIGKILL {victim}");
+        await cluster.StartOrchestratorAsync(victim);
+        return $"SIGKILL {victim}; started again and ready";
+    }
+
+    async Task<string> RestartAsync(string verb, string detail)
+    {
+        log($"infra-ctl.sh {verb}");
+        await InfraControl.RunAsync(verb, TimeSpan.FromSeconds(240));
+        return detail;
+    }
+
+    /// <summary>
+    /// Stops the node (<c>rmq-stop</c>) and starts it again (<c>rmq-start</c>). The broker is back when it takes an
+    /// AMQP connection again: the start script's own boot check (the Erlang CLI) can lag minutes behind on a busy box,
+    /// so it is waited for afterwards without holding up the fault's end.
+    /// </summary>
+    async Task<string> RestartRabbitMqAsync()
+    {
+        var limit = TimeSpan.FromSeconds(240);
+        log("infra-ctl.sh rmq-stop");
+        await InfraControl.RunAsync("rmq-stop", limit);
+        log("infra-ctl.sh rmq-start");
+        using var starting = InfraControl.Start("rmq-start", limit);
+        var waiting = InfraControl.WaitAsync(starting, "rmq-start", limit);
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(cluster.RabbitMq), RequestedConnectionTimeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            if (waiting.IsFaulted)
+                await waiting; // the start failed: that is the fault's error
+            try
+            {
+                await using var connection = await factory.CreateConnectionAsync();
+                break;
+            }
+            catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+        }
+        var back = DateTime.UtcNow;
+        _endedUtc = back;
+        await waiting; // a start that failed outright still fails the fault
+        var lag = DateTime.UtcNow - back;
+        return "RabbitMQ stopped and started again" + (lag > TimeSpan.FromSeconds(5) ? $" (the start script confirmed it {lag.TotalSeconds:0} s after it took connections)" : "");
+    }
+
+    async Task<string> ModelOutageAsync()
+    {
+        using var sim = new HttpClient { BaseAddress = cluster.SimulatedModelUrl, Timeout = TimeSpan.FromSeconds(10) };
+        await SetAsync(sim, $"slow:{SlowMs}", SlowPhase);
+        log($"model slow ({SlowMs} ms per call) for {SlowPhase.TotalSeconds:0} s");
+        await Task.Delay(SlowPhase);
+        await SetAsync(sim, "503", FailingPhase);
+        log($"model answers 503 for {FailingPhase.TotalSeconds:0} s");
+        await Task.Delay(FailingPhase);
+        using var cleared = await sim.DeleteAsync(new Uri("admin/fault", UriKind.Relative));
+        cleared.EnsureSuccessStatusCode();
+        return $"every call slow:{SlowMs} for {SlowPhase.TotalSeconds:0} s (attempt timeout {ChaosCluster.StartToCloseTimeout.TotalSeconds:0} s), then 503 for {FailingPhase.TotalSeconds:0} s";
+    }
+
+    static async Task SetAsync(HttpClient sim, string step, TimeSpan duration)
+    {
+        using var response = await sim.PutAsJsonAsync(new Uri("admin/fault", UriKind.Relative), new { step, seconds = duration.TotalSeconds });
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"the simulated model refused the outage {step}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+}

@@ -1,0 +1,64 @@
+using Npgsql;
+
+namespace Orchestrator.Chaos;
+
+/// <summary>Reads the run's requests straight from the database, as an auditor would.</summary>
+public sealed class RunStore(string connectionString, string idPrefix)
+{
+    public async Task<Dictionary<string, RequestRow>> RowsAsync()
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT r.request_id, r.state, r.attempt,
+                   (SELECT COUNT(*) FROM inference_attempts a WHERE a.correlation_id = r.correlation_id),
+                   r.completed_at,
+                   (r.next_attempt_at IS NOT NULL OR r.retry_token IS NOT NULL OR r.retry_claimed_at IS NOT NULL OR r.attempt_timeout_at IS NOT NULL)
+            FROM inference_requests r WHERE r.request_id LIKE @prefix
+            """, connection);
+        command.Parameters.AddWithValue("prefix", idPrefix + "%");
+        var rows = new Dictionary<string, RequestRow>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var row = new RequestRow(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTime>(4), reader.GetBoolean(5));
+            rows[row.RequestId] = row;
+        }
+        return rows;
+    }
+
+    /// <summary>Request ids with more than one saga, hot or archived (the unique key should make it impossible).</summary>
+    public async Task<long> DuplicateSagasAsync()
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT COUNT(*) FROM (
+              SELECT request_id FROM (
+                SELECT request_id FROM inference_requests WHERE request_id LIKE @prefix
+                UNION ALL SELECT request_id FROM inference_requests_archive WHERE request_id LIKE @prefix) s
+              GROUP BY request_id HAVING COUNT(*) > 1) d
+            """, connection);
+        command.Parameters.AddWithValue("prefix", idPrefix + "%");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Attempts by outcome and cause, for the report.</summary>
+    public async Task<string> AttemptSummaryAsync()
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT a.outcome || COALESCE('/' || a.cause, ''), COUNT(*) FROM inference_attempts a
+            JOIN inference_requests r USING (correlation_id) WHERE r.request_id LIKE @prefix
+            GROUP BY 1 ORDER BY 2 DESC
+            """, connection);
+        command.Parameters.AddWithValue("prefix", idPrefix + "%");
+        var parts = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            parts.Add($"{reader.GetString(0)}={reader.GetInt64(1)}");
+        return string.Join(", ", parts);
+    }
+}

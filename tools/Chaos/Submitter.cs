@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+
+namespace Orchestrator.Chaos;
+
+/// <summary>
+/// Submits the requests over the API of the orchestrators in turn, as a client that wants each one accepted would:
+/// an error or no answer is retried (on the other orchestrator), with the same id and payload. About one request in
+/// ten is also submitted a second time, at once or a few seconds later.
+/// </summary>
+public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDisposable
+{
+    static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(150);
+
+    readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    readonly ConcurrentDictionary<string, byte> _accepted = new(StringComparer.Ordinal);
+    readonly ConcurrentBag<string> _refused = [];
+    readonly SemaphoreSlim _inFlight = new(48);
+    long _submissions;
+    long _retries;
+
+    /// <summary>Ids the API accepted (200/202) at least once.</summary>
+    public IReadOnlyCollection<string> Accepted => [.. _accepted.Keys];
+
+    /// <summary>Ids refused for good (409 or another 4xx, or not accepted within the time allowed), with why.</summary>
+    public IReadOnlyCollection<string> Refused => _refused;
+
+    /// <summary>Accepted POSTs, duplicates included.</summary>
+    public long Submissions => Interlocked.Read(ref _submissions);
+
+    /// <summary>POSTs that failed (error status, refused connection, no answer) and were sent again.</summary>
+    public long Retries => Interlocked.Read(ref _retries);
+
+    public long Duplicates { get; private set; }
+
+    public async Task RunAsync(IReadOnlyList<string> ids, TimeSpan window, Random random, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var work = new List<Task>(ids.Count + ids.Count / 5);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var due = window * i / ids.Count;
+            if (due > clock.Elapsed)
+                await Task.Delay(due - clock.Elapsed, cancellationToken);
+            var id = ids[i];
+            work.Add(SubmitAsync(id, i, cancellationToken));
+            var duplicate = random.NextDouble();
+            if (duplicate < 0.05)
+            {
+                // The same submission twice at the same moment: one creates the request, the other finds it.
+                Duplicates++;
+                work.Add(SubmitAsync(id, i + 1, cancellationToken));
+            }
+            else if (duplicate < 0.10)
+            {
+                // A client that submits again later (a retry of its own, a replayed queue).
+                Duplicates++;
+                var later = TimeSpan.FromSeconds(2 + random.NextDouble() * 8);
+                work.Add(Task.Run(async () =>
+                {
+                    await Task.Delay(later, cancellationToken);
+                    await SubmitAsync(id, i + 1, cancellationToken);
+                }, cancellationToken));
+            }
+            if (i > 0 && i % 500 == 0)
+                log($"submitted {i} of {ids.Count} ({Retries} retried POSTs so far)");
+        }
+        await Task.WhenAll(work);
+        log($"all {ids.Count} requests submitted: {Submissions} accepted POSTs ({Duplicates} duplicates), {Retries} retried POSTs, {_refused.Count} refused");
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _inFlight.Dispose();
+    }
+
+    public static Dictionary<string, object?> Body(string id) => new()
+    {
+        ["requestId"] = id,
+        ["model"] = "sim",
+        ["messages"] = new[] { new { role = "user", content = $"Chaos request {id}: summarise the weather in one line." } },
+        ["sourceService"] = "chaos",
+    };
+
+    async Task SubmitAsync(string id, int turn, CancellationToken cancellationToken)
+    {
+        await _inFlight.WaitAsync(cancellationToken);
+        try
+        {
+            var names = cluster.OrchestratorNames;
+            var clock = Stopwatch.StartNew();
+            string last = "";
+            for (var attempt = 0; clock.Elapsed < GiveUpAfter; attempt++)
+            {
+                var target = cluster.OrchestratorUrl(names[(turn + attempt) % names.Count]);
+                try
+                {
+                    using var response = await _http.PostAsJsonAsync(new Uri(target, "api/requests"), Body(id), cancellationToken);
+                    if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted)
+                    {
+                        _accepted.TryAdd(id, 0);
+                        Interlocked.Increment(ref _submissions);
+                        return;
+                    }
+                    last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}";
+                    if ((int)response.StatusCode is >= 400 and < 500 and not 408 and not 429)
+                    {
+                        _refused.Add($"{id}: {last}");
+                        return;
+                    }
+                }
+                catch (HttpRequestException exception)
+                {
+                    last = exception.Message;
+                }
+                catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    last = "no answer within 10 s";
+                }
+                Interlocked.Increment(ref _retries);
+                await Task.Delay(TimeSpan.FromMilliseconds(250 + 250 * Math.Min(attempt, 6)), cancellationToken);
+            }
+            _refused.Add($"{id}: not accepted within {GiveUpAfter.TotalSeconds:0} s, last answer: {last}");
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+}
