@@ -165,7 +165,7 @@ public sealed class ChaosRun(ChaosOptions options, string postgresOwner, string 
         var timers = final.Values.Where(r => r.IsTerminal && r.HasTimer).ToList();
         checks.Add(new Check("no timer left for a terminal request", "0", timers.Count == 0 ? "0" : $"{timers.Count}: {Sample(timers.Select(r => r.RequestId))}", timers.Count == 0));
 
-        var (poisoned, unexpected, samples) = await errorQueues.InspectAsync(errorsBefore, poisonMarker);
+        var (poisoned, unexpected, samples) = await errorQueues.InspectAsync(errorsBefore, poisonMarker, store.ConnectionString);
         checks.Add(new Check("_error queues: only the poisoned messages", $"{PoisonedMessages} poisoned, 0 other", $"{poisoned} poisoned, {unexpected} other{(unexpected > 0 ? ": " + string.Join(" || ", samples) : "")}", poisoned == PoisonedMessages && unexpected == 0));
         return checks;
     }

@@ -7,7 +7,9 @@ namespace Orchestrator.Chaos;
 /// <summary>
 /// The <c>_error</c> queues of the product's endpoints: a snapshot of their depth before the run, a few deliberately
 /// poisoned messages (unreadable JSON carrying a marker) sent to the saga's queue during it, and afterwards every
-/// message that arrived since the snapshot, each of which must be one of those.
+/// message that arrived since the snapshot, each of which must be one of those. The orchestrators' dead-letter
+/// collectors drain those queues into the <c>dead_letters</c> table, so what they recorded counts too (each
+/// distinct message once: a collector killed between its insert and its ack records a message twice).
 /// </summary>
 public sealed class ErrorQueues(string rabbitMq)
 {
@@ -53,11 +55,35 @@ public sealed class ErrorQueues(string rabbitMq)
     /// Looks at every message in the error queues (taken and given back unacknowledged) and sorts the ones that came
     /// in since <paramref name="before"/>: deliberately poisoned ones (they carry <paramref name="marker"/>) and others.
     /// </summary>
-    public async Task<(int Poisoned, int Unexpected, List<string> Samples)> InspectAsync(IReadOnlyDictionary<string, uint> before, string marker)
+    public async Task<(int Poisoned, int Unexpected, List<string> Samples)> InspectAsync(IReadOnlyDictionary<string, uint> before, string marker,
+        string connectionString)
     {
         var poisoned = 0;
         var unexpected = 0;
         var samples = new List<string>();
+        var recorded = new HashSet<string>(StringComparer.Ordinal);
+        await using (var db = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            await db.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT queue, reason, body FROM dead_letters ORDER BY id", db);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var body = Encoding.UTF8.GetString((byte[])reader[2]);
+                if (!recorded.Add(body))
+                    continue;
+                if (body.Contains(marker, StringComparison.Ordinal))
+                {
+                    poisoned++;
+                }
+                else
+                {
+                    unexpected++;
+                    if (samples.Count < 5)
+                        samples.Add($"dead letter from {reader.GetString(0)}: {reader.GetString(1)} | {(body.Length > 300 ? body[..300] + "..." : body)}");
+                }
+            }
+        }
         await using var connection = await _factory.CreateConnectionAsync();
         foreach (var name in Names)
         {
@@ -72,12 +98,18 @@ public sealed class ErrorQueues(string rabbitMq)
                 continue;
             }
             var markedHere = 0;
+            var recordedHere = 0;
             for (var i = 0; i < depth; i++)
             {
                 var message = await channel.BasicGetAsync(name, autoAck: false);
                 if (message is null)
                     break;
                 var body = Encoding.UTF8.GetString(message.Body.Span);
+                if (recorded.Contains(body))
+                {
+                    recordedHere++; // recorded and still here: the collector's ack was lost with its process; counted once
+                    continue;
+                }
                 if (body.Contains(marker, StringComparison.Ordinal))
                 {
                     markedHere++;
@@ -91,7 +123,7 @@ public sealed class ErrorQueues(string rabbitMq)
             // Closing the channel gives every message back to the queue: this is a look, not a purge.
             var arrived = (int)depth - (int)before.GetValueOrDefault(name);
             poisoned += markedHere;
-            unexpected += Math.Max(0, arrived - markedHere);
+            unexpected += Math.Max(0, arrived - markedHere - recordedHere);
         }
         return (poisoned, unexpected, samples);
     }

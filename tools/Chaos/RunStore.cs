@@ -5,6 +5,8 @@ namespace Orchestrator.Chaos;
 /// <summary>Reads the run's requests straight from the database, as an auditor would.</summary>
 public sealed class RunStore(string connectionString, string idPrefix)
 {
+    public string ConnectionString => connectionString;
+
     public async Task<Dictionary<string, RequestRow>> RowsAsync()
     {
         await using var connection = new NpgsqlConnection(connectionString);

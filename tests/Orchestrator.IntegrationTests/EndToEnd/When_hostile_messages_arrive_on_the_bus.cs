@@ -75,36 +75,14 @@ public sealed class When_hostile_messages_arrive_on_the_bus(ProductionShapeFixtu
         await channel.BasicPublishAsync(Exchange, "", mandatory: false, properties, body);
     }
 
-    /// <summary>Takes the message naming <paramref name="marker"/> off <paramref name="queue"/>; returns MassTransit's fault reason ("" if none).</summary>
-    async Task<string> TakeAsync(string queue, string marker)
-    {
-        await using var connection = await _factory.CreateConnectionAsync();
-        var found = await Eventually.Until(async () =>
-        {
-            await using var channel = await connection.CreateChannelAsync();
-            try
-            {
-                await channel.QueueDeclarePassiveAsync(queue);
-            }
-            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
-            {
-                return (Found: false, Reason: "");
-            }
-            for (var i = 0; i < 1000; i++)
-            {
-                var message = await channel.BasicGetAsync(queue, autoAck: false);
-                if (message is null)
-                    break;
-                if (Encoding.UTF8.GetString(message.Body.Span).Contains(marker, StringComparison.Ordinal))
-                {
-                    await channel.BasicAckAsync(message.DeliveryTag, multiple: false);
-                    var reason = message.BasicProperties.Headers?.TryGetValue("MT-Fault-Message", out var r) == true && r is byte[] bytes ? Encoding.UTF8.GetString(bytes) : "";
-                    return (Found: true, Reason: reason);
-                }
-            }
-            // Not there yet: closing the channel gives the others back.
-            return (Found: false, Reason: "");
-        }, r => r.Found, TimeSpan.FromSeconds(60), $"the message {marker} in {queue}\n{app.Diagnostics}");
-        return found.Reason;
-    }
+    /// <summary>
+    /// Waits until the orchestrator's dead-letter collector has recorded the message naming <paramref name="marker"/>
+    /// from <paramref name="queue"/> (it drains the error and skipped queues into <c>dead_letters</c>); returns the
+    /// recorded reason, which carries MassTransit's fault message where there is one.
+    /// </summary>
+    Task<string> TakeAsync(string queue, string marker) =>
+        Eventually.Until(
+            () => app.Database.ScalarAsync<string>(
+                $"SELECT COALESCE((SELECT reason FROM dead_letters WHERE queue = '{queue}' AND position(convert_to('{marker}', 'UTF8') IN body) > 0 LIMIT 1), '')"),
+            reason => reason.Length > 0, TimeSpan.FromSeconds(60), $"the message {marker} recorded from {queue}\n{app.Diagnostics}");
 }
