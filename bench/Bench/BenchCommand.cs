@@ -13,8 +13,9 @@ public static class BenchCommand
           floor-rabbit  --rabbitmq AMQP_URL [--messages 50000]
           floor-mt      --rabbitmq AMQP_URL [--messages 20000]
           e2e           --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH --requests N
-                        [--paced-requests 0] [--paced-fraction 0.5] [--model-latency-ms 0] [--fault-rate 0]
+                        [--warmup-requests 200] [--paced-requests 0] [--paced-fraction 0.5] [--model-latency-ms 0] [--fault-rate 0]
                         [--initial-backoff-ms 0] [--orchestrators 1] [--workers 1] [--submit-concurrency 64] [--timeout-seconds 300]
+                        [--paced-seconds 20] [--server-pid-files postgres=PATH,rabbitmq=PATH]
           report        --dir DIR --mode quick|full --out FILE
         Each verb's last stdout line is one JSON object.
         """;
@@ -27,11 +28,16 @@ public static class BenchCommand
             return args.Length == 0 ? 2 : 0;
         }
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        // SIGINT and SIGTERM cancel the run, so the processes it started are stopped and its database dropped.
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Cancel);
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Cancel);
+
+        void Cancel(System.Runtime.InteropServices.PosixSignalContext signal)
         {
-            e.Cancel = true;
+            signal.Cancel = true;
             cancel.Cancel();
-        };
+        }
+
         try
         {
             var options = BenchArguments.Parse(args[1..]);
@@ -51,6 +57,11 @@ public static class BenchCommand
         {
             await Console.Error.WriteLineAsync($"bench: {exception.Message}\n{Usage}");
             return 2;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"bench {args[0]}: interrupted; what it started is stopped");
+            return 130;
         }
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or IOException
                                               or System.Net.Http.HttpRequestException or Npgsql.NpgsqlException
@@ -104,6 +115,7 @@ public static class BenchCommand
             BinDirectory: options.Text("repo"),
             InfraCtl: options.Text("infra-ctl"),
             Requests: options.Whole("requests", 2_000, 10, 1_000_000),
+            WarmupRequests: options.Whole("warmup-requests", 200, 0, 100_000),
             PacedRequests: options.Whole("paced-requests", 0, 0, 1_000_000),
             PacedFraction: options.Number("paced-fraction", 0.5, 0.01, 1),
             ModelLatencyMs: options.Whole("model-latency-ms", 0, 0, 60_000),
@@ -112,7 +124,9 @@ public static class BenchCommand
             Orchestrators: options.Whole("orchestrators", 1, 1, 8),
             Workers: options.Whole("workers", 1, 1, 16),
             SubmitConcurrency: options.Whole("submit-concurrency", 64, 1, 1024),
-            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 300, 10, 3600)));
+            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 300, 10, 3600)),
+            PacedSeconds: options.Whole("paced-seconds", 20, 1, 600),
+            ServerPidFiles: PidFiles(options.Text("server-pid-files", "")));
         options.RejectUnknown();
         if (!System.Text.RegularExpressions.Regex.IsMatch(settings.Name, "^[a-z0-9-]{1,30}$"))
             throw new BenchUsageException($"--name must be 1-30 of [a-z0-9-] (got '{settings.Name}')");
@@ -128,6 +142,19 @@ public static class BenchCommand
         if (mode is not ("quick" or "full"))
             throw new BenchUsageException($"--mode must be quick or full (got '{mode}')");
         return BenchReport.Write(directory, mode, output);
+    }
+
+    static Dictionary<string, string> PidFiles(string text)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            if (at < 1 || at == pair.Length - 1)
+                throw new BenchUsageException($"--server-pid-files takes name=path pairs separated by commas (got '{pair}')");
+            files[pair[..at]] = pair[(at + 1)..];
+        }
+        return files;
     }
 
     static Uri BrokerUri(BenchArguments options)

@@ -21,6 +21,8 @@ public sealed record SaturatedRun(
     long Failed,
     long Other,
     double TxPerRequest,
+    double IdleCommitsPerSec,
+    double TxPerRequestLessIdle,
     double MsgsPerRequest,
     double DeliveriesPerRequest,
     long Attempts,
@@ -29,7 +31,9 @@ public sealed record SaturatedRun(
     double? TimerLatenessP50Ms,
     double? TimerLatenessP99Ms,
     double? TimerLatenessMaxMs,
-    LatencyFigures Latency);
+    LatencyFigures Latency,
+    IReadOnlyDictionary<string, double?> CpuMsPerRequest,
+    IReadOnlyDictionary<string, double?> IdleCpuPercent);
 
 /// <summary>Requests submitted at a fixed rate (open loop): latency and overhead below saturation.</summary>
 public sealed record PacedRun(int Requests, double TargetRatePerSec, double AchievedRequestsPerSec, LatencyFigures Latency);

@@ -17,6 +17,7 @@ public sealed class EndToEndRun : IAsyncDisposable
     static readonly string[] Settled = ["Succeeded", "Failed", "Cancelled", "AwaitingReview"];
     // Idle backends flush their statistics within about a second (PostgreSQL 15); wait that out around each read.
     static readonly TimeSpan StatsSettle = TimeSpan.FromSeconds(2);
+    static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(3);
 
     readonly EndToEndSettings _settings;
     readonly string _database;
@@ -56,9 +57,9 @@ public sealed class EndToEndRun : IAsyncDisposable
             _probe = new NpgsqlConnection(_connectionString);
             await _probe.OpenAsync(token);
 
-            Progress.Say($"{_settings.Name}: warm-up, 200 requests");
-            await SubmitAllAsync("warm", 200, token);
-            await WaitSettledAsync(200, token);
+            Progress.Say($"{_settings.Name}: warm-up, {_settings.WarmupRequests} requests");
+            await SubmitAllAsync("warm", _settings.WarmupRequests, token);
+            await WaitSettledAsync(_settings.WarmupRequests, token);
 
             var saturated = await SaturatedAsync(token);
             PacedRun? paced = null;
@@ -158,18 +159,36 @@ public sealed class EndToEndRun : IAsyncDisposable
         var counters = new BrokerCounters(_settings.InfraCtl);
         await Task.Delay(StatsSettle, cancel);
         var settledBefore = await SettledCountAsync(cancel);
+        // The idle rate: commits the processes make with nothing to do (timer polling, the clustered sweep, gauges).
+        var idleStart = await CommitsAsync(cancel);
+        var idleCpuStart = CpuSnapshot();
+        var idleClock = Stopwatch.StartNew();
+        await Task.Delay(IdleWindow, cancel);
         var commitsBefore = await CommitsAsync(cancel);
+        var idleSeconds = idleClock.Elapsed.TotalSeconds;
+        var idleCommitsPerSec = (commitsBefore - idleStart - 1) / idleSeconds;
+        var idleCpu = CpuSnapshot().ToDictionary(
+            c => c.Key,
+            c => c.Value is { } after && idleCpuStart.GetValueOrDefault(c.Key) is { } before ? Math.Round((after - before) * 100 / idleSeconds, 1) : (double?)null);
+        var window = Stopwatch.StartNew();
         var probesBefore = _probeQueries;
         var brokerBefore = await counters.ReadAsync(cancel);
+
+        var cpuBefore = CpuSnapshot();
 
         Progress.Say($"{_settings.Name}: saturating run, {n} requests, {_settings.SubmitConcurrency} submits in flight");
         var firstSubmit = DateTime.UtcNow;
         await SubmitAllAsync("sat", n, cancel);
         await WaitSettledAsync(settledBefore + n, cancel);
+        var cpuAfter = CpuSnapshot();
+        var cpuPerRequest = cpuAfter.ToDictionary(
+            c => c.Key,
+            c => c.Value is { } after && cpuBefore.GetValueOrDefault(c.Key) is { } before ? Math.Round((after - before) * 1000 / n, 2) : (double?)null);
 
         await Task.Delay(StatsSettle, cancel);
         var probes = _probeQueries - probesBefore;
         var commitsAfter = await CommitsAsync(cancel);
+        var windowSeconds = window.Elapsed.TotalSeconds;
         var brokerAfter = await counters.ReadAsync(cancel);
         // The probe's own queries (one commit each, including this read) are the benchmark's, not the product's.
         var productCommits = commitsAfter - commitsBefore - probes - 1;
@@ -194,18 +213,32 @@ public sealed class EndToEndRun : IAsyncDisposable
         var result = new SaturatedRun(
             n, _settings.SubmitConcurrency, Math.Round(seconds, 2), Math.Round(n / seconds, 1), succeeded, failed, other,
             Math.Round((double)productCommits / n, 2),
+            Math.Round(idleCommitsPerSec, 1),
+            Math.Round((productCommits - idleCommitsPerSec * windowSeconds) / n, 2),
             Math.Round((double)(brokerAfter.Published - brokerBefore.Published) / n, 2),
             Math.Round((double)(brokerAfter.Delivered - brokerBefore.Delivered) / n, 2),
             attemptCount, retries, Math.Round(retries / seconds, 1), Round1(lateP50), Round1(lateP99), Round1(lateMax),
-            await LatencyAsync("sat-", cancel));
+            await LatencyAsync("sat-", cancel),
+            cpuPerRequest,
+            idleCpu);
         Progress.Say($"{_settings.Name}: {result.RequestsPerSec} req/s, {result.TxPerRequest} commits and {result.MsgsPerRequest} publishes per request, {retries} retries");
         return result;
     }
 
+    /// <summary>CPU seconds so far of each process of the run, the servers (with their backends) and this tool.</summary>
+    Dictionary<string, double?> CpuSnapshot()
+    {
+        var cpu = _processes.ToDictionary(p => p.Name, p => CpuMeter.Seconds(p.Pid, withChildren: false));
+        foreach (var (name, file) in _settings.ServerPidFiles)
+            cpu[name] = CpuMeter.PidFromFile(file) is { } pid ? CpuMeter.Seconds(pid, withChildren: true) : null;
+        cpu["bench-client"] = CpuMeter.Seconds(Environment.ProcessId, withChildren: false);
+        return cpu;
+    }
+
     async Task<PacedRun> PacedAsync(double rate, CancellationToken cancel)
     {
-        var n = _settings.PacedRequests;
         rate = Math.Max(rate, 1);
+        var n = (int)Math.Min(_settings.PacedRequests, Math.Max(100, rate * _settings.PacedSeconds));
         Progress.Say($"{_settings.Name}: paced run, {n} requests at {rate:F0}/s");
         var settledBefore = await SettledCountAsync(cancel);
         var clock = Stopwatch.StartNew();

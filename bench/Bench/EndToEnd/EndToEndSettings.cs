@@ -6,6 +6,7 @@ namespace Orchestrator.Bench.EndToEnd;
 /// <param name="BinDirectory">The repository root, under which the Release builds live.</param>
 /// <param name="InfraCtl">scripts/infra-ctl.sh, for the broker's counters.</param>
 /// <param name="Requests">Requests of the saturating run (submitted as fast as SubmitConcurrency allows).</param>
+/// <param name="WarmupRequests">Requests run first and not measured (JIT, pools, topology).</param>
 /// <param name="PacedRequests">Requests of the run paced at PacedFraction of the saturating throughput; 0 skips it.</param>
 /// <param name="PacedFraction">The paced run's rate as a fraction of the saturating run's throughput (0.5).</param>
 /// <param name="ModelLatencyMs">The simulated model's latency per call.</param>
@@ -15,6 +16,8 @@ namespace Orchestrator.Bench.EndToEnd;
 /// <param name="Workers">Worker processes.</param>
 /// <param name="SubmitConcurrency">HTTP submissions in flight in the saturating run.</param>
 /// <param name="Timeout">Bound on the whole run, start-up included.</param>
+/// <param name="PacedSeconds">Bound on the paced run's length: it submits at most rate × this many requests.</param>
+/// <param name="ServerPidFiles">name → pid file of a server (postgres, rabbitmq) whose CPU per request is reported.</param>
 public sealed record EndToEndSettings(
     string Name,
     string AdminConnectionString,
@@ -22,6 +25,7 @@ public sealed record EndToEndSettings(
     string BinDirectory,
     string InfraCtl,
     int Requests,
+    int WarmupRequests,
     int PacedRequests,
     double PacedFraction,
     int ModelLatencyMs,
@@ -30,4 +34,6 @@ public sealed record EndToEndSettings(
     int Orchestrators,
     int Workers,
     int SubmitConcurrency,
-    TimeSpan Timeout);
+    TimeSpan Timeout,
+    int PacedSeconds,
+    IReadOnlyDictionary<string, string> ServerPidFiles);
