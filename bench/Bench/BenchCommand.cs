@@ -16,6 +16,7 @@ public static class BenchCommand
                         [--warmup-requests 200] [--paced-requests 0] [--paced-fraction 0.5] [--model-latency-ms 0] [--fault-rate 0]
                         [--initial-backoff-ms 0] [--orchestrators 1] [--workers 1] [--submit-concurrency 64] [--timeout-seconds 300]
                         [--paced-seconds 20] [--server-pid-files postgres=PATH,rabbitmq=PATH]
+          embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
           report        --dir DIR --mode quick|full --out FILE
         Each verb's last stdout line is one JSON object.
         """;
@@ -47,6 +48,7 @@ public static class BenchCommand
                 "floor-rabbit" => await FloorRabbit(options, cancel.Token),
                 "floor-mt" => await FloorMt(options, cancel.Token),
                 "e2e" => await EndToEnd(options, cancel.Token),
+                "embedded" => await Embedded(options, cancel.Token),
                 "report" => Report(options),
                 _ => throw new BenchUsageException($"unknown verb '{args[0]}'"),
             };
@@ -131,6 +133,18 @@ public static class BenchCommand
         if (!System.Text.RegularExpressions.Regex.IsMatch(settings.Name, "^[a-z0-9-]{1,30}$"))
             throw new BenchUsageException($"--name must be 1-30 of [a-z0-9-] (got '{settings.Name}')");
         return await EndToEndRun.RunAsync(settings, cancel);
+    }
+
+    static async Task<object> Embedded(BenchArguments options, CancellationToken cancel)
+    {
+        var repository = options.Text("repo");
+        var requests = options.Whole("requests", 10_000, 10, 1_000_000);
+        var timeout = TimeSpan.FromSeconds(options.Whole("timeout-seconds", 300, 10, 3600));
+        options.RejectUnknown();
+        Progress.Say($"embedded: {requests} requests, one process on SQLite");
+        var result = await EmbeddedRun.RunAsync(repository, requests, timeout, cancel);
+        Progress.Say($"embedded: {result.RequestsPerSec} req/s");
+        return result;
     }
 
     static string Report(BenchArguments options)
