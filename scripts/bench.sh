@@ -70,7 +70,14 @@ part() {
   local code=0
   wait "$PART_PID" || code=$?
   PART_PID=""
-  [ "$code" = 0 ] || die "part $name failed (exit $code; 124 = ran past ${limit} s)"
+  [ "$code" = 0 ] || { keep_parts; die "part $name failed (exit $code; 124 = ran past ${limit} s)"; }
+}
+# What a failed run measured so far is kept beside the results.
+keep_parts() {
+  local f
+  mkdir -p bench/results
+  for f in "$WORK"/*.json; do [ -s "$f" ] && cp "$f" "bench/results/$STAMP-partial-$(basename "$f")"; done
+  say "parts measured so far: bench/results/$STAMP-partial-*.json"
 }
 E2E=(--postgres "$ORCH_TEST_POSTGRES" --rabbitmq "$ORCH_TEST_RABBITMQ" --repo "$PWD" --infra-ctl "$PWD/scripts/infra-ctl.sh"
   --server-pid-files "postgres=$PG_DATA/postmaster.pid,rabbitmq=$RMQ_DIR/rabbitmq.pid")
@@ -89,4 +96,4 @@ fi
 
 mkdir -p bench/results
 say "parts done in $(( $(date +%s) - T0 )) s; report"
-"${BENCH[@]}" report --dir "$WORK" --mode "$MODE" --out "bench/results/$STAMP.json" || die "report failed"
+"${BENCH[@]}" report --dir "$WORK" --mode "$MODE" --out "bench/results/$STAMP.json" || { keep_parts; die "report failed"; }

@@ -15,7 +15,7 @@ public static class BenchCommand
           e2e           --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH --requests N
                         [--warmup-requests 200] [--paced-requests 0] [--paced-fraction 0.5] [--model-latency-ms 0] [--fault-rate 0]
                         [--initial-backoff-ms 0] [--orchestrators 1] [--workers 1] [--submit-concurrency 64] [--timeout-seconds 300]
-                        [--paced-seconds 20] [--server-pid-files postgres=PATH,rabbitmq=PATH]
+                        [--paced-seconds 20] [--connection-options 'No Reset On Close=true'] [--server-pid-files postgres=PATH,rabbitmq=PATH]
           embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
           report        --dir DIR --mode quick|full --out FILE
         Each verb's last stdout line is one JSON object.
@@ -128,6 +128,7 @@ public static class BenchCommand
             SubmitConcurrency: options.Whole("submit-concurrency", 64, 1, 1024),
             Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 300, 10, 3600)),
             PacedSeconds: options.Whole("paced-seconds", 20, 1, 600),
+            ConnectionOptions: options.Text("connection-options", ""),
             ServerPidFiles: PidFiles(options.Text("server-pid-files", "")));
         options.RejectUnknown();
         if (!System.Text.RegularExpressions.Regex.IsMatch(settings.Name, "^[a-z0-9-]{1,30}$"))

@@ -111,7 +111,7 @@ public sealed class EndToEndRun : IAsyncDisposable
             ["Orchestrator__EmbeddedWorkers"] = "false",
             ["Orchestrator__SimulatedModel"] = "false",
             ["Orchestrator__Api__RequireKeys"] = "false",
-            ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(_settings.AdminConnectionString) { Database = _database }.ConnectionString,
+            ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(_settings.AdminConnectionString + ";" + _settings.ConnectionOptions) { Database = _database }.ConnectionString,
             ["ConnectionStrings__RabbitMQ"] = _settings.Broker.ToString(),
         };
         if (_settings.InitialBackoffMs > 0)

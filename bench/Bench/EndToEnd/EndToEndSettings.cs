@@ -17,6 +17,7 @@ namespace Orchestrator.Bench.EndToEnd;
 /// <param name="SubmitConcurrency">HTTP submissions in flight in the saturating run.</param>
 /// <param name="Timeout">Bound on the whole run, start-up included.</param>
 /// <param name="PacedSeconds">Bound on the paced run's length: it submits at most rate × this many requests.</param>
+/// <param name="ConnectionOptions">Extra settings appended to the processes' PostgreSQL connection string (an experiment knob, e.g. "No Reset On Close=true").</param>
 /// <param name="ServerPidFiles">name → pid file of a server (postgres, rabbitmq) whose CPU per request is reported.</param>
 public sealed record EndToEndSettings(
     string Name,
@@ -36,4 +37,5 @@ public sealed record EndToEndSettings(
     int SubmitConcurrency,
     TimeSpan Timeout,
     int PacedSeconds,
+    string ConnectionOptions,
     IReadOnlyDictionary<string, string> ServerPidFiles);

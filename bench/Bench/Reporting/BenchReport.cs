@@ -109,7 +109,8 @@ public static class BenchReport
 
     static double? MaxRss(JsonNode? run, string prefix) =>
         run?["peakRssMb"] is JsonObject rss
-            ? rss.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(p => Number(p.Value, "")).Max()
+            ? rss.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(p => p.Value is JsonValue v && v.TryGetValue<double>(out var mb) ? mb : (double?)null).Max()
             : null;
 
     static double? Divide(double? a, double? b, int digits) =>
