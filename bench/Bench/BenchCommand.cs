@@ -15,7 +15,7 @@ public static class BenchCommand
           e2e           --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH --requests N
                         [--warmup-requests 200] [--paced-requests 0] [--paced-fraction 0.5] [--model-latency-ms 0] [--fault-rate 0]
                         [--initial-backoff-ms 0] [--orchestrators 1] [--workers 1] [--submit-concurrency 64] [--timeout-seconds 300]
-                        [--paced-seconds 20] [--connection-options 'No Reset On Close=true'] [--server-pid-files postgres=PATH,rabbitmq=PATH]
+                        [--paced-seconds 20] [--connection-options 'No Reset On Close=true'] [--process-env DOTNET_gcServer=0] [--server-pid-files postgres=PATH,rabbitmq=PATH]
           embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
           report        --dir DIR --mode quick|full --out FILE
         Each verb's last stdout line is one JSON object.
@@ -70,6 +70,12 @@ public static class BenchCommand
                                               or RabbitMQ.Client.Exceptions.BrokerUnreachableException)
         {
             await Console.Error.WriteLineAsync($"bench {args[0]} failed: {exception.Message}");
+            return 1;
+        }
+        catch (Exception exception)
+        {
+            // Process boundary: anything else is a bug or an unexpected failure; say so, after the runs' cleanup ran.
+            await Console.Error.WriteLineAsync($"bench {args[0]} failed unexpectedly: {exception}");
             return 1;
         }
     }
@@ -129,7 +135,8 @@ public static class BenchCommand
             Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 300, 10, 3600)),
             PacedSeconds: options.Whole("paced-seconds", 20, 1, 600),
             ConnectionOptions: options.Text("connection-options", ""),
-            ServerPidFiles: PidFiles(options.Text("server-pid-files", "")));
+            ProcessEnvironment: Pairs("process-env", options.Text("process-env", "")),
+            ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")));
         options.RejectUnknown();
         if (!System.Text.RegularExpressions.Regex.IsMatch(settings.Name, "^[a-z0-9-]{1,30}$"))
             throw new BenchUsageException($"--name must be 1-30 of [a-z0-9-] (got '{settings.Name}')");
@@ -159,14 +166,14 @@ public static class BenchCommand
         return BenchReport.Write(directory, mode, output);
     }
 
-    static Dictionary<string, string> PidFiles(string text)
+    static Dictionary<string, string> Pairs(string option, string text)
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var at = pair.IndexOf('=', StringComparison.Ordinal);
             if (at < 1 || at == pair.Length - 1)
-                throw new BenchUsageException($"--server-pid-files takes name=path pairs separated by commas (got '{pair}')");
+                throw new BenchUsageException($"--{option} takes name=value pairs separated by commas (got '{pair}')");
             files[pair[..at]] = pair[(at + 1)..];
         }
         return files;

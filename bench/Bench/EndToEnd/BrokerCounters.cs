@@ -10,6 +10,8 @@ namespace Orchestrator.Bench.EndToEnd;
 /// </summary>
 public sealed class BrokerCounters(string infraCtl)
 {
+    static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(120);
+
     const string Expression =
         "M = rabbit_global_counters:overview(), P = maps:get([{protocol,amqp091}], M), " +
         "C = maps:get([{protocol,amqp091},{queue_type,rabbit_classic_queue}], M), " +
@@ -25,9 +27,18 @@ public sealed class BrokerCounters(string infraCtl)
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not run {infraCtl}");
         var stdout = process.StandardOutput.ReadToEndAsync(cancel);
         var stderr = process.StandardError.ReadToEndAsync(cancel);
+        // rabbitmqctl boots an Erlang VM for each call: seconds on a quiet box, much longer on a loaded one.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        limit.CancelAfter(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(limit.Token);
+        limit.CancelAfter(ReadTimeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            process.Kill();
+            throw new TimeoutException($"reading the broker counters with {infraCtl} rmqctl eval took longer than {ReadTimeout.TotalSeconds} s");
+        }
         var line = (await stdout).Split('\n').FirstOrDefault(l => l.StartsWith("bench-counters ", StringComparison.Ordinal));
         if (process.ExitCode != 0 || line is null)
             throw new InvalidOperationException($"reading the broker counters failed (exit {process.ExitCode}): {await stdout} {await stderr}");

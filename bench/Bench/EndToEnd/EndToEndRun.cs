@@ -114,6 +114,8 @@ public sealed class EndToEndRun : IAsyncDisposable
             ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(_settings.AdminConnectionString + ";" + _settings.ConnectionOptions) { Database = _database }.ConnectionString,
             ["ConnectionStrings__RabbitMQ"] = _settings.Broker.ToString(),
         };
+        foreach (var (key, value) in _settings.ProcessEnvironment)
+            orchestrator[key] = value;
         if (_settings.InitialBackoffMs > 0)
             orchestrator["Orchestrator__Retry__InitialInterval"] = TimeSpan.FromMilliseconds(_settings.InitialBackoffMs).ToString("c", CultureInfo.InvariantCulture);
 
@@ -135,12 +137,13 @@ public sealed class EndToEndRun : IAsyncDisposable
         }
         for (var i = 1; i <= _settings.Workers; i++)
         {
-            var process = Track(BenchProcess.Start($"worker-{i}", Bin("Workers", "Orchestrator.Workers.dll"), [], new Dictionary<string, string>
+            var worker = new Dictionary<string, string>(_settings.ProcessEnvironment)
             {
                 ["ConnectionStrings__RabbitMQ"] = _settings.Broker.ToString(),
                 ["Workers__WorkerId"] = $"worker-{i}",
                 ["Workers__Models__sim__Endpoints__0__BaseUrl"] = model.BaseUrl.ToString(),
-            }));
+            };
+            var process = Track(BenchProcess.Start($"worker-{i}", Bin("Workers", "Orchestrator.Workers.dll"), [], worker));
             ready.Add(process.WaitUntilReadyAsync(_http, "health/ready", TimeSpan.FromSeconds(120), cancel));
         }
         await Task.WhenAll(ready);

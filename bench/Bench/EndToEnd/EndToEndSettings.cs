@@ -18,6 +18,7 @@ namespace Orchestrator.Bench.EndToEnd;
 /// <param name="Timeout">Bound on the whole run, start-up included.</param>
 /// <param name="PacedSeconds">Bound on the paced run's length: it submits at most rate × this many requests.</param>
 /// <param name="ConnectionOptions">Extra settings appended to the processes' PostgreSQL connection string (an experiment knob, e.g. "No Reset On Close=true").</param>
+/// <param name="ProcessEnvironment">Extra environment for the orchestrator and worker processes (an experiment knob, e.g. DOTNET_gcServer=0).</param>
 /// <param name="ServerPidFiles">name → pid file of a server (postgres, rabbitmq) whose CPU per request is reported.</param>
 public sealed record EndToEndSettings(
     string Name,
@@ -38,4 +39,5 @@ public sealed record EndToEndSettings(
     TimeSpan Timeout,
     int PacedSeconds,
     string ConnectionOptions,
+    IReadOnlyDictionary<string, string> ProcessEnvironment,
     IReadOnlyDictionary<string, string> ServerPidFiles);
