@@ -36,7 +36,8 @@ public sealed record SaturatedRun(
     IReadOnlyDictionary<string, double?> IdleCpuPercent);
 
 /// <summary>Requests submitted at a fixed rate (open loop): latency and overhead below saturation.</summary>
-public sealed record PacedRun(int Requests, double TargetRatePerSec, double AchievedRequestsPerSec, LatencyFigures Latency);
+public sealed record PacedRun(
+    int Requests, double TargetRatePerSec, double AchievedRequestsPerSec, LatencyFigures Latency, long Retries, double? TimerLatenessP50Ms, double? TimerLatenessP99Ms);
 
 /// <summary>End-to-end latency (created → terminal) and overhead (that minus the attempts' model time), ms.</summary>
 public sealed record LatencyFigures(

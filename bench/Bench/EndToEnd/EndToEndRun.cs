@@ -204,14 +204,7 @@ public sealed class EndToEndRun : IAsyncDisposable
         var (succeeded, failed, other, lastTerminal) = summary.Single();
         var seconds = Math.Max((lastTerminal - firstSubmit).TotalSeconds, 0.001);
 
-        var attempts = await QueryAsync("""
-            SELECT count(*), count(a.scheduled_for),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.fired_at - a.scheduled_for) * 1000),
-                   percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM a.fired_at - a.scheduled_for) * 1000),
-                   max(extract(epoch FROM a.fired_at - a.scheduled_for) * 1000)
-            FROM inference_attempts a JOIN inference_requests r USING (correlation_id) WHERE r.request_id LIKE 'sat-%'
-            """, r => (r.GetInt64(0), r.GetInt64(1), NullableDouble(r, 2), NullableDouble(r, 3), NullableDouble(r, 4)), cancel);
-        var (attemptCount, retries, lateP50, lateP99, lateMax) = attempts.Single();
+        var (attemptCount, retries, lateP50, lateP99, lateMax) = await TimersAsync("sat-", cancel);
 
         var result = new SaturatedRun(
             n, _settings.SubmitConcurrency, Math.Round(seconds, 2), Math.Round(n / seconds, 1), succeeded, failed, other,
@@ -220,7 +213,7 @@ public sealed class EndToEndRun : IAsyncDisposable
             Math.Round((productCommits - idleCommitsPerSec * windowSeconds) / n, 2),
             Math.Round((double)(brokerAfter.Published - brokerBefore.Published) / n, 2),
             Math.Round((double)(brokerAfter.Delivered - brokerBefore.Delivered) / n, 2),
-            attemptCount, retries, Math.Round(retries / seconds, 1), Round1(lateP50), Round1(lateP99), Round1(lateMax),
+            attemptCount, retries, Math.Round(retries / seconds, 1), lateP50, lateP99, lateMax,
             await LatencyAsync("sat-", cancel),
             cpuPerRequest,
             idleCpu);
@@ -261,7 +254,22 @@ public sealed class EndToEndRun : IAsyncDisposable
         var last = (await QueryAsync("SELECT max(completed_at) FROM inference_requests WHERE request_id LIKE 'paced-%'",
             r => r.IsDBNull(0) ? DateTime.UtcNow : r.GetFieldValue<DateTime>(0), cancel)).Single();
         var achieved = n / Math.Max((last - firstSubmit).TotalSeconds, 0.001);
-        return new PacedRun(n, Math.Round(rate, 1), Math.Round(achieved, 1), await LatencyAsync("paced-", cancel));
+        var (_, retries, lateP50, lateP99, _) = await TimersAsync("paced-", cancel);
+        return new PacedRun(n, Math.Round(rate, 1), Math.Round(achieved, 1), await LatencyAsync("paced-", cancel), retries, lateP50, lateP99);
+    }
+
+    /// <summary>Attempts, retries and timer lateness (fired_at − scheduled_for) of the requests with this id prefix.</summary>
+    async Task<(long Attempts, long Retries, double? P50, double? P99, double? Max)> TimersAsync(string prefix, CancellationToken cancel)
+    {
+        var rows = await QueryAsync($"""
+            SELECT count(*), count(a.scheduled_for),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.fired_at - a.scheduled_for) * 1000),
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM a.fired_at - a.scheduled_for) * 1000),
+                   max(extract(epoch FROM a.fired_at - a.scheduled_for) * 1000)
+            FROM inference_attempts a JOIN inference_requests r USING (correlation_id) WHERE r.request_id LIKE '{prefix}%'
+            """, r => (r.GetInt64(0), r.GetInt64(1), NullableDouble(r, 2), NullableDouble(r, 3), NullableDouble(r, 4)), cancel);
+        var (attempts, retries, p50, p99, max) = rows.Single();
+        return (attempts, retries, Round1(p50), Round1(p99), Round1(max));
     }
 
     async Task<LatencyFigures> LatencyAsync(string prefix, CancellationToken cancel)

@@ -50,8 +50,12 @@ public static class BenchReport
         summary["faultsRequestsPerSec"] = Number(faults, "saturated.requestsPerSec");
         summary["faultsThroughputRatio"] = Divide(Number(faults, "saturated.requestsPerSec"), Number(e2e, "saturated.requestsPerSec"), 2);
         summary["retriesPerSec"] = Number(faults, "saturated.retriesPerSec");
-        summary["timerLatenessP50Ms"] = Number(faults, "saturated.timerLatenessP50Ms");
-        summary["timerLatenessP99Ms"] = Number(faults, "saturated.timerLatenessP99Ms");
+        // Timer lateness below saturation (the paced run) when there is one: at saturation it also measures the queue
+        // of messages in front of the saga, which the saturated figures keep as timerLatenessSaturatedP99Ms.
+        var lateness = faults?["paced"] is JsonObject ? "paced" : "saturated";
+        summary["timerLatenessP50Ms"] = Number(faults, $"{lateness}.timerLatenessP50Ms");
+        summary["timerLatenessP99Ms"] = Number(faults, $"{lateness}.timerLatenessP99Ms");
+        summary["timerLatenessSaturatedP99Ms"] = Number(faults, "saturated.timerLatenessP99Ms");
         summary["orchestratorRssMb"] = MaxRss(e2e, "orchestrator");
         summary["workerRssMb"] = MaxRss(e2e, "worker");
         if (parts["e2e-200ms"] is { } slow)
@@ -67,7 +71,7 @@ public static class BenchReport
         table.AppendLine(CultureInfo.InvariantCulture, $"Floors (same servers, same run): PostgreSQL {F(floorTx)} commits/s ({F(Number(pg, "lifecyclesPerSec"))} saga lifecycles/s, 16 connections); " +
             $"RabbitMQ.Client {F(Number(parts["floor-rabbit"], "msgsPerSec"))} msgs/s; MassTransit {F(floorMt)} msgs/s");
         table.AppendLine();
-        table.AppendLine("| run | orch/workers | model ms | faults | req/s | tx/req | msgs/req | floor req/s | ratioToFloor | overhead p50/p95/p99 ms (paced at req/s) | retries/s | timer lateness p50/p99 ms | RSS orch/worker MB |");
+        table.AppendLine("| run | orch/workers | model ms | faults | req/s | tx/req | msgs/req | floor req/s | ratioToFloor | overhead p50/p95/p99 ms (paced at req/s) | retries/s | timer lateness p50/p99 ms saturated (paced) | RSS orch/worker MB |");
         table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var (name, node) in parts)
         {
@@ -77,7 +81,8 @@ public static class BenchReport
             table.AppendLine(CultureInfo.InvariantCulture,
                 $"| {name} | {node["orchestrators"]}/{node["workers"]} | {node["modelLatencyMs"]} | {node["faultRate"]} | {F(Number(node, "saturated.requestsPerSec"))} | {F(t)} | {F(m)} | {F(f)} | {F(r)} | " +
                 $"{F(Number(node, "paced.latency.overheadP50Ms"))}/{F(Number(node, "paced.latency.overheadP95Ms"))}/{F(Number(node, "paced.latency.overheadP99Ms"))} ({F(Number(node, "paced.targetRatePerSec"))}) | " +
-                $"{F(Number(node, "saturated.retriesPerSec"))} | {F(Number(node, "saturated.timerLatenessP50Ms"))}/{F(Number(node, "saturated.timerLatenessP99Ms"))} | {F(MaxRss(node, "orchestrator"))}/{F(MaxRss(node, "worker"))} |");
+                $"{F(Number(node, "saturated.retriesPerSec"))} | {F(Number(node, "saturated.timerLatenessP50Ms"))}/{F(Number(node, "saturated.timerLatenessP99Ms"))} " +
+                $"({F(Number(node, "paced.timerLatenessP50Ms"))}/{F(Number(node, "paced.timerLatenessP99Ms"))}) | {F(MaxRss(node, "orchestrator"))}/{F(MaxRss(node, "worker"))} |");
         }
         if (parts["embedded"] is { } e)
             table.AppendLine(CultureInfo.InvariantCulture, $"| embedded (SQLite, one process) | 1/in-process | 0 | 0 | {F(Number(e, "requestsPerSec"))} | | | | | | | | |");
