@@ -1,0 +1,189 @@
+using Orchestrator.Bench.EndToEnd;
+using Orchestrator.Bench.Floors;
+using Orchestrator.Bench.Reporting;
+
+namespace Orchestrator.Bench;
+
+/// <summary>The verbs scripts/bench.sh calls, one measurement each.</summary>
+public static class BenchCommand
+{
+    const string Usage = """
+        usage: Orchestrator.Bench <verb> [--option value ...]
+          floor-pg      --postgres CONN [--connections 16] [--seconds 5]
+          floor-rabbit  --rabbitmq AMQP_URL [--messages 50000]
+          floor-mt      --rabbitmq AMQP_URL [--messages 20000]
+          e2e           --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH --requests N
+                        [--warmup-requests 200] [--paced-requests 0] [--paced-fraction 0.5] [--model-latency-ms 0] [--fault-rate 0]
+                        [--initial-backoff-ms 0] [--orchestrators 1] [--workers 1] [--submit-concurrency 64] [--timeout-seconds 300]
+                        [--paced-seconds 20] [--connection-options 'No Reset On Close=true'] [--process-env DOTNET_gcServer=0] [--server-pid-files postgres=PATH,rabbitmq=PATH]
+          embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
+          report        --dir DIR --mode quick|full --out FILE
+        Each verb's last stdout line is one JSON object.
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            await Console.Error.WriteLineAsync(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        using var cancel = new CancellationTokenSource();
+        // SIGINT and SIGTERM cancel the run, so the processes it started are stopped and its database dropped.
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Cancel);
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Cancel);
+
+        void Cancel(System.Runtime.InteropServices.PosixSignalContext signal)
+        {
+            signal.Cancel = true;
+            cancel.Cancel();
+        }
+
+        try
+        {
+            var options = BenchArguments.Parse(args[1..]);
+            object result = args[0] switch
+            {
+                "floor-pg" => await FloorPg(options, cancel.Token),
+                "floor-rabbit" => await FloorRabbit(options, cancel.Token),
+                "floor-mt" => await FloorMt(options, cancel.Token),
+                "e2e" => await EndToEnd(options, cancel.Token),
+                "embedded" => await Embedded(options, cancel.Token),
+                "report" => Report(options),
+                _ => throw new BenchUsageException($"unknown verb '{args[0]}'"),
+            };
+            Console.WriteLine(result is string text ? text : BenchJson.Line(result));
+            return 0;
+        }
+        catch (BenchUsageException exception)
+        {
+            await Console.Error.WriteLineAsync($"bench: {exception.Message}\n{Usage}");
+            return 2;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"bench {args[0]}: interrupted; what it started is stopped");
+            return 130;
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or IOException
+                                              or System.Net.Http.HttpRequestException or Npgsql.NpgsqlException
+                                              or RabbitMQ.Client.Exceptions.BrokerUnreachableException)
+        {
+            await Console.Error.WriteLineAsync($"bench {args[0]} failed: {exception.Message}");
+            return 1;
+        }
+        catch (Exception exception)
+        {
+            // Process boundary: anything else is a bug or an unexpected failure; say so, after the runs' cleanup ran.
+            await Console.Error.WriteLineAsync($"bench {args[0]} failed unexpectedly: {exception}");
+            return 1;
+        }
+    }
+
+    static async Task<object> FloorPg(BenchArguments options, CancellationToken cancel)
+    {
+        var connection = options.Text("postgres");
+        var connections = options.Whole("connections", 16, 1, 256);
+        var seconds = options.Whole("seconds", 5, 1, 120);
+        options.RejectUnknown();
+        Progress.Say($"floor-pg: saga-shaped insert + 2 version-checked updates, 3 commits, {connections} connections, {seconds} s");
+        var result = await PostgresFloor.RunAsync(connection, connections, TimeSpan.FromSeconds(seconds), cancel);
+        Progress.Say($"floor-pg: {result.CommitsPerSec} commits/s ({result.LifecyclesPerSec} lifecycles/s)");
+        return result;
+    }
+
+    static async Task<object> FloorRabbit(BenchArguments options, CancellationToken cancel)
+    {
+        var broker = BrokerUri(options);
+        var messages = options.Whole("messages", 50_000, 100, 1_000_000);
+        options.RejectUnknown();
+        Progress.Say($"floor-rabbit: {messages} persistent 512 B messages, confirms, manual ack");
+        var result = await RabbitMqFloor.RunAsync(broker, messages, TimeSpan.FromSeconds(120), cancel);
+        Progress.Say($"floor-rabbit: {result.MsgsPerSec} msgs/s");
+        return result;
+    }
+
+    static async Task<object> FloorMt(BenchArguments options, CancellationToken cancel)
+    {
+        var broker = BrokerUri(options);
+        var messages = options.Whole("messages", 20_000, 100, 1_000_000);
+        options.RejectUnknown();
+        Progress.Say($"floor-mt: {messages} MassTransit messages, trivial consumer");
+        var result = await MassTransitFloor.RunAsync(broker, messages, TimeSpan.FromSeconds(120), cancel);
+        Progress.Say($"floor-mt: {result.MsgsPerSec} msgs/s");
+        return result;
+    }
+
+    static async Task<object> EndToEnd(BenchArguments options, CancellationToken cancel)
+    {
+        var settings = new EndToEndSettings(
+            Name: options.Text("name"),
+            AdminConnectionString: options.Text("postgres"),
+            Broker: BrokerUri(options),
+            BinDirectory: options.Text("repo"),
+            InfraCtl: options.Text("infra-ctl"),
+            Requests: options.Whole("requests", 2_000, 10, 1_000_000),
+            WarmupRequests: options.Whole("warmup-requests", 200, 0, 100_000),
+            PacedRequests: options.Whole("paced-requests", 0, 0, 1_000_000),
+            PacedFraction: options.Number("paced-fraction", 0.5, 0.01, 1),
+            ModelLatencyMs: options.Whole("model-latency-ms", 0, 0, 60_000),
+            FaultRate: options.Number("fault-rate", 0, 0, 0.9),
+            InitialBackoffMs: options.Whole("initial-backoff-ms", 0, 0, 600_000),
+            Orchestrators: options.Whole("orchestrators", 1, 1, 8),
+            Workers: options.Whole("workers", 1, 1, 16),
+            SubmitConcurrency: options.Whole("submit-concurrency", 64, 1, 1024),
+            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 300, 10, 3600)),
+            PacedSeconds: options.Whole("paced-seconds", 20, 1, 600),
+            ConnectionOptions: options.Text("connection-options", ""),
+            ProcessEnvironment: Pairs("process-env", options.Text("process-env", "")),
+            ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")));
+        options.RejectUnknown();
+        if (!System.Text.RegularExpressions.Regex.IsMatch(settings.Name, "^[a-z0-9-]{1,30}$"))
+            throw new BenchUsageException($"--name must be 1-30 of [a-z0-9-] (got '{settings.Name}')");
+        return await EndToEndRun.RunAsync(settings, cancel);
+    }
+
+    static async Task<object> Embedded(BenchArguments options, CancellationToken cancel)
+    {
+        var repository = options.Text("repo");
+        var requests = options.Whole("requests", 10_000, 10, 1_000_000);
+        var timeout = TimeSpan.FromSeconds(options.Whole("timeout-seconds", 300, 10, 3600));
+        options.RejectUnknown();
+        Progress.Say($"embedded: {requests} requests, one process on SQLite");
+        var result = await EmbeddedRun.RunAsync(repository, requests, timeout, cancel);
+        Progress.Say($"embedded: {result.RequestsPerSec} req/s");
+        return result;
+    }
+
+    static string Report(BenchArguments options)
+    {
+        var directory = options.Text("dir");
+        var mode = options.Text("mode");
+        var output = options.Text("out");
+        options.RejectUnknown();
+        if (mode is not ("quick" or "full"))
+            throw new BenchUsageException($"--mode must be quick or full (got '{mode}')");
+        return BenchReport.Write(directory, mode, output);
+    }
+
+    static Dictionary<string, string> Pairs(string option, string text)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            if (at < 1 || at == pair.Length - 1)
+                throw new BenchUsageException($"--{option} takes name=value pairs separated by commas (got '{pair}')");
+            files[pair[..at]] = pair[(at + 1)..];
+        }
+        return files;
+    }
+
+    static Uri BrokerUri(BenchArguments options)
+    {
+        var text = options.Text("rabbitmq");
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "amqp"
+            ? uri
+            : throw new BenchUsageException($"--rabbitmq must be an amqp:// URL (got '{text}')");
+    }
+}

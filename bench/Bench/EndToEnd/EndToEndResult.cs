@@ -1,0 +1,44 @@
+namespace Orchestrator.Bench.EndToEnd;
+
+public sealed record EndToEndResult(
+    string Name,
+    DateTime StartedAtUtc,
+    int Orchestrators,
+    int Workers,
+    int ModelLatencyMs,
+    double FaultRate,
+    SaturatedRun Saturated,
+    PacedRun? Paced,
+    IReadOnlyDictionary<string, double?> PeakRssMb);
+
+/// <summary>Requests submitted as fast as the client's concurrency allows; throughput from first submit to last terminal.</summary>
+public sealed record SaturatedRun(
+    int Requests,
+    int SubmitConcurrency,
+    double Seconds,
+    double RequestsPerSec,
+    long Succeeded,
+    long Failed,
+    long Other,
+    double TxPerRequest,
+    double IdleCommitsPerSec,
+    double TxPerRequestLessIdle,
+    double MsgsPerRequest,
+    double DeliveriesPerRequest,
+    long Attempts,
+    long Retries,
+    double RetriesPerSec,
+    double? TimerLatenessP50Ms,
+    double? TimerLatenessP99Ms,
+    double? TimerLatenessMaxMs,
+    LatencyFigures Latency,
+    IReadOnlyDictionary<string, double?> CpuMsPerRequest,
+    IReadOnlyDictionary<string, double?> IdleCpuPercent);
+
+/// <summary>Requests submitted at a fixed rate (open loop): latency and overhead below saturation.</summary>
+public sealed record PacedRun(
+    int Requests, double TargetRatePerSec, double AchievedRequestsPerSec, LatencyFigures Latency, long Retries, double? TimerLatenessP50Ms, double? TimerLatenessP99Ms);
+
+/// <summary>End-to-end latency (created → terminal) and overhead (that minus the attempts' model time), ms.</summary>
+public sealed record LatencyFigures(
+    double? EndToEndP50Ms, double? EndToEndP99Ms, double? OverheadP50Ms, double? OverheadP95Ms, double? OverheadP99Ms, double? ModelTimeP50Ms);

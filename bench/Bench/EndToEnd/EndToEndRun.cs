@@ -1,0 +1,378 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Npgsql;
+
+namespace Orchestrator.Bench.EndToEnd;
+
+/// <summary>
+/// The production shape on the real servers: a simulated model, orchestrator(s) and worker(s) as separate processes on
+/// a fresh database. A warm-up batch, then a saturating run (throughput, PostgreSQL commits and broker messages per
+/// request, retries and timer lateness), then an optional run paced at a fraction of that throughput (overhead
+/// percentiles), then each process's peak RSS. Everything it starts it stops, and the database is dropped.
+/// </summary>
+public sealed class EndToEndRun : IAsyncDisposable
+{
+    static readonly string[] Settled = ["Succeeded", "Failed", "Cancelled", "AwaitingReview"];
+    // Idle backends flush their statistics within about a second (PostgreSQL 15); wait that out around each read.
+    static readonly TimeSpan StatsSettle = TimeSpan.FromSeconds(2);
+    static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(3);
+
+    readonly EndToEndSettings _settings;
+    readonly string _database;
+    readonly string _connectionString;
+    readonly List<BenchProcess> _processes = [];
+    readonly List<BenchProcess> _orchestrators = [];
+    readonly HttpClient _http;
+    NpgsqlConnection? _probe;
+    long _probeQueries;
+
+    EndToEndRun(EndToEndSettings settings)
+    {
+        _settings = settings;
+        _database = $"bench_{settings.Name.Replace('-', '_')}_{Environment.ProcessId}";
+        _connectionString = new NpgsqlConnectionStringBuilder(settings.AdminConnectionString) { Database = _database, Pooling = false }.ConnectionString;
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Math.Max(64, settings.SubmitConcurrency * 2) })
+        {
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+    }
+
+    public static async Task<EndToEndResult> RunAsync(EndToEndSettings settings, CancellationToken cancel)
+    {
+        await using var run = new EndToEndRun(settings);
+        return await run.ExecuteAsync(cancel);
+    }
+
+    async Task<EndToEndResult> ExecuteAsync(CancellationToken cancel)
+    {
+        var started = DateTime.UtcNow;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        limit.CancelAfter(_settings.Timeout);
+        var token = limit.Token;
+        try
+        {
+            await StartClusterAsync(token);
+            _probe = new NpgsqlConnection(_connectionString);
+            await _probe.OpenAsync(token);
+
+            Progress.Say($"{_settings.Name}: warm-up, {_settings.WarmupRequests} requests");
+            await SubmitAllAsync("warm", _settings.WarmupRequests, token);
+            await WaitSettledAsync(_settings.WarmupRequests, token);
+
+            var saturated = await SaturatedAsync(token);
+            PacedRun? paced = null;
+            if (_settings.PacedRequests > 0)
+                paced = await PacedAsync(saturated.RequestsPerSec * _settings.PacedFraction, token);
+
+            var rss = _processes.ToDictionary(p => p.Name, p => p.PeakRssMb());
+            return new EndToEndResult(_settings.Name, started, _settings.Orchestrators, _settings.Workers, _settings.ModelLatencyMs,
+                _settings.FaultRate, saturated, paced, rss);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{_settings.Name}: the run did not finish within {_settings.Timeout.TotalSeconds} s\n{Diagnostics()}");
+        }
+    }
+
+    string Diagnostics() => string.Join("\n", _processes.Select(p => $"--- {p.Name} (pid {p.Pid}) ---\n{Tail(p.Tail)}"));
+
+    static string Tail(string text) => text.Length > 3000 ? text[^3000..] : text;
+
+    string Bin(string project, string assembly) => Path.Combine(_settings.BinDirectory, "src", project, "bin", "Release", "net10.0", assembly);
+
+    async Task StartClusterAsync(CancellationToken cancel)
+    {
+        await using (var admin = new NpgsqlConnection(_settings.AdminConnectionString))
+        {
+            await admin.OpenAsync(cancel);
+            await using var create = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE); CREATE DATABASE {_database}", admin);
+            // Two statements: DROP/CREATE DATABASE refuse to run inside a transaction block, so send them apart.
+            create.CommandText = $"DROP DATABASE IF EXISTS {_database} WITH (FORCE)";
+            await create.ExecuteNonQueryAsync(cancel);
+            create.CommandText = $"CREATE DATABASE {_database}";
+            await create.ExecuteNonQueryAsync(cancel);
+        }
+
+        var sim = new Dictionary<string, string>
+        {
+            ["SimulatedModel__LatencyMs"] = _settings.ModelLatencyMs.ToString(CultureInfo.InvariantCulture),
+            ["SimulatedModel__FaultRate"] = _settings.FaultRate.ToString(CultureInfo.InvariantCulture),
+        };
+        if (_settings.FaultRate > 0)
+            sim["SimulatedModel__FaultMix__500"] = "1"; // transient, and governed by the default retry policy (no per-cause override)
+        var model = Track(BenchProcess.Start("simulated-model", Bin("SimulatedModel", "Orchestrator.SimulatedModel.dll"), [], sim));
+
+        var orchestrator = new Dictionary<string, string>
+        {
+            ["Orchestrator__Store"] = "Postgres",
+            ["Orchestrator__Transport"] = "RabbitMQ",
+            ["Orchestrator__EmbeddedWorkers"] = "false",
+            ["Orchestrator__SimulatedModel"] = "false",
+            ["Orchestrator__Api__RequireKeys"] = "false",
+            ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(_settings.AdminConnectionString + ";" + _settings.ConnectionOptions) { Database = _database }.ConnectionString,
+            ["ConnectionStrings__RabbitMQ"] = _settings.Broker.ToString(),
+        };
+        foreach (var (key, value) in _settings.ProcessEnvironment)
+            orchestrator[key] = value;
+        if (_settings.InitialBackoffMs > 0)
+            orchestrator["Orchestrator__Retry__InitialInterval"] = TimeSpan.FromMilliseconds(_settings.InitialBackoffMs).ToString("c", CultureInfo.InvariantCulture);
+
+        var dll = Bin("Orchestrator", "Orchestrator.dll");
+        await using (var migrate = BenchProcess.Start("migrate", dll, ["migrate"], orchestrator, listens: false))
+        {
+            var code = await migrate.WaitForExitAsync(TimeSpan.FromSeconds(90), cancel);
+            if (code != 0)
+                throw new InvalidOperationException($"migrate exited {code}:\n{migrate.Tail}");
+        }
+        await model.WaitUntilReadyAsync(_http, "health", TimeSpan.FromSeconds(60), cancel);
+
+        var ready = new List<Task>();
+        for (var i = 1; i <= _settings.Orchestrators; i++)
+        {
+            var process = Track(BenchProcess.Start($"orchestrator-{i}", dll, [], orchestrator));
+            _orchestrators.Add(process);
+            ready.Add(process.WaitUntilReadyAsync(_http, "health/ready", TimeSpan.FromSeconds(120), cancel));
+        }
+        for (var i = 1; i <= _settings.Workers; i++)
+        {
+            var worker = new Dictionary<string, string>(_settings.ProcessEnvironment)
+            {
+                ["ConnectionStrings__RabbitMQ"] = _settings.Broker.ToString(),
+                ["Workers__WorkerId"] = $"worker-{i}",
+                ["Workers__Models__sim__Endpoints__0__BaseUrl"] = model.BaseUrl.ToString(),
+            };
+            var process = Track(BenchProcess.Start($"worker-{i}", Bin("Workers", "Orchestrator.Workers.dll"), [], worker));
+            ready.Add(process.WaitUntilReadyAsync(_http, "health/ready", TimeSpan.FromSeconds(120), cancel));
+        }
+        await Task.WhenAll(ready);
+        Progress.Say($"{_settings.Name}: {_settings.Orchestrators} orchestrator(s), {_settings.Workers} worker(s), model at {_settings.ModelLatencyMs} ms, fault rate {_settings.FaultRate} ready on database {_database}");
+    }
+
+    BenchProcess Track(BenchProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    async Task<SaturatedRun> SaturatedAsync(CancellationToken cancel)
+    {
+        var n = _settings.Requests;
+        var counters = new BrokerCounters(_settings.InfraCtl);
+        await Task.Delay(StatsSettle, cancel);
+        var settledBefore = await SettledCountAsync(cancel);
+        // The idle rate: commits the processes make with nothing to do (timer polling, the clustered sweep, gauges).
+        var idleStart = await CommitsAsync(cancel);
+        var idleCpuStart = CpuSnapshot();
+        var idleClock = Stopwatch.StartNew();
+        await Task.Delay(IdleWindow, cancel);
+        var commitsBefore = await CommitsAsync(cancel);
+        var idleSeconds = idleClock.Elapsed.TotalSeconds;
+        var idleCommitsPerSec = (commitsBefore - idleStart - 1) / idleSeconds;
+        var idleCpu = CpuSnapshot().ToDictionary(
+            c => c.Key,
+            c => c.Value is { } after && idleCpuStart.GetValueOrDefault(c.Key) is { } before ? Math.Round((after - before) * 100 / idleSeconds, 1) : (double?)null);
+        var window = Stopwatch.StartNew();
+        var probesBefore = _probeQueries;
+        var brokerBefore = await counters.ReadAsync(cancel);
+
+        var cpuBefore = CpuSnapshot();
+
+        Progress.Say($"{_settings.Name}: saturating run, {n} requests, {_settings.SubmitConcurrency} submits in flight");
+        var firstSubmit = DateTime.UtcNow;
+        await SubmitAllAsync("sat", n, cancel);
+        await WaitSettledAsync(settledBefore + n, cancel);
+        var cpuAfter = CpuSnapshot();
+        var cpuPerRequest = cpuAfter.ToDictionary(
+            c => c.Key,
+            c => c.Value is { } after && cpuBefore.GetValueOrDefault(c.Key) is { } before ? Math.Round((after - before) * 1000 / n, 2) : (double?)null);
+
+        await Task.Delay(StatsSettle, cancel);
+        var probes = _probeQueries - probesBefore;
+        var commitsAfter = await CommitsAsync(cancel);
+        var windowSeconds = window.Elapsed.TotalSeconds;
+        var brokerAfter = await counters.ReadAsync(cancel);
+        // The probe's own queries (one commit each, including this read) are the benchmark's, not the product's.
+        var productCommits = commitsAfter - commitsBefore - probes - 1;
+
+        var summary = await QueryAsync("""
+            SELECT count(*) FILTER (WHERE state = 'Succeeded'), count(*) FILTER (WHERE state = 'Failed'),
+                   count(*) FILTER (WHERE state NOT IN ('Succeeded', 'Failed')), max(completed_at)
+            FROM inference_requests WHERE request_id LIKE 'sat-%'
+            """, r => (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? firstSubmit : r.GetFieldValue<DateTime>(3)), cancel);
+        var (succeeded, failed, other, lastTerminal) = summary.Single();
+        var seconds = Math.Max((lastTerminal - firstSubmit).TotalSeconds, 0.001);
+
+        var (attemptCount, retries, lateP50, lateP99, lateMax) = await TimersAsync("sat-", cancel);
+
+        var result = new SaturatedRun(
+            n, _settings.SubmitConcurrency, Math.Round(seconds, 2), Math.Round(n / seconds, 1), succeeded, failed, other,
+            Math.Round((double)productCommits / n, 2),
+            Math.Round(idleCommitsPerSec, 1),
+            Math.Round((productCommits - idleCommitsPerSec * windowSeconds) / n, 2),
+            Math.Round((double)(brokerAfter.Published - brokerBefore.Published) / n, 2),
+            Math.Round((double)(brokerAfter.Delivered - brokerBefore.Delivered) / n, 2),
+            attemptCount, retries, Math.Round(retries / seconds, 1), lateP50, lateP99, lateMax,
+            await LatencyAsync("sat-", cancel),
+            cpuPerRequest,
+            idleCpu);
+        Progress.Say($"{_settings.Name}: {result.RequestsPerSec} req/s, {result.TxPerRequest} commits and {result.MsgsPerRequest} publishes per request, {retries} retries");
+        return result;
+    }
+
+    /// <summary>CPU seconds so far of each process of the run, the servers (with their backends) and this tool.</summary>
+    Dictionary<string, double?> CpuSnapshot()
+    {
+        var cpu = _processes.ToDictionary(p => p.Name, p => CpuMeter.Seconds(p.Pid, withChildren: false));
+        foreach (var (name, file) in _settings.ServerPidFiles)
+            cpu[name] = CpuMeter.PidFromFile(file) is { } pid ? CpuMeter.Seconds(pid, withChildren: true) : null;
+        cpu["bench-client"] = CpuMeter.Seconds(Environment.ProcessId, withChildren: false);
+        return cpu;
+    }
+
+    async Task<PacedRun> PacedAsync(double rate, CancellationToken cancel)
+    {
+        rate = Math.Max(rate, 1);
+        var n = (int)Math.Min(_settings.PacedRequests, Math.Max(100, rate * _settings.PacedSeconds));
+        Progress.Say($"{_settings.Name}: paced run, {n} requests at {rate:F0}/s");
+        var settledBefore = await SettledCountAsync(cancel);
+        var clock = Stopwatch.StartNew();
+        var firstSubmit = DateTime.UtcNow;
+        var inFlight = new List<Task>(n);
+        for (var i = 0; i < n; i++)
+        {
+            // Open loop: request i leaves at i / rate whatever happened to the earlier ones.
+            var due = TimeSpan.FromSeconds(i / rate);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+                await Task.Delay(wait, cancel);
+            inFlight.Add(SubmitAsync($"paced-{i}", i, cancel));
+        }
+        await Task.WhenAll(inFlight);
+        await WaitSettledAsync(settledBefore + n, cancel);
+        var last = (await QueryAsync("SELECT max(completed_at) FROM inference_requests WHERE request_id LIKE 'paced-%'",
+            r => r.IsDBNull(0) ? DateTime.UtcNow : r.GetFieldValue<DateTime>(0), cancel)).Single();
+        var achieved = n / Math.Max((last - firstSubmit).TotalSeconds, 0.001);
+        var (_, retries, lateP50, lateP99, _) = await TimersAsync("paced-", cancel);
+        return new PacedRun(n, Math.Round(rate, 1), Math.Round(achieved, 1), await LatencyAsync("paced-", cancel), retries, lateP50, lateP99);
+    }
+
+    /// <summary>Attempts, retries and timer lateness (fired_at − scheduled_for) of the requests with this id prefix.</summary>
+    async Task<(long Attempts, long Retries, double? P50, double? P99, double? Max)> TimersAsync(string prefix, CancellationToken cancel)
+    {
+        var rows = await QueryAsync($"""
+            SELECT count(*), count(a.scheduled_for),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM a.fired_at - a.scheduled_for) * 1000),
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM a.fired_at - a.scheduled_for) * 1000),
+                   max(extract(epoch FROM a.fired_at - a.scheduled_for) * 1000)
+            FROM inference_attempts a JOIN inference_requests r USING (correlation_id) WHERE r.request_id LIKE '{prefix}%'
+            """, r => (r.GetInt64(0), r.GetInt64(1), NullableDouble(r, 2), NullableDouble(r, 3), NullableDouble(r, 4)), cancel);
+        var (attempts, retries, p50, p99, max) = rows.Single();
+        return (attempts, retries, Round1(p50), Round1(p99), Round1(max));
+    }
+
+    async Task<LatencyFigures> LatencyAsync(string prefix, CancellationToken cancel)
+    {
+        var rows = await QueryAsync($"""
+            SELECT extract(epoch FROM r.completed_at - r.created_at) * 1000, coalesce(sum(a.latency_ms), 0)
+            FROM inference_requests r LEFT JOIN inference_attempts a USING (correlation_id)
+            WHERE r.request_id LIKE '{prefix}%' AND r.completed_at IS NOT NULL
+            GROUP BY r.correlation_id, r.completed_at, r.created_at
+            """, r => (EndToEnd: Convert.ToDouble(r.GetValue(0), CultureInfo.InvariantCulture), Model: (double)r.GetInt64(1)), cancel);
+        var endToEnd = rows.Select(r => r.EndToEnd).ToList();
+        var overhead = rows.Select(r => r.EndToEnd - r.Model).ToList();
+        var model = rows.Select(r => r.Model).ToList();
+        return new LatencyFigures(
+            Percentiles.Of(endToEnd, 0.50), Percentiles.Of(endToEnd, 0.99),
+            Percentiles.Of(overhead, 0.50), Percentiles.Of(overhead, 0.95), Percentiles.Of(overhead, 0.99), Percentiles.Of(model, 0.50));
+    }
+
+    async Task SubmitAllAsync(string prefix, int count, CancellationToken cancel)
+    {
+        var next = -1;
+        var loops = Enumerable.Range(0, Math.Min(_settings.SubmitConcurrency, count)).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+                await SubmitAsync($"{prefix}-{i}", i, cancel);
+        }, cancel));
+        await Task.WhenAll(loops);
+    }
+
+    async Task SubmitAsync(string requestId, int index, CancellationToken cancel)
+    {
+        var target = _orchestrators[index % _orchestrators.Count];
+        var body = $$"""{"requestId":"{{requestId}}","model":"sim","messages":[{"role":"user","content":"benchmark request {{requestId}}"}]}""";
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(new Uri(target.BaseUrl, "api/requests"), content, cancel);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+            throw new InvalidOperationException($"submit {requestId} to {target.Name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancel)}");
+    }
+
+    async Task WaitSettledAsync(long expected, CancellationToken cancel)
+    {
+        long settled = 0;
+        var lastChange = Stopwatch.StartNew();
+        while (true)
+        {
+            var now = await SettledCountAsync(cancel);
+            if (now >= expected)
+                return;
+            if (now != settled)
+            {
+                settled = now;
+                lastChange.Restart();
+            }
+            else if (lastChange.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                var states = await QueryAsync("SELECT coalesce(state, '(none)') || '=' || count(*) FROM inference_requests GROUP BY state", r => r.GetString(0), cancel);
+                throw new TimeoutException($"{_settings.Name}: no request settled for 60 s; {settled} of {expected} settled ({string.Join(", ", states)})\n{Diagnostics()}");
+            }
+            await Task.Delay(250, cancel);
+        }
+    }
+
+    async Task<long> SettledCountAsync(CancellationToken cancel) =>
+        (await QueryAsync($"SELECT count(*) FROM inference_requests WHERE state IN ({string.Join(", ", Settled.Select(s => $"'{s}'"))})",
+            r => r.GetInt64(0), cancel)).Single();
+
+    async Task<long> CommitsAsync(CancellationToken cancel) =>
+        (await QueryAsync("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", r => r.GetInt64(0), cancel)).Single();
+
+    async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancel)
+    {
+        _probeQueries++;
+        await using var command = new NpgsqlCommand(sql, _probe);
+        await using var reader = await command.ExecuteReaderAsync(cancel);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancel))
+            rows.Add(read(reader));
+        return rows;
+    }
+
+    static double? NullableDouble(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Convert.ToDouble(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+
+    static double? Round1(double? value) => value is { } v ? Math.Round(v, 1) : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+            await process.DisposeAsync();
+        if (_probe is not null)
+            await _probe.DisposeAsync();
+        _http.Dispose();
+        try
+        {
+            await using var admin = new NpgsqlConnection(_settings.AdminConnectionString);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException exception)
+        {
+            Progress.Say($"{_settings.Name}: could not drop database {_database}: {exception.Message}");
+        }
+    }
+}

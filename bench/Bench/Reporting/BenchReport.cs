@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Orchestrator.Bench.Reporting;
+
+/// <summary>
+/// Puts one bench.sh run together: every part's JSON from the run's folder into one results file, a Markdown table, and
+/// the summary line (the last stdout line). ratioToFloor = end-to-end requests/s ÷ min(PostgreSQL commits/s ÷ commits
+/// per request, MassTransit msgs/s ÷ broker publishes per request), both per-request counts measured in the same run.
+/// </summary>
+public static class BenchReport
+{
+    public static string Write(string directory, string mode, string output)
+    {
+        var parts = new JsonObject();
+        foreach (var file in Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal))
+        {
+            var text = File.ReadAllText(file).Trim();
+            var last = text.Split('\n').LastOrDefault(l => l.TrimStart().StartsWith('{'))
+                ?? throw new InvalidOperationException($"{file} holds no JSON result line");
+            parts[Path.GetFileNameWithoutExtension(file)] = JsonNode.Parse(last);
+        }
+
+        var pg = Require(parts, "floor-pg");
+        var mt = Require(parts, "floor-mt");
+        var e2e = Require(parts, "e2e-0ms");
+        var faults = parts["faults"];
+
+        var floorTx = Number(pg, "commitsPerSec");
+        var floorMt = Number(mt, "msgsPerSec");
+        var summary = new JsonObject
+        {
+            ["mode"] = mode,
+            ["finishedAtUtc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            ["e2eRequestsPerSec"] = Number(e2e, "saturated.requestsPerSec"),
+            ["floorTxPerSec"] = floorTx,
+            ["floorMtMsgsPerSec"] = floorMt,
+            ["floorRabbitMsgsPerSec"] = Number(parts["floor-rabbit"], "msgsPerSec"),
+        };
+        var (tx, msgs, floorRequests, ratio) = Ratio(e2e, floorTx, floorMt);
+        summary["txPerRequest"] = tx;
+        summary["msgsPerRequest"] = msgs;
+        summary["floorRequestsPerSec"] = floorRequests;
+        summary["ratioToFloor"] = ratio;
+        summary["overheadP50Ms"] = Number(e2e, "paced.latency.overheadP50Ms");
+        summary["overheadP95Ms"] = Number(e2e, "paced.latency.overheadP95Ms");
+        summary["overheadP99Ms"] = Number(e2e, "paced.latency.overheadP99Ms");
+        summary["pacedRequestsPerSec"] = Number(e2e, "paced.targetRatePerSec");
+        summary["faultsRequestsPerSec"] = Number(faults, "saturated.requestsPerSec");
+        summary["faultsThroughputRatio"] = Divide(Number(faults, "saturated.requestsPerSec"), Number(e2e, "saturated.requestsPerSec"), 2);
+        summary["retriesPerSec"] = Number(faults, "saturated.retriesPerSec");
+        // Timer lateness below saturation (the paced run) when there is one: at saturation it also measures the queue
+        // of messages in front of the saga, which the saturated figures keep as timerLatenessSaturatedP99Ms.
+        var lateness = faults?["paced"] is JsonObject ? "paced" : "saturated";
+        summary["timerLatenessP50Ms"] = Number(faults, $"{lateness}.timerLatenessP50Ms");
+        summary["timerLatenessP99Ms"] = Number(faults, $"{lateness}.timerLatenessP99Ms");
+        summary["timerLatenessSaturatedP99Ms"] = Number(faults, "saturated.timerLatenessP99Ms");
+        summary["orchestratorRssMb"] = MaxRss(e2e, "orchestrator");
+        summary["workerRssMb"] = MaxRss(e2e, "worker");
+        if (parts["e2e-200ms"] is { } slow)
+            summary["e2e200msRequestsPerSec"] = Number(slow, "saturated.requestsPerSec");
+        if (parts["embedded"] is { } embedded)
+            summary["embeddedRequestsPerSec"] = Number(embedded, "requestsPerSec");
+
+        var results = new JsonObject { ["summary"] = summary, ["parts"] = parts };
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        File.WriteAllText(output, results.ToJsonString(BenchJson.Options) + "\n");
+
+        var table = new StringBuilder();
+        table.AppendLine(CultureInfo.InvariantCulture, $"Floors (same servers, same run): PostgreSQL {F(floorTx)} commits/s ({F(Number(pg, "lifecyclesPerSec"))} saga lifecycles/s, 16 connections); " +
+            $"RabbitMQ.Client {F(Number(parts["floor-rabbit"], "msgsPerSec"))} msgs/s; MassTransit {F(floorMt)} msgs/s");
+        table.AppendLine();
+        table.AppendLine("| run | orch/workers | model ms | faults | req/s | tx/req | msgs/req | floor req/s | ratioToFloor | overhead p50/p95/p99 ms (paced at req/s) | retries/s | timer lateness p50/p99 ms saturated (paced) | RSS orch/worker MB |");
+        table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var (name, node) in parts)
+        {
+            if (node?["saturated"] is null)
+                continue;
+            var (t, m, f, r) = Ratio(node, floorTx, floorMt);
+            table.AppendLine(CultureInfo.InvariantCulture,
+                $"| {name} | {node["orchestrators"]}/{node["workers"]} | {node["modelLatencyMs"]} | {node["faultRate"]} | {F(Number(node, "saturated.requestsPerSec"))} | {F(t)} | {F(m)} | {F(f)} | {F(r)} | " +
+                $"{F(Number(node, "paced.latency.overheadP50Ms"))}/{F(Number(node, "paced.latency.overheadP95Ms"))}/{F(Number(node, "paced.latency.overheadP99Ms"))} ({F(Number(node, "paced.targetRatePerSec"))}) | " +
+                $"{F(Number(node, "saturated.retriesPerSec"))} | {F(Number(node, "saturated.timerLatenessP50Ms"))}/{F(Number(node, "saturated.timerLatenessP99Ms"))} " +
+                $"({F(Number(node, "paced.timerLatenessP50Ms"))}/{F(Number(node, "paced.timerLatenessP99Ms"))}) | {F(MaxRss(node, "orchestrator"))}/{F(MaxRss(node, "worker"))} |");
+        }
+        if (parts["embedded"] is { } e)
+            table.AppendLine(CultureInfo.InvariantCulture, $"| embedded (SQLite, one process) | 1/in-process | 0 | 0 | {F(Number(e, "requestsPerSec"))} | | | | | | | | |");
+        table.AppendLine();
+        table.AppendLine(CultureInfo.InvariantCulture, $"Results: {output}");
+        table.Append(summary.ToJsonString(BenchJson.Options));
+        return table.ToString();
+    }
+
+    static (double? Tx, double? Msgs, double? FloorRequests, double? Ratio) Ratio(JsonNode run, double? floorTx, double? floorMt)
+    {
+        var tx = Number(run, "saturated.txPerRequest");
+        var msgs = Number(run, "saturated.msgsPerRequest");
+        var byDb = Divide(floorTx, tx, 1);
+        var byBus = Divide(floorMt, msgs, 1);
+        double? floor = byDb is { } a && byBus is { } b ? Math.Min(a, b) : byDb ?? byBus;
+        return (tx, msgs, floor, Divide(Number(run, "saturated.requestsPerSec"), floor, 3));
+    }
+
+    static JsonNode Require(JsonObject parts, string name) =>
+        parts[name] ?? throw new InvalidOperationException($"the run has no result for {name} (missing {name}.json)");
+
+    static double? Number(JsonNode? node, string path)
+    {
+        foreach (var step in path.Split('.'))
+            node = node?[step];
+        return node is JsonValue value && value.TryGetValue<double>(out var number) ? number : null;
+    }
+
+    static double? MaxRss(JsonNode? run, string prefix) =>
+        run?["peakRssMb"] is JsonObject rss
+            ? rss.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(p => p.Value is JsonValue v && v.TryGetValue<double>(out var mb) ? mb : (double?)null).Max()
+            : null;
+
+    static double? Divide(double? a, double? b, int digits) =>
+        a is { } x && b is { } y && y > 0 ? Math.Round(x / y, digits) : null;
+
+    static string F(double? value) => value is { } v ? v.ToString("0.##", CultureInfo.InvariantCulture) : "–";
+}
