@@ -138,6 +138,7 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
         // The overview: counts by state and the last hour's completions, then a screenshot for the record.
         await page.GotoAsync("/#/overview");
         await Assertions.Expect(page.Locator("#counts a[data-state=Cancelled] .n")).ToHaveTextAsync("3");
+        await Assertions.Expect(page.Locator("#stuck .n")).ToHaveTextAsync("0");
         await Assertions.Expect(page.Locator("#throughput-chart svg rect").First).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#throughput-summary")).ToContainTextAsync("finished in the last 60 minutes");
         var artifacts = Environment.GetEnvironmentVariable("ORCH_TEST_ARTIFACTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();

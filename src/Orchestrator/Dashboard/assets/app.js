@@ -115,10 +115,14 @@ async function route() {
 }
 
 async function showOverview() {
-  const [counts, throughput] = await Promise.all([api("GET", "/api/counts"), api("GET", "/api/stats/throughput?minutes=60")]);
+  const [counts, throughput, stuck] = await Promise.all([
+    api("GET", "/api/counts"), api("GET", "/api/stats/throughput?minutes=60"), api("GET", "/api/diagnostics/stuck")]);
   $("#counts").replaceChildren(...STATES.map((state) =>
     el("a", { class: "tile", href: `#/requests/state=${state}`, "data-state": state },
-      el("div", { class: `n state-${state}` }, counts[state] ?? 0), el("div", {}, state))));
+      el("div", { class: `n state-${state}` }, counts[state] ?? 0), el("div", {}, state))),
+    // Requests whose state outlived their timers: always 0 unless something is wrong.
+    el("div", { class: "tile", id: "stuck", title: stuck.items.map((i) => `${i.requestId}: ${i.why}`).join("\n") },
+      el("div", { class: `n ${stuck.count ? "state-Failed" : ""}` }, stuck.count), el("div", {}, "Stuck")));
   drawThroughput(throughput);
 }
 
