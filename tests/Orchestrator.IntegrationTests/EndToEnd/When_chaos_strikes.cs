@@ -27,7 +27,18 @@ public sealed partial class When_chaos_strikes(ITestOutputHelper output)
         _ = TestServers.PostgresOwner;
         _ = TestServers.RabbitMq;
 
-        var (exitCode, stdout, stderr) = await RunChaosAsync(false, "--quick", "--seed", "7");
+        (int exitCode, string stdout, string stderr) result;
+        try
+        {
+            result = await RunChaosAsync(false, "--quick", "--seed", "7");
+        }
+        finally
+        {
+            // The run restarted PostgreSQL: every connection this test process pooled before is dead, and the next
+            // test to borrow one would fail on it. Start the pools afresh.
+            Npgsql.NpgsqlConnection.ClearAllPools();
+        }
+        var (exitCode, stdout, stderr) = result;
 
         output.WriteLine(stdout); // the fault log and the invariant table, for the figures
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -11,7 +11,8 @@ public sealed class When_operators_browse_many_requests(ProductionShapeFixture a
     [Fact]
     public async Task Should_filter_and_page_through_5000_requests_exactly()
     {
-        // 5,000 finished requests with varied states, models, failure kinds and attempt counts, a second apart.
+        // 5,000 finished requests with varied states, models, failure kinds and attempt counts, created a second apart;
+        // finished now, so the retention job (it archives what finished more than a day ago) leaves them alone.
         await app.Database.ExecuteAsync("""
             INSERT INTO inference_requests (correlation_id, request_id, state, model, payload, payload_hash, attempt, failure_kind,
                                             created_at, updated_at, completed_at, version)
@@ -20,7 +21,7 @@ public sealed class When_operators_browse_many_requests(ProductionShapeFixture a
                    (ARRAY['sim', 'big'])[1 + i % 2], jsonb_build_object(), repeat('0', 64), 1 + i % 4,
                    CASE WHEN i % 3 = 1 THEN (ARRAY['Transient', 'Permanent'])[1 + i % 2] END,
                    timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second',
-                   timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second', timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second', 1
+                   timestamptz '2026-01-01 00:00:00+00' + i * interval '1 second', now(), 1
             FROM generate_series(1, 5000) AS i
             """);
         try
