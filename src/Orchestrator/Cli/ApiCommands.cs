@@ -70,15 +70,10 @@ public static class ApiCommands
         var dryRun = options.Flags.Contains("dry-run");
         using var response = await http.PostAsJsonAsync($"api/requests/bulk/{action}",
             new { filter, dryRun, reason = options.Named.GetValueOrDefault("reason") });
-        if (await Problem(response, $"requests {action}") is { } code)
+        var (code, doc) = await ReceiveAsync(response, options, $"requests {action}");
+        if (doc is null)
             return code;
-        var text = await response.Content.ReadAsStringAsync();
-        if (options.Json)
-        {
-            Console.WriteLine(text);
-            return 0;
-        }
-        using var doc = JsonDocument.Parse(text);
+        using var owned = doc;
         var r = doc.RootElement;
         Console.WriteLine($"{action}{(dryRun ? " (dry run)" : "")}: matched {r.GetProperty("matched").GetInt32()}, " +
             $"{(dryRun ? "would act on" : "accepted")} {r.GetProperty("accepted").GetInt32()}, skipped {r.GetProperty("skipped").GetInt32()}" +
@@ -92,14 +87,10 @@ public static class ApiCommands
         foreach (var (field, value) in Filter(options))
             query.Append('&').Append(field).Append('=').Append(Uri.EscapeDataString(value));
         using var response = await http.GetAsync(new Uri(query.ToString(), UriKind.Relative));
-        if (await Problem(response, "requests list") is { } code)
+        var (code, page) = await ReceiveAsync(response, options, "requests list");
+        if (page is null)
             return code;
-        using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        if (options.Json)
-        {
-            Console.WriteLine(page.RootElement.GetRawText());
-            return 0;
-        }
+        using var owned = page;
         Console.WriteLine($"{"REQUEST",-40} {"STATE",-15} {"ATTEMPT",7}  {"UPDATED (UTC)",-20} REASON");
         foreach (var item in page.RootElement.GetProperty("items").EnumerateArray())
         {
@@ -114,14 +105,10 @@ public static class ApiCommands
         var query = $"api/dead-letters?status={Uri.EscapeDataString(options.Named.GetValueOrDefault("status", "Pending"))}" +
                     $"&limit={Uri.EscapeDataString(options.Named.GetValueOrDefault("limit", "50"))}";
         using var response = await http.GetAsync(new Uri(query, UriKind.Relative));
-        if (await Problem(response, "dead-letters list") is { } code)
+        var (code, page) = await ReceiveAsync(response, options, "dead-letters list");
+        if (page is null)
             return code;
-        using var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        if (options.Json)
-        {
-            Console.WriteLine(page.RootElement.GetRawText());
-            return 0;
-        }
+        using var owned = page;
         Console.WriteLine($"{"ID",8}  {"RECEIVED (UTC)",-20} {"QUEUE",-26} {"STATUS",-10} {"REQUEST",-24} REASON");
         foreach (var item in page.RootElement.GetProperty("items").EnumerateArray())
         {
@@ -136,10 +123,11 @@ public static class ApiCommands
     static async Task<int> Show(HttpClient http, Options options, string path, string what)
     {
         using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
-        if (await Problem(response, what) is { } code)
+        var (code, doc) = await ReceiveAsync(response, options, what);
+        if (doc is null)
             return code;
-        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Console.WriteLine(options.Json ? doc.RootElement.GetRawText() : JsonSerializer.Serialize(doc.RootElement, Indented));
+        using var owned = doc;
+        Console.WriteLine(JsonSerializer.Serialize(doc.RootElement, Indented));
         return 0;
     }
 
@@ -148,15 +136,11 @@ public static class ApiCommands
     static async Task<int> Show(HttpClient http, Options options, string id)
     {
         using var response = await http.GetAsync(new Uri($"api/requests/{Escape(id)}", UriKind.Relative));
-        if (await Problem(response, "requests show") is { } code)
+        var (code, doc) = await ReceiveAsync(response, options, "requests show");
+        if (doc is null)
             return code;
-        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        using var owned = doc;
         var r = doc.RootElement;
-        if (options.Json)
-        {
-            Console.WriteLine(r.GetRawText());
-            return 0;
-        }
         Console.WriteLine($"request     {Str(r, "requestId")}");
         Console.WriteLine($"state       {Str(r, "state")}   attempt {r.GetProperty("attempt").GetInt32()}");
         foreach (var field in new[] { "failureKind", "reason", "nextAttemptAt", "decision" })
@@ -197,19 +181,29 @@ public static class ApiCommands
     /// <summary>What a submit or an action answered: the request's id and state (or the JSON), or the problem.</summary>
     static async Task<int> Answer(HttpResponseMessage response, Options options, string what)
     {
-        if (await Problem(response, what) is { } code)
+        var (code, doc) = await ReceiveAsync(response, options, what);
+        if (doc is null)
             return code;
-        var text = await response.Content.ReadAsStringAsync();
-        if (options.Json)
-        {
-            Console.WriteLine(text);
-            return 0;
-        }
-        using var doc = JsonDocument.Parse(text);
+        using var owned = doc;
         Console.WriteLine(doc.RootElement.TryGetProperty("requestId", out _)
             ? $"{Str(doc.RootElement, "requestId")}: {Str(doc.RootElement, "state")} ({(int)response.StatusCode})"
             : $"{doc.RootElement.GetProperty("id").GetInt64()}: {Str(doc.RootElement, "status")} ({(int)response.StatusCode})");
         return 0;
+    }
+
+    /// <summary>
+    /// A successful answer's body, for the caller to print for people; or no body when nothing is left to print:
+    /// an error went to stderr (<c>Code</c> is the exit code) or, with <c>--json</c>, the body went to stdout as it came.
+    /// </summary>
+    static async Task<(int Code, JsonDocument? Body)> ReceiveAsync(HttpResponseMessage response, Options options, string what)
+    {
+        if (await Problem(response, what) is { } code)
+            return (code, null);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!options.Json)
+            return (0, JsonDocument.Parse(text));
+        Console.WriteLine(text);
+        return (0, null);
     }
 
     /// <summary>An error answer, printed from its problem details to stderr; null when the call succeeded.</summary>

@@ -477,14 +477,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 ctx.Logger.RetryScheduled(saga.RequestId, saga.Attempt, (long)retry.Delay.TotalMilliseconds, failure.Kind.ToString(), failure.Reason);
                 break;
             case GiveUp giveUp:
-                saga.PausedAt = null;
-                saga.NextAttemptAt = null;
-                saga.RetryToken = null;
-                saga.FailureKind = giveUp.Kind.ToString();
-                saga.Reason = giveUp.Reason;
-                saga.CompletedAt = now;
-                ctx.Metrics.Finished(RequestStates.Failed, (now - saga.CreatedAt).TotalMilliseconds);
-                ctx.Logger.RequestFailed(saga.RequestId, saga.Attempt, saga.FailureKind, saga.Reason);
+                GiveUpNow(saga, giveUp, now, ctx);
                 break;
         }
     }
@@ -518,16 +511,22 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 ctx.Logger.WaitingForBreaker(saga.RequestId, saga.Attempt, message.Reason, retry.DueAtUtc);
                 break;
             case GiveUp giveUp:
-                saga.PausedAt = null;
-                saga.NextAttemptAt = null;
-                saga.RetryToken = null;
-                saga.FailureKind = giveUp.Kind.ToString();
-                saga.Reason = giveUp.Reason;
-                saga.CompletedAt = now;
-                ctx.Metrics.Finished(RequestStates.Failed, (now - saga.CreatedAt).TotalMilliseconds);
-                ctx.Logger.RequestFailed(saga.RequestId, saga.Attempt, saga.FailureKind, saga.Reason);
+                GiveUpNow(saga, giveUp, now, ctx);
                 break;
         }
+    }
+
+    /// <summary>The request ends Failed with the planner's kind and reason (the binder moves it to Failed).</summary>
+    static void GiveUpNow(InferenceRequestState saga, GiveUp giveUp, DateTime now, Dependencies ctx)
+    {
+        saga.PausedAt = null;
+        saga.NextAttemptAt = null;
+        saga.RetryToken = null;
+        saga.FailureKind = giveUp.Kind.ToString();
+        saga.Reason = giveUp.Reason;
+        saga.CompletedAt = now;
+        ctx.Metrics.Finished(RequestStates.Failed, (now - saga.CreatedAt).TotalMilliseconds);
+        ctx.Logger.RequestFailed(saga.RequestId, saga.Attempt, saga.FailureKind, saga.Reason);
     }
 
     /// <summary>A worker reported the start of the current attempt.</summary>

@@ -86,11 +86,8 @@ public sealed class When_api_keys_guard_the_api : IDisposable
         Assert.DoesNotContain(OperateKey, server.Output, StringComparison.Ordinal);
 
         // The CLI sends the key from --api-key or ORCHESTRATOR_API_KEY, and says so when it is refused.
-        async Task<(int Code, string Output)> Cli(Dictionary<string, string> environment, params string[] args)
-        {
-            await using var cli = ChildProcess.Start("cli", RepoPaths.Orchestrator, [.. args, "--url", url], environment, _workingDirectory);
-            return (await cli.WaitForExitAsync(TimeSpan.FromSeconds(60)), cli.Output);
-        }
+        Task<(int Code, string Output)> Cli(Dictionary<string, string> environment, params string[] args) =>
+            ChildProcess.RunAsync("cli", RepoPaths.Orchestrator, [.. args, "--url", url], environment, _workingDirectory, TimeSpan.FromSeconds(60));
         var refused = await Cli([], "requests", "list");
         Assert.Equal(1, refused.Code);
         Assert.Contains("HTTP 401", refused.Output, StringComparison.Ordinal);

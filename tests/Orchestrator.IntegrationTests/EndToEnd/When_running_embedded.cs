@@ -277,12 +277,8 @@ public sealed class When_running_embedded : IDisposable
         using var httpLifetime = http;
         var url = http.BaseAddress!.ToString();
 
-        async Task<(int Code, string Output)> Cli(params string[] args)
-        {
-            await using var cli = ChildProcess.Start("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory);
-            var code = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
-            return (code, cli.Output);
-        }
+        Task<(int Code, string Output)> Cli(params string[] args) =>
+            ChildProcess.RunAsync("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory, TimeSpan.FromSeconds(60));
 
         var file = Path.Combine(_workingDirectory, "request.json");
         await File.WriteAllTextAsync(file, """{"requestId":"cli-1","model":"sim","messages":[{"role":"user","content":"From a file"}]}""");
@@ -334,12 +330,8 @@ public sealed class When_running_embedded : IDisposable
         using var httpLifetime = http;
         var url = http.BaseAddress!.ToString();
 
-        async Task<(int Code, string Output)> Cli(params string[] args)
-        {
-            await using var cli = ChildProcess.Start("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory);
-            var code = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
-            return (code, cli.Output);
-        }
+        Task<(int Code, string Output)> Cli(params string[] args) =>
+            ChildProcess.RunAsync("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory, TimeSpan.FromSeconds(60));
         async Task Submit(string id, string text)
         {
             using var response = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } } });

@@ -75,6 +75,15 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for exit (bounded); returns the exit code.</summary>
+    /// <summary>Runs a command to its end (a CLI verb, say): its exit code and everything it printed.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(string name, string dll, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string> environment, string? workingDirectory, TimeSpan timeout)
+    {
+        await using var child = Start(name, dll, args, environment, workingDirectory);
+        var code = await child.WaitForExitAsync(timeout);
+        return (code, child.Output);
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

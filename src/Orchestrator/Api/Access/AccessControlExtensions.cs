@@ -67,8 +67,7 @@ public static class AccessControlExtensions
         var decision = app.Services.GetRequiredService<ApiAccessDecision>();
         var ring = app.Services.GetRequiredService<ApiKeyRing>();
         if (decision.Required)
-            app.Logger.ApiKeysRequired(ring.Count, string.Join(", ", app.Configuration.GetSection(ApiAccessOptions.SectionName)
-                .Get<ApiAccessOptions>()?.Keys.Select(k => k.Name) ?? []));
+            app.Logger.ApiKeysRequired(ring.Count, string.Join(", ", ring.Names));
         else
             app.Logger.ApiKeysOff(decision.Why, decision.Urls);
         app.UseAuthentication();

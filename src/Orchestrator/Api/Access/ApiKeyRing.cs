@@ -21,6 +21,9 @@ public sealed class ApiKeyRing
     public bool Required { get; }
     public int Count => _keys.Length;
 
+    /// <summary>The keys' names, for logs (never the keys).</summary>
+    public IEnumerable<string> Names => _keys.Select(k => k.Name);
+
     /// <summary>The ring, or the problems that make the configuration unusable (each names its setting).</summary>
     public static (ApiKeyRing? Ring, IReadOnlyList<string> Problems) From(ApiAccessOptions options, bool required)
     {
