@@ -273,9 +273,9 @@ async function bulk(action) {
 }
 
 async function showReview() {
+  // The list's items carry confidence, decision and the held answer: no call per request.
   const page = await api("GET", "/api/requests?state=AwaitingReview&limit=100");
-  const details = await Promise.all(page.items.map((r) => api("GET", `/api/requests/${encodeURIComponent(r.requestId)}`)));
-  $("#review-table tbody").replaceChildren(...details.map((r) => el("tr", { "data-request": r.requestId },
+  $("#review-table tbody").replaceChildren(...page.items.map((r) => el("tr", { "data-request": r.requestId },
     el("td", {}, el("a", { href: `#/request/${encodeURIComponent(r.requestId)}` }, r.requestId)),
     el("td", {}, r.confidence == null ? "-" : r.confidence.toFixed(3)),
     el("td", {}, r.decision || ""),
@@ -283,7 +283,7 @@ async function showReview() {
     el("td", {},
       el("button", { type: "button", "data-action": "approve", onclick: () => act(r.requestId, "approve") }, "Approve"), " ",
       el("button", { type: "button", "data-action": "reject", onclick: () => act(r.requestId, "reject") }, "Reject")))));
-  if (!details.length) say("The review queue is empty.");
+  if (!page.items.length) say("The review queue is empty.");
 }
 
 async function showDeadLetters() {
