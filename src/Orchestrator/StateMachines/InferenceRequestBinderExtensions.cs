@@ -7,22 +7,28 @@ namespace Orchestrator.StateMachines;
 /// <summary>Activity chains the state machine repeats.</summary>
 public static class InferenceRequestBinderExtensions
 {
-    /// <summary>Publishes the command for the saga's current attempt.</summary>
-    public static EventActivityBinder<InferenceRequestState, T> DispatchAttempt<T>(this EventActivityBinder<InferenceRequestState, T> binder)
+    /// <summary>
+    /// Publishes the command for the saga's current attempt, unless every endpoint of its model is cooling down: then
+    /// the attempt is held (RetryScheduled with the hold's time and reason on the row) and dispatched when it ends.
+    /// </summary>
+    public static EventActivityBinder<InferenceRequestState, T> DispatchAttempt<T>(this EventActivityBinder<InferenceRequestState, T> binder,
+        InferenceRequestStateMachine machine)
         where T : class =>
-        binder.PublishAsync(c =>
-        {
-            var payload = RequestPayload.FromJson(c.Saga.Payload);
-            return c.Init<InvokeModel>(new InvokeModel
+        binder.IfElse(c => machine.Hold.Apply(c.Saga),
+            held => held.TransitionTo(machine.RetryScheduled),
+            go => go.PublishAsync(c =>
             {
-                RequestId = c.Saga.RequestId,
-                Attempt = c.Saga.Attempt,
-                Model = c.Saga.Model,
-                Messages = payload.Messages,
-                Parameters = payload.Parameters,
-                Deadline = c.Saga.Deadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null,
-            });
-        });
+                var payload = RequestPayload.FromJson(c.Saga.Payload);
+                return c.Init<InvokeModel>(new InvokeModel
+                {
+                    RequestId = c.Saga.RequestId,
+                    Attempt = c.Saga.Attempt,
+                    Model = c.Saga.Model,
+                    Messages = payload.Messages,
+                    Parameters = payload.Parameters,
+                    Deadline = c.Saga.Deadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null,
+                });
+            }));
 
     /// <summary>
     /// Publishes the terminal outcome with a MessageId derived from the request id, generation and run, so that any

@@ -40,6 +40,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddMetrics();
         services.AddSingleton<OrchestratorMetrics>();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<Orchestrator.Fleet.FleetView>();
         services.AddSingleton(Options.Create(new ValidationOptions()));
         services.AddSingleton(Options.Create(new RetryPolicyOptions()));
         services.AddSingleton(Options.Create(timeoutOptions));
