@@ -17,6 +17,9 @@ public sealed class SagaSpecHarness : IAsyncDisposable
 {
     readonly ServiceProvider _provider;
 
+    /// <summary>The harness's services, e.g. the <see cref="Orchestrator.Fleet.FleetView"/> a test feeds.</summary>
+    public IServiceProvider Provider => _provider;
+
     SagaSpecHarness(ServiceProvider provider)
     {
         _provider = provider;
