@@ -174,7 +174,9 @@ public sealed class InvokeModelConsumer(
             var wake = choice.Skipped.Where(s => s.Busy).Min(s => s.RetryAt);
             if (invoke.Deadline is { } d && d < wake)
                 wake = d;
-            await limits.WaitForChangeAsync(wake - now + TimeSpan.FromMilliseconds(1), cancellationToken);
+            // Look again when a call ends here, when the limit frees up, or at least every second.
+            var wait = wake - now + TimeSpan.FromMilliseconds(1);
+            await limits.WaitForChangeAsync(wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait, cancellationToken);
         }
     }
 

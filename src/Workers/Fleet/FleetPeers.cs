@@ -16,26 +16,32 @@ public sealed class FleetPeers
     readonly ConcurrentDictionary<string, (DateTimeOffset SeenAt, TimeSpan Interval)> _peers = new(StringComparer.Ordinal);
     readonly TimeProvider _clock;
     readonly string _self;
-    readonly DateTimeOffset _since;
     readonly TimeSpan _interval;
+    DateTimeOffset _knownFrom = DateTimeOffset.MaxValue;
 
     public FleetPeers(IOptions<WorkerOptions> options, TimeProvider clock)
     {
         _clock = clock;
         _self = options.Value.WorkerId;
         _interval = options.Value.HeartbeatInterval;
-        _since = clock.GetUtcNow();
     }
 
-    /// <summary>Records a heartbeat (this worker's own are ignored).</summary>
-    public void Heard(WorkerHeartbeat heartbeat)
+    /// <summary>
+    /// This worker's queue for fleet signals exists from now on (the bus has started): every live peer is heard within
+    /// one heartbeat interval (and a fifth for delivery).
+    /// </summary>
+    public void Listening() => _knownFrom = _clock.GetUtcNow() + _interval * 1.2;
+
+    /// <summary>Records a heartbeat (this worker's own are ignored); true when it changes who is in the fleet.</summary>
+    public bool Heard(WorkerHeartbeat heartbeat)
     {
         if (string.Equals(heartbeat.WorkerId, _self, StringComparison.Ordinal))
-            return;
+            return false;
         if (heartbeat.Stopping)
-            _peers.TryRemove(heartbeat.WorkerId, out _);
-        else
-            _peers[heartbeat.WorkerId] = (heartbeat.At, heartbeat.Interval);
+            return _peers.TryRemove(heartbeat.WorkerId, out _);
+        var known = _peers.ContainsKey(heartbeat.WorkerId);
+        _peers[heartbeat.WorkerId] = (heartbeat.At, heartbeat.Interval);
+        return !known;
     }
 
     /// <summary>Live workers, this one included.</summary>
@@ -57,8 +63,8 @@ public sealed class FleetPeers
     }
 
     /// <summary>
-    /// When this worker has heard every live peer at least once (one heartbeat interval after it started): before
-    /// then it cannot know its share of a fleet-wide limit, and rate-limited endpoints wait.
+    /// When this worker has heard every live peer at least once (a heartbeat interval after <see cref="Listening"/>;
+    /// never before it): until then it cannot know its share of a fleet-wide limit, and rate-limited endpoints wait.
     /// </summary>
-    public DateTimeOffset KnownFrom => _since + _interval;
+    public DateTimeOffset KnownFrom => _knownFrom;
 }

@@ -30,7 +30,8 @@ public sealed class FleetSignalsConsumer(
 
     public Task Consume(ConsumeContext<WorkerHeartbeat> context)
     {
-        peers.Heard(context.Message);
+        if (peers.Heard(context.Message))
+            logger.FleetChanged(context.Message.WorkerId, context.Message.Stopping ? "left" : "joined", peers.Count);
         return Task.CompletedTask;
     }
 }

@@ -14,6 +14,8 @@ namespace Orchestrator.Workers.Fleet;
 /// </summary>
 public sealed class HeartbeatPublisher(
     IBus bus,
+    IServiceProvider services,
+    FleetPeers peers,
     IOptions<WorkerOptions> options,
     EndpointBreakers breakers,
     EndpointCooldowns cooldowns,
@@ -23,6 +25,11 @@ public sealed class HeartbeatPublisher(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The bus starts with the host: before that nothing can be published, and this worker's own queue for the
+        // fleet's signals does not exist yet.
+        if (!await Started(stoppingToken))
+            return;
+        peers.Listening();
         var interval = options.Value.HeartbeatInterval;
         using var timer = new PeriodicTimer(interval, clock);
         do
@@ -38,6 +45,25 @@ public sealed class HeartbeatPublisher(
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(TimeSpan.FromSeconds(2));
         await PublishAsync(stopping: true, bounded.Token);
+    }
+
+    async Task<bool> Started(CancellationToken stoppingToken)
+    {
+        // Hosted without a host (a test harness): the bus is started by whoever runs it.
+        if (services.GetService(typeof(IHostApplicationLifetime)) is not IHostApplicationLifetime lifetime)
+            return true;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled());
+        try
+        {
+            await started.Task;
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)

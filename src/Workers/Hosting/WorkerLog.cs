@@ -37,4 +37,7 @@ public static partial class WorkerLog
 
     [LoggerMessage(4011, LogLevel.Warning, "Heartbeat not published: {Reason}")]
     public static partial void HeartbeatFailed(this ILogger logger, string reason);
+
+    [LoggerMessage(4012, LogLevel.Information, "Worker {Peer} {Change} the fleet: {Count} live workers")]
+    public static partial void FleetChanged(this ILogger logger, string peer, string change, int count);
 }

@@ -8,8 +8,10 @@ namespace Orchestrator.Workers.Resilience;
 /// The limits on calls to each endpoint: at most <see cref="EndpointOptions.MaxInFlight"/> at once in this worker, and
 /// this worker's share of the fleet's <see cref="EndpointOptions.RequestsPerMinute"/>. The share is the limit divided
 /// by the live workers (<see cref="FleetPeers"/>), counted over a sliding window, so that the fleet together stays
-/// within the limit without a shared store. A call that would pass a limit is refused with the time to come back;
-/// callers wait for <see cref="WaitForChangeAsync"/> and ask again. Thread-safe.
+/// within the limit without a shared store. A call counts in the window from its start until a window after it
+/// ended: the endpoint sees it arrive somewhere in between, so however long the call took, no window at the endpoint
+/// holds more than the share. A call that would pass a limit is refused with the time to come back; callers wait for
+/// <see cref="WaitForChangeAsync"/> and ask again. Thread-safe.
 /// </summary>
 public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
 {
@@ -29,6 +31,7 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
         var now = clock.GetUtcNow();
         retryAt = default;
         why = "";
+        CountedCall? counted = null;
         lock (counters)
         {
             if (endpoint.MaxInFlight is { } max && counters.InFlight >= max)
@@ -47,19 +50,21 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
                     return null;
                 }
                 var (allowed, window) = Share(perMinute, endpoint.RateLimitWindow, peers.Count);
-                while (counters.Calls.TryPeek(out var oldest) && oldest <= now - window)
-                    counters.Calls.Dequeue();
+                counters.Calls.RemoveAll(c => c.EndedAt <= now - window);
                 if (counters.Calls.Count >= allowed)
                 {
-                    retryAt = counters.Calls.Peek() + window;
+                    // The first ended call to leave the window; while every counted call is still running, when one ends.
+                    var ended = counters.Calls.Where(c => c.EndedAt is not null).Select(c => c.EndedAt!.Value + window).DefaultIfEmpty(now + TimeSpan.FromMilliseconds(250));
+                    retryAt = ended.Min();
                     why = $"rate limit: this worker's share is {allowed} calls per {window.TotalSeconds:0.###} s";
                     return null;
                 }
-                counters.Calls.Enqueue(now);
+                counted = new CountedCall();
+                counters.Calls.Add(counted);
             }
             counters.InFlight++;
         }
-        return new Slot(this, counters);
+        return new Slot(this, counters, counted);
     }
 
     /// <summary>
@@ -91,27 +96,38 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
         }
     }
 
-    void Release(Counters counters)
+    void Release(Counters counters, CountedCall? counted)
     {
         lock (counters)
+        {
             counters.InFlight--;
+            if (counted is not null)
+                counted.EndedAt = clock.GetUtcNow();
+        }
         Interlocked.Exchange(ref _released, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     sealed class Counters
     {
         public int InFlight;
-        public readonly Queue<DateTimeOffset> Calls = new();
+
+        /// <summary>The calls counted against the rate limit: running ones, and ended ones until a window after their end.</summary>
+        public readonly List<CountedCall> Calls = [];
     }
 
-    sealed class Slot(EndpointLimits owner, Counters counters) : IDisposable
+    sealed class CountedCall
+    {
+        public DateTimeOffset? EndedAt;
+    }
+
+    sealed class Slot(EndpointLimits owner, Counters counters, CountedCall? counted) : IDisposable
     {
         int _done;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _done, 1) == 0)
-                owner.Release(counters);
+                owner.Release(counters, counted);
         }
     }
 }

@@ -42,20 +42,35 @@ public sealed class EndpointLimitsSpecs
         var endpoint = Endpoint(perMinute: 4);
 
         Assert.Null(limits.TryAcquire(endpoint, out var learnUntil, out var why));
-        Assert.Equal(peers.KnownFrom, learnUntil);
+        Assert.Equal(DateTimeOffset.MaxValue, learnUntil); // not even listening yet
+        peers.Listening();
+        Assert.Null(limits.TryAcquire(endpoint, out learnUntil, out why));
+        Assert.Equal(_clock.GetUtcNow().AddSeconds(6), learnUntil);
         Assert.Contains("learning the fleet", why, StringComparison.Ordinal);
 
-        _clock.Advance(TimeSpan.FromSeconds(5));
+        _clock.Advance(TimeSpan.FromSeconds(6));
         peers.Heard(new WorkerHeartbeat { WorkerId = "other", At = _clock.GetUtcNow(), Interval = TimeSpan.FromSeconds(5) });
-        // Two workers: this one may make 2 of the 4 calls a minute.
+        // Two workers: this one may make 2 of the 4 calls a minute. A call counts until a window after it ended.
         using (limits.TryAcquire(endpoint, out _, out _)) { }
         _clock.Advance(TimeSpan.FromSeconds(10));
-        using (limits.TryAcquire(endpoint, out _, out _)) { }
+        var running = limits.TryAcquire(endpoint, out _, out _);
+        Assert.NotNull(running);
         Assert.Null(limits.TryAcquire(endpoint, out var freeAt, out why));
         Assert.Equal(_clock.GetUtcNow().AddSeconds(50), freeAt);
         Assert.Contains("share is 2 calls per 60 s", why, StringComparison.Ordinal);
 
         _clock.Advance(TimeSpan.FromSeconds(50));
+        peers.Heard(new WorkerHeartbeat { WorkerId = "other", At = _clock.GetUtcNow(), Interval = TimeSpan.FromSeconds(5) });
+        var third = limits.TryAcquire(endpoint, out _, out _);
+        Assert.NotNull(third);
+        // The second call has run for 50 s: it still counts, and frees the window only a minute after it ends.
+        Assert.Null(limits.TryAcquire(endpoint, out _, out _));
+        running!.Dispose();
+        third!.Dispose();
+        Assert.Null(limits.TryAcquire(endpoint, out freeAt, out _));
+        Assert.Equal(_clock.GetUtcNow().AddSeconds(60), freeAt);
+        _clock.Advance(TimeSpan.FromSeconds(60));
+        peers.Heard(new WorkerHeartbeat { WorkerId = "other", At = _clock.GetUtcNow(), Interval = TimeSpan.FromSeconds(5) });
         Assert.NotNull(limits.TryAcquire(endpoint, out _, out _));
     }
 
