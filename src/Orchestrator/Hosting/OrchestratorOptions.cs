@@ -28,6 +28,9 @@ public sealed class OrchestratorOptions
     /// <summary>Saga messages this process handles at once. SQLite has one writer, so fewer help there.</summary>
     public int? SagaConcurrencyLimit { get; set; }
 
+    /// <summary>How long the start waits for PostgreSQL to answer and be migrated before it gives up (exit code 3).</summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     public bool RunsEmbeddedWorkers => EmbeddedWorkers ?? Transport == TransportKind.InMemory;
     public bool RunsSimulatedModel => SimulatedModel ?? RunsEmbeddedWorkers;
     public bool MigratesOnStart => MigrateOnStart ?? Store == StoreKind.Sqlite;
@@ -36,6 +39,8 @@ public sealed class OrchestratorOptions
     /// <summary>Null when valid, else a message naming the setting.</summary>
     public string? Problem()
     {
+        if (StartupTimeout < TimeSpan.Zero)
+            return $"{SectionName}:StartupTimeout must not be negative (got {StartupTimeout})";
         if (SagaConcurrencyLimit is < 1)
             return $"{SectionName}:SagaConcurrencyLimit must be at least 1 (got {SagaConcurrencyLimit})";
         if (Store == StoreKind.Sqlite && string.IsNullOrWhiteSpace(DataDirectory))

@@ -1,10 +1,14 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orchestrator.Persistence;
+using Orchestrator.Telemetry;
 
 namespace Orchestrator.Hosting;
 
-/// <summary>Applies the schema before the bus starts, when the options say so (the embedded default).</summary>
+/// <summary>Before anything that needs the database starts (the bus, Quartz, the retry poller): the store is there.</summary>
 public static class SchemaStartup
 {
+    /// <summary>Applies the schema, when the options say so (the embedded default).</summary>
     public static async Task MigrateIfEnabledAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OrchestratorOptions>>().Value;
@@ -14,5 +18,38 @@ public static class SchemaStartup
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Migrations");
         foreach (var migrator in store.Migrators(logger))
             await migrator.MigrateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits until PostgreSQL answers and carries every migration this build knows, for up to
+    /// <see cref="OrchestratorOptions.StartupTimeout"/>: a database that restarts, or a <c>migrate</c> still running
+    /// beside this process, delays the start instead of crashing it. Returns the last problem when it never got there.
+    /// </summary>
+    public static async Task<string?> WaitForStoreAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var store = services.GetRequiredService<StoreSettings>();
+        if (store.Kind != StoreKind.Postgres)
+            return null;
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OrchestratorOptions>>().Value;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Startup");
+        var check = new StoreHealthCheck(store);
+        var waited = Stopwatch.StartNew();
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            var result = await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken);
+            if (result.Status == HealthStatus.Healthy)
+            {
+                if (waited.Elapsed > TimeSpan.FromSeconds(1))
+                    logger.StoreReady(waited.Elapsed.TotalSeconds);
+                return null;
+            }
+            var problem = result.Description ?? "unknown";
+            if (waited.Elapsed + delay > options.StartupTimeout)
+                return $"{problem} (gave up after {waited.Elapsed.TotalSeconds:0} s; Orchestrator:StartupTimeout is {options.StartupTimeout})";
+            logger.WaitingForStore(problem, delay.TotalSeconds);
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+        }
     }
 }

@@ -57,6 +57,11 @@ public static class ServerCommand
         if (simulated is not null)
             app.Logger.SimulatedModelListening(simulated.BaseAddress);
         await SchemaStartup.MigrateIfEnabledAsync(app.Services, CancellationToken.None);
+        if (await SchemaStartup.WaitForStoreAsync(app.Services, CancellationToken.None) is { } storeProblem)
+        {
+            await Console.Error.WriteLineAsync($"orchestrator: cannot start: {storeProblem}");
+            return 3;
+        }
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();

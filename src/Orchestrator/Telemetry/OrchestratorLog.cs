@@ -68,6 +68,12 @@ public static partial class OrchestratorLog
     [LoggerMessage(1026, LogLevel.Information, "Request {RequestId} attempt {Attempt} held until {HeldUntil:O}: {Reason}")]
     public static partial void DispatchHeld(this ILogger logger, string requestId, int attempt, DateTime heldUntil, string reason);
 
+    [LoggerMessage(3013, LogLevel.Warning, "Waiting for the store: {Problem}; next try in {DelaySeconds} s")]
+    public static partial void WaitingForStore(this ILogger logger, string problem, double delaySeconds);
+
+    [LoggerMessage(3014, LogLevel.Information, "The store is ready after {Seconds:0.#} s of waiting")]
+    public static partial void StoreReady(this ILogger logger, double seconds);
+
     [LoggerMessage(3001, LogLevel.Information, "Orchestrator starting: store {Store}, transport {Transport}, embedded workers {EmbeddedWorkers}")]
     public static partial void Starting(this ILogger logger, string store, string transport, bool embeddedWorkers);
 
