@@ -98,7 +98,7 @@ public static class RequestsEndpoints
 
             // The saga row is written before the message is published, so the request is visible (state Pending)
             // the moment it is accepted, and of concurrent submissions of one id exactly one inserts it.
-            var saga = InferenceRequestState.Create(request, clock.GetUtcNow().UtcDateTime);
+            var saga = InferenceRequestState.Create(request, clock.GetUtcNow().UtcDateTime, validation.Value.DefaultPriority);
             await RequestGenerations.NumberAsync(db, saga, cancellationToken);
             db.Requests.Add(saga);
             try

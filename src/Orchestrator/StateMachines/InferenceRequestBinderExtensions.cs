@@ -7,7 +7,11 @@ namespace Orchestrator.StateMachines;
 /// <summary>Activity chains the state machine repeats.</summary>
 public static class InferenceRequestBinderExtensions
 {
-    /// <summary>Publishes the command for the saga's current attempt.</summary>
+    /// <summary>
+    /// Publishes the command for the saga's current attempt, with the request's priority in the command and as the
+    /// broker message's priority (the worker queue is a RabbitMQ priority queue). Every dispatch of a request, the
+    /// first and each retry, reads the priority from the saga row. The in-memory transport has no message priority.
+    /// </summary>
     public static EventActivityBinder<InferenceRequestState, T> DispatchAttempt<T>(this EventActivityBinder<InferenceRequestState, T> binder)
         where T : class =>
         binder.PublishAsync(c =>
@@ -20,9 +24,13 @@ public static class InferenceRequestBinderExtensions
                 Model = c.Saga.Model,
                 Messages = payload.Messages,
                 Parameters = payload.Parameters,
+                Priority = c.Saga.Priority,
                 Deadline = c.Saga.Deadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null,
             });
-        });
+        }, p => p.TrySetPriority(BrokerPriority(p.Message.Priority)));
+
+    /// <summary>The AMQP message priority of a request priority, clamped to the queue's levels.</summary>
+    public static byte BrokerPriority(int priority) => (byte)Math.Clamp(priority, RequestPriority.Lowest, RequestPriority.Highest);
 
     /// <summary>
     /// Publishes the terminal outcome with a MessageId derived from the request id, generation and run, so that any
