@@ -16,13 +16,15 @@ public sealed class ProductionCluster : IAsyncDisposable
     readonly Dictionary<string, ChildProcess> _workers = [];
     readonly List<ChildProcess> _all = [];
     readonly Dictionary<string, string> _orchestratorEnvironment;
+    readonly IReadOnlyDictionary<string, string> _workerSettings;
     readonly Dictionary<string, int> _orchestratorPorts = [];
     readonly Dictionary<string, int> _workerPorts = [];
     ChildProcess? _sim;
 
-    ProductionCluster(IReadOnlyDictionary<string, string>? orchestratorSettings)
+    ProductionCluster(IReadOnlyDictionary<string, string>? orchestratorSettings, IReadOnlyDictionary<string, string>? workerSettings)
     {
         _orchestratorEnvironment = new Dictionary<string, string>(orchestratorSettings ?? new Dictionary<string, string>());
+        _workerSettings = workerSettings ?? new Dictionary<string, string>();
     }
 
     /// <summary>The key <see cref="Api"/> sends; it holds both scopes.</summary>
@@ -40,9 +42,11 @@ public sealed class ProductionCluster : IAsyncDisposable
     /// <param name="orchestrators">Orchestrator processes on the same database and broker.</param>
     /// <param name="workers">Worker processes, competing consumers of one queue.</param>
     /// <param name="orchestratorSettings">Extra environment for every orchestrator, e.g. <c>Orchestrator__Timeouts__StartToCloseTimeout</c>.</param>
-    public static async Task<ProductionCluster> StartAsync(int orchestrators = 1, int workers = 1, IReadOnlyDictionary<string, string>? orchestratorSettings = null)
+    /// <param name="workerSettings">Extra environment for every worker, e.g. <c>Workers__ConcurrencyLimit</c>.</param>
+    public static async Task<ProductionCluster> StartAsync(int orchestrators = 1, int workers = 1, IReadOnlyDictionary<string, string>? orchestratorSettings = null,
+        IReadOnlyDictionary<string, string>? workerSettings = null)
     {
-        var cluster = new ProductionCluster(orchestratorSettings);
+        var cluster = new ProductionCluster(orchestratorSettings, workerSettings);
         try
         {
             await cluster.InitializeAsync(orchestrators, workers);
@@ -108,7 +112,7 @@ public sealed class ProductionCluster : IAsyncDisposable
     {
         var port = ChildProcess.FreePort();
         _workerPorts[name] = port;
-        var process = Track(ChildProcess.Start(name, RepoPaths.Workers, ["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__RabbitMQ"] = TestServers.RabbitMq,
             ["Workers__WorkerId"] = name,
@@ -116,7 +120,10 @@ public sealed class ProductionCluster : IAsyncDisposable
             // These tests script bursts of faults to drive retries and timers; a breaker would (rightly) open on them
             // and turn retries into circuit-open waits. The breaker has its own tests (When_the_primary_endpoint_fails).
             ["Workers__CircuitBreaker__Enabled"] = "false",
-        }));
+        };
+        foreach (var (key, value) in _workerSettings)
+            environment[key] = value;
+        var process = Track(ChildProcess.Start(name, RepoPaths.Workers, ["--urls", $"http://127.0.0.1:{port}"], environment));
         _workers[name] = process;
         await process.WaitUntilHealthyAsync($"http://127.0.0.1:{port}/health/ready", TimeSpan.FromSeconds(90));
     }
