@@ -76,9 +76,16 @@ public sealed class When_the_workers_are_saturated(ITestOutputHelper output)
         output.WriteLine($"median completion: priority 1 {p1:0} ms, priority 5 {p5:0} ms ({PerPriority} each, concurrency 2, 300 ms per call)\n{timeline}");
         Assert.True(p5 < p1 / 2, $"priority 5 median {p5:0} ms is not under half the priority 1 median {p1:0} ms\n{timeline}");
 
-        // The API shows it too.
+        // The API shows it too, and the list filters on it.
         using var view = JsonDocument.Parse(await cluster.Api.GetStringAsync(new Uri($"api/requests/{Id(5, 0)}", UriKind.Relative)));
         Assert.Equal(5, view.RootElement.GetProperty("priority").GetInt32());
+        using var urgent = JsonDocument.Parse(await cluster.Api.GetStringAsync(new Uri($"api/requests?idPrefix=prio-{run}-&priority=5&limit=500", UriKind.Relative)));
+        var listed = urgent.RootElement.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(PerPriority, listed.Count);
+        Assert.All(listed, i => Assert.Equal(5, i.GetProperty("priority").GetInt32()));
+        using var outOfRange = await cluster.Api.GetAsync(new Uri("api/requests?priority=9", UriKind.Relative));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, outOfRange.StatusCode);
+        Assert.Contains("priority: must be between 1 and 5 (got 9)", await outOfRange.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         // One call per request: no request was dispatched twice.
         Assert.Equal(1, await cluster.ModelCallsAsync(Id(1, 0)));
     }

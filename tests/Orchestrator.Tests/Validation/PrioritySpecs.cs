@@ -77,6 +77,32 @@ public sealed class PrioritySpecs
     public void Should_map_a_priority_to_a_broker_priority_within_the_queue_levels(int priority, byte broker) =>
         Assert.Equal(broker, InferenceRequestBinderExtensions.BrokerPriority(priority));
 
+    [Fact]
+    public void Should_filter_the_list_by_priority_and_refuse_one_out_of_range()
+    {
+        var errors = new List<FieldError>();
+        var filter = RequestFilter.Parse(null, null, null, null, null, null, null, null, null, errors, priority: 5);
+        Assert.Empty(errors);
+        int[] priorities = [1, 5, 3, 5];
+        var rows = priorities.Select((p, i) => new InferenceRequestState { RequestId = $"r{i}", Priority = p }).AsQueryable();
+        Assert.Equal("r1 r3", string.Join(' ', filter.Apply(rows).Select(r => r.RequestId)));
+
+        RequestFilter.Parse(null, null, null, null, null, null, null, null, null, errors, priority: 0);
+        Assert.Equal("priority: must be between 1 and 5 (got 0)", Assert.Single(errors).ToString());
+    }
+
+    [Fact]
+    public void Should_take_priority_in_a_bulk_filter()
+    {
+        var errors = new List<FieldError>();
+        using var good = JsonDocument.Parse("""{"priority":1,"state":"Failed"}""");
+        Assert.Equal(1, RequestFilter.FromJson(good.RootElement, errors).Priority);
+        Assert.Empty(errors);
+        using var bad = JsonDocument.Parse("""{"priority":"high"}""");
+        RequestFilter.FromJson(bad.RootElement, errors);
+        Assert.Equal("filter.priority: priority must be an integer", Assert.Single(errors).ToString());
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(6)]
