@@ -12,7 +12,11 @@ public sealed class SimulatedModelStats
     // StrongBox values: a call increments an existing counter with Interlocked, without locking or re-adding the entry.
     private readonly ConcurrentDictionary<string, StrongBox<long>> _byRequestId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ulong, StrongBox<long>> _callsByScriptKey = new();
+    private readonly ConcurrentQueue<(DateTimeOffset At, string? RequestId)> _recent = new();
     private long _totalCalls;
+
+    /// <summary>How many of the latest calls <see cref="RecentCalls"/> keeps.</summary>
+    public const int RecentCallsKept = 100_000;
 
     /// <summary>Calls to <c>/v1/chat/completions</c> since start or the last <see cref="Reset"/>.</summary>
     public long TotalCalls => Interlocked.Read(ref _totalCalls);
@@ -33,10 +37,17 @@ public sealed class SimulatedModelStats
         return snapshot;
     }
 
+    /// <summary>
+    /// When each of the latest <see cref="RecentCallsKept"/> calls arrived, with its <c>X-Request-Id</c>, oldest first:
+    /// what a test needs to check a rate limit or a pause at the server itself.
+    /// </summary>
+    public IReadOnlyList<(DateTimeOffset At, string? RequestId)> RecentCalls() => _recent.ToArray();
+
     /// <summary>Forgets every call: counters go back to zero and scripts start again from their first step.</summary>
     public void Reset()
     {
         Interlocked.Exchange(ref _totalCalls, 0);
+        _recent.Clear();
         _byRequestId.Clear();
         _callsByScriptKey.Clear();
     }
@@ -44,6 +55,11 @@ public sealed class SimulatedModelStats
     internal void RecordCall(string? requestId)
     {
         Interlocked.Increment(ref _totalCalls);
+        _recent.Enqueue((DateTimeOffset.UtcNow, requestId));
+        while (_recent.Count > RecentCallsKept && _recent.TryDequeue(out _))
+        {
+        }
+
         if (!string.IsNullOrEmpty(requestId))
         {
             Interlocked.Increment(ref _byRequestId.GetOrAdd(requestId, static _ => new StrongBox<long>()).Value);

@@ -31,6 +31,15 @@ public sealed record RequestView
     /// <summary>When an operator paused the request (state Paused).</summary>
     public DateTime? PausedAt { get; init; }
 
+    /// <summary>
+    /// Dispatch is held until then because no endpoint of the model may be called (breakers open, or every endpoint
+    /// cooling down for the fleet); the attempt is not spent. Not a state: the request shows RetryScheduled meanwhile.
+    /// </summary>
+    public DateTime? HeldUntil { get; init; }
+
+    /// <summary>Why dispatch is held.</summary>
+    public string? HeldReason { get; init; }
+
     /// <summary>1, or more once an operator has retried the request after it failed.</summary>
     public int Run { get; init; } = 1;
     public IReadOnlyList<AttemptView>? Attempts { get; init; }
@@ -61,6 +70,8 @@ public sealed record RequestView
         UpdatedAt = saga.UpdatedAt,
         CompletedAt = saga.CompletedAt,
         PausedAt = saga.PausedAt,
+        HeldUntil = saga.HeldUntil,
+        HeldReason = saga.HeldReason,
         Run = saga.Run,
         Attempts = withAttempts ? saga.Attempts.OrderBy(a => a.Attempt).Select(AttemptView.From).ToList() : null,
     };

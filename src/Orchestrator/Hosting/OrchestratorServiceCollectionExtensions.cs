@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.DeadLetters;
+using Orchestrator.Fleet;
 using Orchestrator.Persistence;
 using Orchestrator.Persistence.Sagas;
 using Orchestrator.Retries;
@@ -47,6 +48,7 @@ public static class OrchestratorServiceCollectionExtensions
             services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<OrchestratorMetrics>();
+        services.AddSingleton<FleetView>();
 
         var faults = configuration.GetSection(FaultInjectionOptions.SectionName).Get<FaultInjectionOptions>() ?? new FaultInjectionOptions();
         var store = StoreSettings.From(options, configuration);
@@ -67,6 +69,7 @@ public static class OrchestratorServiceCollectionExtensions
                     r.AfterCommit = faults.AfterCommitHook();
                     r.PrepareNew = RequestGenerations.NumberAsync;
                 });
+            bus.AddConsumer<FleetEventsConsumer, FleetEventsConsumerDefinition>();
             if (options.RunsEmbeddedWorkers)
                 bus.AddWorkerConsumers();
 

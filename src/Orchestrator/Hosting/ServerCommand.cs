@@ -3,6 +3,7 @@ using Orchestrator.Api;
 using Orchestrator.Api.Access;
 using Orchestrator.Dashboard;
 using Orchestrator.DeadLetters;
+using Orchestrator.Fleet;
 using Orchestrator.Persistence;
 using Orchestrator.Scheduling;
 using Orchestrator.ServiceDefaults;
@@ -66,6 +67,7 @@ public static class ServerCommand
         app.MapRequestsApi();
         app.MapBulkActionsApi();
         app.MapDeadLettersApi();
+        app.MapFleetApi();
         app.MapDashboard(); // GET / and its two files
 
         await app.RunAsync();

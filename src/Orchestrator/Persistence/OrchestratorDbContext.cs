@@ -52,6 +52,8 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.CompletedAt).HasColumnName("completed_at");
             e.Property(x => x.Decision).HasColumnName("decision");
             e.Property(x => x.PausedAt).HasColumnName("paused_at");
+            e.Property(x => x.HeldUntil).HasColumnName("held_until");
+            e.Property(x => x.HeldReason).HasColumnName("held_reason");
             e.Property(x => x.Run).HasColumnName("run");
             e.Property(x => x.AttemptBase).HasColumnName("attempt_base");
             e.Property(x => x.TraceParent).HasColumnName("trace_parent").HasMaxLength(64);

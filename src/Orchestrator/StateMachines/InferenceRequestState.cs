@@ -74,6 +74,15 @@ public class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
     /// <summary>When an operator paused the request (state Paused); null otherwise.</summary>
     public DateTime? PausedAt { get; set; }
 
+    /// <summary>
+    /// Set while the request waits because no endpoint of its model may be called: every worker breaker was open, or
+    /// every endpoint is cooling down for the fleet. The attempt number is not spent; it is dispatched again then.
+    /// </summary>
+    public DateTime? HeldUntil { get; set; }
+
+    /// <summary>Why the request is held (which endpoints, until when, and what was seen).</summary>
+    public string? HeldReason { get; set; }
+
     /// <summary>1, then one more each time an operator reopens a Failed request: the next outcome is a new message.</summary>
     public int Run { get; set; } = 1;
 

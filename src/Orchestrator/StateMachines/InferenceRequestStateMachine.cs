@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.Fleet;
 using Orchestrator.Retries;
 using Orchestrator.Scheduling;
 using Orchestrator.Telemetry;
@@ -25,9 +26,11 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         IOptions<RetryPolicyOptions> retry,
         IOptions<TimeoutOptions> timeouts,
         IOptions<ReviewOptions> review,
+        FleetView fleet,
         TimeProvider clock)
     {
         var ctx = new Dependencies(logger, metrics, retry.Value, timeouts.Value, clock);
+        Hold = new DispatchHold(fleet, ctx);
 
         InstanceState(x => x.CurrentState);
 
@@ -76,7 +79,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                             logger.RequestAccepted(c.Saga.RequestId, c.Saga.Model);
                         })
                         .TransitionTo(Pending)
-                        .DispatchAttempt(),
+                        .DispatchAttempt(this),
                     refused => refused
                         .Then(c =>
                         {
@@ -191,11 +194,11 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     StartNextAttempt(c.Saga, c.Message.Source, ctx);
                 })
                 .TransitionTo(Pending)
-                .DispatchAttempt(),
+                .DispatchAttempt(this),
             When(RetryRequested)
                 .Then(c => StartNextAttempt(c.Saga, "operator", ctx))
                 .TransitionTo(Pending)
-                .DispatchAttempt(),
+                .DispatchAttempt(this),
             When(TimerFired, c => c.Message.Token != c.Saga.RetryToken)
                 .Then(c => StaleTimer(c.Saga, logger)),
             Ignore(Started),
@@ -287,7 +290,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     logger.ReviewDecided(c.Saga.RequestId, "rejected, asked again", c.Message.Reviewer ?? "");
                 })
                 .TransitionTo(Pending)
-                .DispatchAttempt());
+                .DispatchAttempt(this));
 
         During(Pending, Processing, RetryScheduled, Paused,
             When(DeadlinePassed, c => c.Saga.Deadline <= clock.GetUtcNow().UtcDateTime)
@@ -353,7 +356,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     StartNextAttempt(c.Saga, "resume", ctx);
                 })
                 .TransitionTo(Pending)
-                .DispatchAttempt());
+                .DispatchAttempt(this));
 
         // Retry a failed request: a new run with a fresh retry budget and a deadline of the original length. Its
         // outcome is a second terminal message with its own MessageId; invalid input would only fail again.
@@ -378,7 +381,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     logger.RequestReopened(saga.RequestId, saga.Run, string.IsNullOrWhiteSpace(c.Message.Reason) ? "retried by an operator" : c.Message.Reason);
                 })
                 .TransitionTo(Pending)
-                .DispatchAttempt(),
+                .DispatchAttempt(this),
             When(RetryRequested, c => c.Saga.FailureKind == nameof(FailureKind.InvalidInput))
                 .Then(c => logger.OperatorCommandIgnored("RetryInference", c.Saga.RequestId, "Failed (InvalidInput)")));
 
@@ -430,6 +433,9 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
             x.CorrelateById(m => RequestIdentity.ToCorrelationId(requestId(m.Message)));
             x.OnMissingInstance(m => m.Discard());
         });
+
+    /// <summary>Holds dispatches of a model while every endpoint of it cools down (see <see cref="DispatchHold"/>).</summary>
+    internal DispatchHold Hold { get; }
 
     internal sealed record Dependencies(
         ILogger Logger,
@@ -497,9 +503,11 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         ctx.Metrics.AttemptDecided(AttemptOutcome.Failed, nameof(FailureKind.CircuitOpen));
         switch (decision)
         {
-            case RetryAfterDelay when saga.PausedAt is not null:
+            case RetryAfterDelay paused when saga.PausedAt is not null:
                 saga.FailureKind = nameof(FailureKind.CircuitOpen);
                 saga.Reason = message.Reason;
+                saga.HeldUntil = paused.DueAtUtc;
+                saga.HeldReason = message.Reason;
                 ctx.Logger.RetryHeldByPause(saga.RequestId, saga.Attempt, message.Reason);
                 break;
             case RetryAfterDelay retry:
@@ -507,6 +515,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 saga.RetryToken = Guid.NewGuid();
                 saga.FailureKind = nameof(FailureKind.CircuitOpen);
                 saga.Reason = message.Reason;
+                saga.HeldUntil = retry.DueAtUtc;
+                saga.HeldReason = message.Reason;
                 ctx.Metrics.RetryScheduled(message.Cause ?? "circuit-open", retry.Delay.TotalMilliseconds);
                 ctx.Logger.WaitingForBreaker(saga.RequestId, saga.Attempt, message.Reason, retry.DueAtUtc);
                 break;
@@ -520,6 +530,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     static void GiveUpNow(InferenceRequestState saga, GiveUp giveUp, DateTime now, Dependencies ctx)
     {
         saga.PausedAt = null;
+        saga.HeldUntil = null;
+        saga.HeldReason = null;
         saga.NextAttemptAt = null;
         saga.RetryToken = null;
         saga.FailureKind = giveUp.Kind.ToString();
@@ -532,8 +544,11 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     /// <summary>A worker reported the start of the current attempt.</summary>
     static bool AttemptStartedOnRow(InferenceRequestState saga) => saga.Attempts.Find(a => a.Attempt == saga.Attempt)?.StartedAt is not null;
 
-    /// <summary>The last dispatch met only open breakers and made no call: the next dispatch is the same attempt.</summary>
-    static bool WaitedForBreaker(InferenceRequestState saga) => saga.FailureKind == nameof(FailureKind.CircuitOpen);
+    /// <summary>
+    /// The current attempt was held (every endpoint open or cooling down) and made no call: the next dispatch is the
+    /// same attempt.
+    /// </summary>
+    static bool WaitedForBreaker(InferenceRequestState saga) => saga.HeldUntil is not null;
 
     internal static bool RetryDecided(InferenceRequestState saga) => saga.RetryToken is not null;
 
@@ -562,6 +577,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 ctx.Metrics.RetryWaited((now - failedAt).TotalMilliseconds);
             saga.Attempt++;
         }
+        saga.HeldUntil = null;
+        saga.HeldReason = null;
         saga.RetryToken = null;
         saga.NextAttemptAt = null;
         saga.RetryClaimedAt = null;
@@ -580,6 +597,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     // The row is the timer: clearing its due times is what removes it.
     static void ClearTimers(InferenceRequestState saga)
     {
+        saga.HeldUntil = null;
+        saga.HeldReason = null;
         saga.NextAttemptAt = null;
         saga.RetryClaimedAt = null;
         saga.AttemptTimeoutAt = null;

@@ -65,6 +65,9 @@ public static partial class OrchestratorLog
     [LoggerMessage(1025, LogLevel.Information, "Request {RequestId} attempt {Attempt} not made: {Reason}; the same attempt goes again at {RetryAt:O}")]
     public static partial void WaitingForBreaker(this ILogger logger, string requestId, int attempt, string reason, DateTime retryAt);
 
+    [LoggerMessage(1026, LogLevel.Information, "Request {RequestId} attempt {Attempt} held until {HeldUntil:O}: {Reason}")]
+    public static partial void DispatchHeld(this ILogger logger, string requestId, int attempt, DateTime heldUntil, string reason);
+
     [LoggerMessage(3001, LogLevel.Information, "Orchestrator starting: store {Store}, transport {Transport}, embedded workers {EmbeddedWorkers}")]
     public static partial void Starting(this ILogger logger, string store, string transport, bool embeddedWorkers);
 

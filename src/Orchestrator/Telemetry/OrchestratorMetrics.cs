@@ -17,6 +17,7 @@ public sealed class OrchestratorMetrics
     readonly Histogram<double> _endToEnd;
     readonly Histogram<double> _retryWait;
     readonly Counter<long> _attempts;
+    readonly Counter<long> _held;
     volatile IReadOnlyDictionary<string, long> _byState = new Dictionary<string, long>();
     long _stuck;
 
@@ -32,6 +33,7 @@ public sealed class OrchestratorMetrics
         _endToEnd = meter.CreateHistogram<double>("orchestrator.end_to_end_latency", unit: "ms", description: "From submission to the terminal state, by state");
         _retryWait = meter.CreateHistogram<double>("orchestrator.retry_wait", unit: "ms", description: "Time a request spent in RetryScheduled before its next attempt");
         _attempts = meter.CreateCounter<long>("orchestrator.attempts_decided", description: "Attempts whose outcome the saga applied, by outcome and failure kind");
+        _held = meter.CreateCounter<long>("orchestrator.dispatch_held", description: "Dispatches held because every endpoint of the model was cooling down, by model");
         meter.CreateObservableGauge("orchestrator.stuck_requests", () => Interlocked.Read(ref _stuck),
             description: "Requests whose state has outlived their timers (should be 0; see GET /api/diagnostics/stuck)");
         meter.CreateObservableGauge("orchestrator.requests", ObserveStates, description: "Requests in the hot table by state (refreshed every few seconds)");
@@ -47,6 +49,8 @@ public sealed class OrchestratorMetrics
         Interlocked.Increment(ref _illegalCount);
         _illegalEvents.Add(1, new KeyValuePair<string, object?>("event", eventName), new KeyValuePair<string, object?>("state", state));
     }
+
+    public void DispatchHeld(string model) => _held.Add(1, new KeyValuePair<string, object?>("model", model));
 
     public void StaleEvent(string eventName) => _staleEvents.Add(1, new KeyValuePair<string, object?>("event", eventName));
 

@@ -10,14 +10,19 @@ using Orchestrator.Workers.Telemetry;
 namespace Orchestrator.Workers.Consumers;
 
 /// <summary>
-/// Makes one attempt: picks the first endpoint (by priority) whose circuit breaker lets a call through, tells the saga
-/// it started, calls the model, and publishes the answer or the classified failure. When every breaker is open it makes
-/// no call and publishes <see cref="FailureKind.CircuitOpen"/> with the time one half-opens. The endpoint's faults never
-/// escape as exceptions: they become <see cref="AttemptFailed"/> with a reason.
+/// Makes one attempt: picks the first endpoint (by priority) that is not cooling down, has room under its limits and
+/// whose circuit breaker lets a call through; tells the saga it started, calls the model, and publishes the answer or
+/// the classified failure. While every endpoint is only busy (limits) it waits, so the backlog stays in the broker in
+/// priority order. When every endpoint is open or cooling down it makes no call and publishes
+/// <see cref="FailureKind.CircuitOpen"/> with the time one lets a call through. A breaker this call opened, or a
+/// <c>Retry-After</c> the endpoint sent, is published to the fleet as <see cref="EndpointCoolingDown"/>. The
+/// endpoint's faults never escape as exceptions: they become <see cref="AttemptFailed"/> with a reason.
 /// </summary>
 public sealed class InvokeModelConsumer(
     ChatCompletionsClient client,
-    EndpointBreakers breakers,
+    EndpointSelector selector,
+    EndpointCooldowns cooldowns,
+    EndpointLimits limits,
     IOptions<WorkerOptions> options,
     TimeProvider clock,
     WorkerMetrics metrics,
@@ -56,16 +61,29 @@ public sealed class InvokeModelConsumer(
         }
         else
         {
-            choice = breakers.Choose(model.Endpoints);
-            if (choice.Endpoint is null)
+            choice = await ChooseAsync(model.Endpoints, invoke, context.CancellationToken);
+            if (choice.Endpoint is null && choice.Saturated)
             {
-                // Every breaker is open: fail fast, before AttemptStarted, since no call is made and no attempt is used.
+                early = ModelCallResult.Failure("(none)", FailureKind.DeadlineExceeded, "deadline",
+                    $"the request's deadline {invoke.Deadline:O} passed while every endpoint was busy ({choice.SkippedText})");
+                choice = null;
+            }
+            else if (choice.Endpoint is null)
+            {
+                // Every endpoint is open or cooling down: fail fast, before AttemptStarted, since no call is made and
+                // no attempt is used.
                 await CircuitOpen(context, invoke, worker.WorkerId, choice, startedAt, span);
                 return;
+            }
+            else
+            {
+                // The call starts now, after any wait for capacity.
+                startedAt = clock.GetUtcNow();
             }
         }
 
         using var lease = choice?.Lease;
+        using var slot = choice?.Slot;
         if (!redelivered)
             await context.Publish(new AttemptStarted { RequestId = invoke.RequestId, Attempt = invoke.Attempt, WorkerId = worker.WorkerId, StartedAt = startedAt });
 
@@ -82,7 +100,9 @@ public sealed class InvokeModelConsumer(
             logger.CallingModel(invoke.RequestId, invoke.Attempt, endpoint.DisplayName);
             using (metrics.Call(endpoint.DisplayName))
                 result = await client.CallAsync(endpoint, invoke, worker.RequestLogprobs, context.CancellationToken);
-            lease!.Record(UpstreamFault.Is(result));
+            slot?.Dispose();
+            var openUntil = lease!.Record(UpstreamFault.Is(result));
+            await TellTheFleet(context, invoke, endpoint, result, openUntil, worker);
             metrics.Called(endpoint.DisplayName, (clock.GetUtcNow() - startedAt).TotalMilliseconds, result.Succeeded ? "success" : result.Cause ?? "failure");
         }
 
@@ -131,11 +151,81 @@ public sealed class InvokeModelConsumer(
         });
     }
 
+    /// <summary>
+    /// The endpoint that may take the call. While every endpoint is only busy (its in-flight or rate limit), waits for
+    /// room, up to the request's deadline; a saturated choice is returned only when the deadline passed.
+    /// </summary>
+    async Task<EndpointChoice> ChooseAsync(IReadOnlyList<EndpointOptions> endpoints, InvokeModel invoke, CancellationToken cancellationToken)
+    {
+        var logged = false;
+        while (true)
+        {
+            var choice = selector.Choose(endpoints);
+            if (choice.Endpoint is not null || !choice.Saturated)
+                return choice;
+            var now = clock.GetUtcNow();
+            if (invoke.Deadline is { } deadline && deadline <= now)
+                return choice;
+            if (!logged)
+            {
+                logger.WaitingForCapacity(invoke.RequestId, invoke.Attempt, choice.SkippedText);
+                logged = true;
+            }
+            var wake = choice.Skipped.Where(s => s.Busy).Min(s => s.RetryAt);
+            if (invoke.Deadline is { } d && d < wake)
+                wake = d;
+            // Look again when a call ends here, when the limit frees up, or at least every second.
+            var wait = wake - now + TimeSpan.FromMilliseconds(1);
+            await limits.WaitForChangeAsync(wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A 429/503 with <c>Retry-After</c>: the endpoint cools down here at once, and for the rest of the fleet through
+    /// <see cref="EndpointCoolingDown"/>; so does a breaker this call opened.
+    /// </summary>
+    async Task TellTheFleet(ConsumeContext context, InvokeModel invoke, EndpointOptions endpoint, ModelCallResult result, DateTimeOffset? openUntil,
+        WorkerOptions worker)
+    {
+        var now = clock.GetUtcNow();
+        var name = endpoint.DisplayName;
+        if (result.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero && result.HttpStatus is 429 or 503)
+        {
+            var wait = retryAfter > worker.MaxCooldown ? worker.MaxCooldown : retryAfter;
+            var reason = $"HTTP {result.HttpStatus} with Retry-After {retryAfter.TotalSeconds:0.###} s";
+            if (cooldowns.Apply(name, now + wait, reason))
+                await PublishCooldown(context, invoke.Model, name, now + wait, EndpointCoolingDown.RetryAfterCause, reason, worker.WorkerId, now);
+        }
+        // This worker's own breaker already keeps it away; the rest of the fleet learns of it here.
+        if (openUntil is { } until)
+            await PublishCooldown(context, invoke.Model, name, until, EndpointCoolingDown.BreakerOpenCause, $"circuit breaker opened after {result.Reason}",
+                worker.WorkerId, now);
+    }
+
+    async Task PublishCooldown(ConsumeContext context, string model, string endpoint, DateTimeOffset until, string cause, string reason, string workerId,
+        DateTimeOffset at)
+    {
+        logger.CoolingDown(endpoint, until, reason, workerId);
+        try
+        {
+            await context.Publish(new EndpointCoolingDown
+            {
+                Endpoint = endpoint, Model = model, Until = until, Cause = cause, Reason = reason, WorkerId = workerId, At = at,
+            });
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The attempt's result matters more than the news: this worker honours the cooldown regardless, and the
+            // rest of the fleet finds out from its own calls or the next heartbeat.
+            logger.HeartbeatFailed($"cooldown of {endpoint} not published: {exception.Message}");
+        }
+    }
+
     async Task CircuitOpen(ConsumeContext<InvokeModel> context, InvokeModel invoke, string workerId, EndpointChoice choice, DateTimeOffset startedAt,
         System.Diagnostics.Activity? span)
     {
         var retryAt = choice.RetryAt!.Value;
-        var reason = $"every endpoint of model '{invoke.Model}' is open ({choice.SkippedText})";
+        var reason = $"every endpoint of model '{invoke.Model}' is open or cooling down ({choice.SkippedText})";
         span?.SetTag("outcome", "CircuitOpen");
         span?.SetTag("failure_kind", nameof(FailureKind.CircuitOpen));
         metrics.Attempt("Failed", nameof(FailureKind.CircuitOpen));

@@ -23,6 +23,18 @@ public sealed class EndpointOptions
     /// <summary>This endpoint's changes to <c>Workers:CircuitBreaker</c>, setting by setting.</summary>
     public CircuitBreakerOverride? CircuitBreaker { get; set; }
 
+    /// <summary>Calls to this endpoint one worker process makes at once at most; null = only the worker's concurrency limit.</summary>
+    public int? MaxInFlight { get; set; }
+
+    /// <summary>
+    /// Calls per minute the whole fleet makes to this endpoint at most (the provider's per-key quota); null = no limit.
+    /// Each worker takes an equal share, by the live workers it hears from.
+    /// </summary>
+    public int? RequestsPerMinute { get; set; }
+
+    /// <summary>The window <see cref="RequestsPerMinute"/> is counted over: e.g. 10 s allows a sixth of it per 10 s. Default 1 minute.</summary>
+    public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The model name the endpoint knows, when it differs from ours.</summary>
     public string? RemoteModel { get; set; }
 

@@ -28,4 +28,16 @@ public static partial class WorkerLog
 
     [LoggerMessage(4008, LogLevel.Information, "Request {RequestId} attempt {Attempt}: falling back to {Endpoint} ({Skipped})")]
     public static partial void FellBack(this ILogger logger, string requestId, int attempt, string endpoint, string skipped);
+
+    [LoggerMessage(4009, LogLevel.Warning, "Endpoint {Endpoint} cooling down for the fleet until {Until:O}: {Reason} (seen by {WorkerId})")]
+    public static partial void CoolingDown(this ILogger logger, string endpoint, DateTimeOffset until, string reason, string workerId);
+
+    [LoggerMessage(4010, LogLevel.Debug, "Request {RequestId} attempt {Attempt}: every endpoint is busy ({Skipped}); waiting")]
+    public static partial void WaitingForCapacity(this ILogger logger, string requestId, int attempt, string skipped);
+
+    [LoggerMessage(4011, LogLevel.Warning, "Heartbeat not published: {Reason}")]
+    public static partial void HeartbeatFailed(this ILogger logger, string reason);
+
+    [LoggerMessage(4012, LogLevel.Information, "Worker {Peer} {Change} the fleet: {Count} live workers")]
+    public static partial void FleetChanged(this ILogger logger, string peer, string change, int count);
 }

@@ -25,6 +25,12 @@ public sealed class WorkerOptions
     /// <summary>Every endpoint's circuit breaker, unless the endpoint overrides a setting.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 
+    /// <summary>How often this worker tells the fleet about itself and its endpoints (<see cref="Contracts.WorkerHeartbeat"/>).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest cooldown an endpoint's <c>Retry-After</c> may impose on the fleet; longer ones are cut to this.</summary>
+    public TimeSpan MaxCooldown { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Endpoints per model name: <c>Workers:Models:sim:Endpoints:0:BaseUrl</c>.</summary>
     public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
 
@@ -39,6 +45,10 @@ public sealed class WorkerOptions
             return $"{SectionName}:ConnectTimeout must be positive (got {ConnectTimeout})";
         if (PrefetchCount < 0)
             return $"{SectionName}:PrefetchCount must not be negative (got {PrefetchCount})";
+        if (HeartbeatInterval < TimeSpan.FromMilliseconds(100) || HeartbeatInterval > TimeSpan.FromMinutes(5))
+            return $"{SectionName}:HeartbeatInterval must be between 100 ms and 5 minutes (got {HeartbeatInterval})";
+        if (MaxCooldown <= TimeSpan.Zero)
+            return $"{SectionName}:MaxCooldown must be positive (got {MaxCooldown})";
         if (CircuitBreaker.Problem($"{SectionName}:CircuitBreaker") is { } breakerProblem)
             return breakerProblem;
         foreach (var (model, options) in Models)
@@ -61,6 +71,12 @@ public sealed class WorkerOptions
                 if (!string.IsNullOrEmpty(endpoint.ApiKeyEnvironmentVariable) && string.IsNullOrEmpty(endpoint.ApiKey) &&
                     string.IsNullOrEmpty(Environment.GetEnvironmentVariable(endpoint.ApiKeyEnvironmentVariable)))
                     return $"{at}:ApiKeyEnvironmentVariable names '{endpoint.ApiKeyEnvironmentVariable}', which is not set in the environment";
+                if (endpoint.MaxInFlight is < 1)
+                    return $"{at}:MaxInFlight must be at least 1 (got {endpoint.MaxInFlight})";
+                if (endpoint.RequestsPerMinute is < 1)
+                    return $"{at}:RequestsPerMinute must be at least 1 (got {endpoint.RequestsPerMinute})";
+                if (endpoint.RateLimitWindow < TimeSpan.FromSeconds(1) || endpoint.RateLimitWindow > TimeSpan.FromHours(1))
+                    return $"{at}:RateLimitWindow must be between 1 second and 1 hour (got {endpoint.RateLimitWindow})";
                 if (endpoint.CircuitBreaker?.Over(CircuitBreaker).Problem($"{at}:CircuitBreaker") is { } endpointBreakerProblem)
                     return endpointBreakerProblem;
             }

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orchestrator.Workers.Consumers;
+using Orchestrator.Workers.Fleet;
 using Orchestrator.Workers.ModelClient;
 using Orchestrator.Workers.Resilience;
 using Orchestrator.Workers.Telemetry;
@@ -24,6 +25,12 @@ public static class WorkerServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<WorkerMetrics>();
         services.AddSingleton<EndpointBreakers>();
+        services.AddSingleton<EndpointCooldowns>();
+        services.AddSingleton<FleetPeers>();
+        services.AddSingleton<EndpointLimits>();
+        services.AddSingleton<EndpointSelector>();
+        services.AddSingleton<HeartbeatPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<HeartbeatPublisher>());
         services.AddHttpClient<ChatCompletionsClient>(ChatCompletionsClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
@@ -40,6 +47,7 @@ public static class WorkerServiceCollectionExtensions
     public static IBusRegistrationConfigurator AddWorkerConsumers(this IBusRegistrationConfigurator bus)
     {
         bus.AddConsumer<InvokeModelConsumer, InvokeModelConsumerDefinition>();
+        bus.AddConsumer<FleetSignalsConsumer, FleetSignalsConsumerDefinition>();
         return bus;
     }
 

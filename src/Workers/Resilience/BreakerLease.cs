@@ -20,12 +20,12 @@ public sealed class BreakerLease : IDisposable
     /// <summary>This call is the half-open breaker's one probe.</summary>
     public bool IsProbe { get; }
 
-    /// <summary>The call ended: <paramref name="upstreamFault"/> true when the endpoint failed (5xx, 429, timeout, connection).</summary>
-    public void Record(bool upstreamFault)
-    {
-        if (Interlocked.Exchange(ref _done, 1) == 0)
-            _breaker?.Complete(_generation, IsProbe, upstreamFault);
-    }
+    /// <summary>
+    /// The call ended: <paramref name="upstreamFault"/> true when the endpoint failed (5xx, 429, timeout, connection).
+    /// Returns the end of the break when this outcome opened the breaker, so the caller can tell the fleet.
+    /// </summary>
+    public DateTimeOffset? Record(bool upstreamFault) =>
+        Interlocked.Exchange(ref _done, 1) == 0 ? _breaker?.Complete(_generation, IsProbe, upstreamFault) : null;
 
     public void Dispose()
     {

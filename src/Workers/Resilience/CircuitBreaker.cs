@@ -89,8 +89,11 @@ public sealed class CircuitBreaker
         }
     }
 
-    /// <summary>A call let through has ended: <paramref name="fault"/> true for an upstream fault, null when it ended without an outcome (cancelled).</summary>
-    internal void Complete(long generation, bool probe, bool? fault)
+    /// <summary>
+    /// A call let through has ended: <paramref name="fault"/> true for an upstream fault, null when it ended without an
+    /// outcome (cancelled). Returns the end of the break when this outcome opened the breaker.
+    /// </summary>
+    internal DateTimeOffset? Complete(long generation, bool probe, bool? fault)
     {
         lock (_gate)
         {
@@ -98,17 +101,17 @@ public sealed class CircuitBreaker
             if (probe)
             {
                 if (generation != _generation || _state != BreakerState.HalfOpen)
-                    return;
+                    return null;
                 _probeOut = false;
                 if (fault is true)
-                    Open(now, "the half-open probe failed");
-                else if (fault is false)
+                    return Open(now, "the half-open probe failed");
+                if (fault is false)
                     Move(BreakerState.Closed, now, "the half-open probe succeeded");
                 // No outcome: the next caller probes instead.
-                return;
+                return null;
             }
             if (fault is null || generation != _generation || _state != BreakerState.Closed)
-                return;
+                return null;
 
             _window.Enqueue((now, fault.Value));
             if (fault.Value)
@@ -116,17 +119,13 @@ public sealed class CircuitBreaker
             Prune(now);
             _consecutive = fault.Value ? _consecutive + 1 : 0;
             if (!fault.Value)
-                return;
+                return null;
             if (Options.ConsecutiveFailures > 0 && _consecutive >= Options.ConsecutiveFailures)
-            {
-                Open(now, $"{_consecutive} consecutive failures");
-                return;
-            }
+                return Open(now, $"{_consecutive} consecutive failures");
             if (Options.FailureRatio > 0 && _window.Count >= Options.MinimumThroughput &&
                 _windowFaults >= Options.FailureRatio * _window.Count)
-            {
-                Open(now, $"{_windowFaults} of {_window.Count} calls failed in the last {Options.SamplingDuration.TotalSeconds:0.###} s");
-            }
+                return Open(now, $"{_windowFaults} of {_window.Count} calls failed in the last {Options.SamplingDuration.TotalSeconds:0.###} s");
+            return null;
         }
     }
 
@@ -147,10 +146,11 @@ public sealed class CircuitBreaker
             Move(BreakerState.HalfOpen, now, "the break is over");
     }
 
-    void Open(DateTimeOffset now, string why)
+    DateTimeOffset Open(DateTimeOffset now, string why)
     {
         _openUntil = now + Options.BreakDuration;
         Move(BreakerState.Open, now, why);
+        return _openUntil;
     }
 
     void Move(BreakerState to, DateTimeOffset now, string why)

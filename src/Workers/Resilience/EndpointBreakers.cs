@@ -8,9 +8,8 @@ using Orchestrator.Workers.Telemetry;
 namespace Orchestrator.Workers.Resilience;
 
 /// <summary>
-/// The circuit breakers of this worker process, one per endpoint name, and the choice of endpoint for an attempt:
-/// the first by priority whose breaker lets a call through. Breaker state is per process on purpose: it reflects what
-/// this worker saw.
+/// The circuit breakers of this worker process, one per endpoint name. Breaker state is per process on purpose: it
+/// reflects what this worker saw; the fleet learns of an opened breaker from the cooldown the worker publishes.
 /// </summary>
 public sealed class EndpointBreakers
 {
@@ -35,23 +34,6 @@ public sealed class EndpointBreakers
         _breakers.GetOrAdd(endpoint.DisplayName, static (name, state) =>
             new CircuitBreaker(name, state.Endpoint.CircuitBreaker?.Over(state.Self._defaults) ?? state.Self._defaults, state.Self._clock, state.Self.Transitioned),
             (Endpoint: endpoint, Self: this));
-
-    /// <summary>
-    /// The first endpoint, by <see cref="EndpointOptions.Priority"/> and then list order, whose breaker grants a call;
-    /// or none, with every endpoint skipped and when each opens up again.
-    /// </summary>
-    public EndpointChoice Choose(IReadOnlyList<EndpointOptions> endpoints)
-    {
-        List<(string, DateTimeOffset)>? skipped = null;
-        foreach (var endpoint in endpoints.OrderBy(e => e.Priority))
-        {
-            var lease = For(endpoint).TryAcquire(out var retryAt);
-            if (lease is not null)
-                return new EndpointChoice { Endpoint = endpoint, Lease = lease, Skipped = skipped ?? [] };
-            (skipped ??= []).Add((endpoint.DisplayName, retryAt));
-        }
-        return new EndpointChoice { Skipped = skipped ?? [] };
-    }
 
     void Transitioned(BreakerTransition t)
     {

@@ -36,6 +36,8 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
             ["Orchestrator__Api__Keys__0__Name"] = "ops",
             ["Orchestrator__Api__Keys__0__Key"] = OperateKey,
             ["Orchestrator__Api__Keys__0__Scopes"] = "operate",
+            // Several scripted 503s in a row below; an open breaker would turn their waits into circuit-open holds.
+            ["Workers__CircuitBreaker__Enabled"] = "false",
         }, _workingDirectory);
         await _server.WaitUntilHealthyAsync(_url + "health/ready", TimeSpan.FromSeconds(90));
         _api = new HttpClient { BaseAddress = new Uri(_url), Timeout = TimeSpan.FromSeconds(60) };
@@ -115,9 +117,9 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
         await page.ClickAsync("#review-table tr[data-request=pw-review] button[data-action=approve]");
         await WaitForState("pw-review", "Succeeded");
 
-        // Bulk-cancel by filter: three requests waiting out a two-minute Retry-After match the prefix; one does not.
+        // Bulk-cancel by filter: three requests waiting out a two-minute backoff match the prefix; one does not.
         foreach (var id in new[] { "pw-bulk-1", "pw-bulk-2", "pw-bulk-3", "pw-keep" })
-            await Submit(id, $"{id} [[sim: 429:120, ok]]");
+            await Submit(id, $"{id} [[sim: 503, ok]]", new { initialIntervalMs = 120_000, maximumIntervalMs = 120_000 });
         foreach (var id in new[] { "pw-bulk-1", "pw-bulk-2", "pw-bulk-3", "pw-keep" })
             await WaitForState(id, "RetryScheduled");
         await page.GotoAsync("/#/requests");
@@ -141,6 +143,11 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
         await Assertions.Expect(page.Locator("#stuck .n")).ToHaveTextAsync("0");
         await Assertions.Expect(page.Locator("#throughput-chart svg rect").First).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#throughput-summary")).ToContainTextAsync("finished in the last 60 minutes");
+        // The embedded worker's endpoint, with its breaker (off here) and no cooldown.
+        await Assertions.Expect(page.Locator("#fleet-summary")).ToContainTextAsync("1 live worker");
+        await Assertions.Expect(page.Locator("#fleet-table tbody tr[data-endpoint]")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#fleet-table tbody tr[data-endpoint] td").Nth(3)).ToHaveTextAsync("none");
+        await Assertions.Expect(page.Locator("#fleet-table tbody tr[data-endpoint] .breaker")).ToContainTextAsync(": Disabled");
         var artifacts = Environment.GetEnvironmentVariable("ORCH_TEST_ARTIFACTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();
         var screenshot = Path.Combine(artifacts, "dashboard-overview.png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
@@ -148,9 +155,9 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
         Assert.True(consoleErrors.Count == 0, "browser console errors:\n" + string.Join("\n", consoleErrors));
     }
 
-    async Task Submit(string id, string text)
+    async Task Submit(string id, string text, object? retry = null)
     {
-        using var response = await _api.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } } });
+        using var response = await _api.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } }, retry });
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 

@@ -71,7 +71,7 @@ public sealed class When_operators_act_on_requests(ProductionShapeFixture app) :
     public async Task Should_count_finished_requests_per_minute_for_the_dashboard()
     {
         await Cluster.SubmitAsync("act-stats-1", "act-stats-1 [[sim: ok]]");
-        await Cluster.SubmitAsync("act-stats-2", "act-stats-2 [[sim: 429:120, ok]]");
+        await Cluster.SubmitAsync("act-stats-2", "act-stats-2 [[sim: 503, ok]]", new { retry = new { initialIntervalMs = 120_000, maximumIntervalMs = 120_000 } });
         await Cluster.WaitForStateAsync("act-stats-1", "Succeeded", Wait);
         await Cluster.WaitForStateAsync("act-stats-2", "RetryScheduled", Wait);
         using (var cancel = await app.Api.PostAsync(new Uri("api/requests/act-stats-2/cancel", UriKind.Relative), null))

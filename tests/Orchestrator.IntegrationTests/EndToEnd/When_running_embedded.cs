@@ -332,16 +332,17 @@ public sealed class When_running_embedded : IDisposable
 
         Task<(int Code, string Output)> Cli(params string[] args) =>
             ChildProcess.RunAsync("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory, TimeSpan.FromSeconds(60));
-        async Task Submit(string id, string text)
+        async Task Submit(string id, string text, object? retry = null)
         {
-            using var response = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } } });
+            using var response = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } }, retry });
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
         // The model refuses each of these once (400: permanent), then answers.
         foreach (var id in new[] { "cli-f1", "cli-b1", "cli-b2" })
             await Submit(id, $"{id} [[sim: 400, ok]]");
-        await Submit("cli-p1", "cli-p1 [[sim: 429:120, ok]]"); // waits two minutes (Retry-After) unless resumed
+        // Waits two minutes (its backoff) unless resumed.
+        await Submit("cli-p1", "cli-p1 [[sim: 503, ok]]", new { initialIntervalMs = 120_000, maximumIntervalMs = 120_000 });
         foreach (var id in new[] { "cli-f1", "cli-b1", "cli-b2" })
             await InState(http, id, "Failed");
         await InState(http, "cli-p1", "RetryScheduled");

@@ -16,10 +16,11 @@ public sealed class ProductionCluster : IAsyncDisposable
     readonly Dictionary<string, ChildProcess> _workers = [];
     readonly List<ChildProcess> _all = [];
     readonly Dictionary<string, string> _orchestratorEnvironment;
-    readonly IReadOnlyDictionary<string, string> _workerSettings;
     readonly Dictionary<string, int> _orchestratorPorts = [];
     readonly Dictionary<string, int> _workerPorts = [];
     ChildProcess? _sim;
+
+    readonly IReadOnlyDictionary<string, string> _workerSettings;
 
     ProductionCluster(IReadOnlyDictionary<string, string>? orchestratorSettings, IReadOnlyDictionary<string, string>? workerSettings)
     {
@@ -42,14 +43,15 @@ public sealed class ProductionCluster : IAsyncDisposable
     /// <param name="orchestrators">Orchestrator processes on the same database and broker.</param>
     /// <param name="workers">Worker processes, competing consumers of one queue.</param>
     /// <param name="orchestratorSettings">Extra environment for every orchestrator, e.g. <c>Orchestrator__Timeouts__StartToCloseTimeout</c>.</param>
-    /// <param name="workerSettings">Extra environment for every worker, e.g. <c>Workers__ConcurrencyLimit</c>.</param>
+    /// <param name="workerSettings">Extra environment for every worker; it overrides the defaults below (e.g. turns breakers on).</param>
+    /// <param name="modelUrl">A model server the test runs itself (to read its call log); null starts the simulated model as a process.</param>
     public static async Task<ProductionCluster> StartAsync(int orchestrators = 1, int workers = 1, IReadOnlyDictionary<string, string>? orchestratorSettings = null,
-        IReadOnlyDictionary<string, string>? workerSettings = null)
+        IReadOnlyDictionary<string, string>? workerSettings = null, Uri? modelUrl = null)
     {
         var cluster = new ProductionCluster(orchestratorSettings, workerSettings);
         try
         {
-            await cluster.InitializeAsync(orchestrators, workers);
+            await cluster.InitializeAsync(orchestrators, workers, modelUrl);
             return cluster;
         }
         catch
@@ -59,7 +61,7 @@ public sealed class ProductionCluster : IAsyncDisposable
         }
     }
 
-    async Task InitializeAsync(int orchestrators, int workers)
+    async Task InitializeAsync(int orchestrators, int workers, Uri? modelUrl)
     {
         await _database.InitializeAsync();
         _orchestratorEnvironment["Orchestrator__Store"] = "Postgres";
@@ -76,10 +78,16 @@ public sealed class ProductionCluster : IAsyncDisposable
         _orchestratorEnvironment.TryAdd("Orchestrator__Api__Keys__0__Scopes", "submit,operate");
         Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
 
-        var simPort = ChildProcess.FreePort();
-        SimulatedModelUrl = new Uri($"http://127.0.0.1:{simPort}/");
-        _sim = Track(ChildProcess.Start("simulated-model", RepoPaths.SimulatedModel, ["--urls", SimulatedModelUrl.ToString()], new Dictionary<string, string>()));
-        await _sim.WaitUntilHealthyAsync(new Uri(SimulatedModelUrl, "health").ToString(), TimeSpan.FromSeconds(60));
+        if (modelUrl is not null)
+        {
+            SimulatedModelUrl = modelUrl;
+        }
+        else
+        {
+            SimulatedModelUrl = new Uri($"http://127.0.0.1:{ChildProcess.FreePort()}/");
+            _sim = Track(ChildProcess.Start("simulated-model", RepoPaths.SimulatedModel, ["--urls", SimulatedModelUrl.ToString()], new Dictionary<string, string>()));
+            await _sim.WaitUntilHealthyAsync(new Uri(SimulatedModelUrl, "health").ToString(), TimeSpan.FromSeconds(60));
+        }
         Sim.BaseAddress = SimulatedModelUrl;
 
         await using (var migrate = ChildProcess.Start("migrate", RepoPaths.Orchestrator, ["migrate"], _orchestratorEnvironment))

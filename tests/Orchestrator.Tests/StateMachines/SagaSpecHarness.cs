@@ -17,6 +17,9 @@ public sealed class SagaSpecHarness : IAsyncDisposable
 {
     readonly ServiceProvider _provider;
 
+    /// <summary>The harness's services, e.g. the <see cref="Orchestrator.Fleet.FleetView"/> a test feeds.</summary>
+    public IServiceProvider Provider => _provider;
+
     SagaSpecHarness(ServiceProvider provider)
     {
         _provider = provider;
@@ -42,6 +45,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddMetrics();
         services.AddSingleton<OrchestratorMetrics>();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<Orchestrator.Fleet.FleetView>();
         services.AddSingleton(Options.Create(validationOptions));
         services.AddSingleton(Options.Create(new RetryPolicyOptions()));
         services.AddSingleton(Options.Create(timeoutOptions));

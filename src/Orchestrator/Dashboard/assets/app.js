@@ -115,8 +115,8 @@ async function route() {
 }
 
 async function showOverview() {
-  const [counts, throughput, stuck] = await Promise.all([
-    api("GET", "/api/counts"), api("GET", "/api/stats/throughput?minutes=60"), api("GET", "/api/diagnostics/stuck")]);
+  const [counts, throughput, stuck, fleet] = await Promise.all([
+    api("GET", "/api/counts"), api("GET", "/api/stats/throughput?minutes=60"), api("GET", "/api/diagnostics/stuck"), api("GET", "/api/fleet")]);
   $("#counts").replaceChildren(...STATES.map((state) =>
     el("a", { class: "tile", href: `#/requests/state=${state}`, "data-state": state },
       el("div", { class: `n state-${state}` }, counts[state] ?? 0), el("div", {}, state))),
@@ -124,6 +124,25 @@ async function showOverview() {
     el("div", { class: "tile", id: "stuck", title: stuck.items.map((i) => `${i.requestId}: ${i.why}`).join("\n") },
       el("div", { class: `n ${stuck.count ? "state-Failed" : ""}` }, stuck.count), el("div", {}, "Stuck")));
   drawThroughput(throughput);
+  drawFleet(fleet);
+}
+
+// Every endpoint the live workers report: its fleet-wide cooldown, each worker's breaker, calls in flight, limits.
+function drawFleet(fleet) {
+  const workers = fleet.workers.length;
+  $("#fleet-summary").textContent = workers
+    ? `${workers} live worker${workers === 1 ? "" : "s"}: ${fleet.workers.map((w) => `${w.workerId} (${w.inFlight} in flight, seen ${time(w.lastSeen)})`).join(", ")}`
+    : "No worker has reported in the last three heartbeats.";
+  $("#fleet-holds").replaceChildren(...fleet.holds.map((h) =>
+    el("p", { class: "hold", "data-model": h.model }, `Dispatch of model ${h.model} held until ${time(h.until)}: ${h.reason}`)));
+  $("#fleet-table tbody").replaceChildren(...fleet.endpoints.map((e) => el("tr", { "data-endpoint": e.endpoint },
+    el("td", {}, e.model), el("td", {}, e.endpoint), el("td", {}, e.priority),
+    el("td", { class: e.coolingUntil ? "cooling" : "" }, e.coolingUntil ? `until ${time(e.coolingUntil)} (${e.coolingReason})` : "none"),
+    el("td", {}, e.breakers.map((b) => el("span", { class: `breaker breaker-${b.state}`, title: b.openUntil ? `open until ${time(b.openUntil)}` : "" },
+      `${b.workerId}: ${b.state}`))),
+    el("td", {}, e.inFlight),
+    el("td", {}, [e.maxInFlightPerWorker ? `${e.maxInFlightPerWorker} in flight per worker` : null,
+      e.requestsPerMinute ? `${e.requestsPerMinute}/min for the fleet` : null].filter(Boolean).join("; ") || "none"))));
 }
 
 function drawThroughput(data) {
@@ -201,6 +220,7 @@ async function showRequest(id) {
     ["Reason", r.reason || "-"], ["Confidence", r.confidence == null ? "-" : r.confidence.toFixed(3)],
     ["Decision", r.decision || "-"], ["Deadline", time(r.deadline)], ["Created", time(r.createdAt)],
     ["Updated", time(r.updatedAt)], ["Completed", time(r.completedAt)], ["Paused", time(r.pausedAt)],
+    ["Held until", r.heldUntil ? `${time(r.heldUntil)}: ${r.heldReason}` : "-"],
   ];
   $("#detail-fields").replaceChildren(...fields.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
   $("#detail-actions").replaceChildren(...Object.entries(ACTIONS).filter(([, states]) => states.includes(r.state)).map(([action]) =>

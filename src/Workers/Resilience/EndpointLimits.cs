@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using Orchestrator.Workers.Fleet;
+using Orchestrator.Workers.Hosting;
+
+namespace Orchestrator.Workers.Resilience;
+
+/// <summary>
+/// The limits on calls to each endpoint: at most <see cref="EndpointOptions.MaxInFlight"/> at once in this worker, and
+/// this worker's share of the fleet's <see cref="EndpointOptions.RequestsPerMinute"/>. The share is the limit divided
+/// by the live workers (<see cref="FleetPeers"/>), counted over a sliding window, so that the fleet together stays
+/// within the limit without a shared store. A call counts in the window from its start until a window after it
+/// ended: the endpoint sees it arrive somewhere in between, so however long the call took, no window at the endpoint
+/// holds more than the share. A call that would pass a limit is refused with the time to come back; callers wait for
+/// <see cref="WaitForChangeAsync"/> and ask again. Thread-safe.
+/// </summary>
+public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
+{
+    readonly ConcurrentDictionary<string, Counters> _byEndpoint = new(StringComparer.Ordinal);
+    TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Calls to <paramref name="endpoint"/> in flight in this worker.</summary>
+    public int InFlight(string endpoint) => _byEndpoint.TryGetValue(endpoint, out var counters) ? Volatile.Read(ref counters.InFlight) : 0;
+
+    /// <summary>
+    /// Takes a slot for one call, or returns null with when to ask again and why. With no limits configured the slot
+    /// only counts the call in flight.
+    /// </summary>
+    public IDisposable? TryAcquire(EndpointOptions endpoint, out DateTimeOffset retryAt, out string why)
+    {
+        var counters = _byEndpoint.GetOrAdd(endpoint.DisplayName, static _ => new Counters());
+        var now = clock.GetUtcNow();
+        retryAt = default;
+        why = "";
+        CountedCall? counted = null;
+        lock (counters)
+        {
+            if (endpoint.MaxInFlight is { } max && counters.InFlight >= max)
+            {
+                // A slot frees when a call ends; WaitForChangeAsync wakes then. This is only the latest time to look again.
+                retryAt = now + TimeSpan.FromMilliseconds(250);
+                why = $"{counters.InFlight} calls in flight (limit {max})";
+                return null;
+            }
+            if (endpoint.RequestsPerMinute is { } perMinute)
+            {
+                if (now < peers.KnownFrom)
+                {
+                    retryAt = peers.KnownFrom;
+                    why = "learning the fleet's size before sharing its rate limit";
+                    return null;
+                }
+                var (allowed, window) = Share(perMinute, endpoint.RateLimitWindow, peers.Count);
+                counters.Calls.RemoveAll(c => c.EndedAt <= now - window);
+                if (counters.Calls.Count >= allowed)
+                {
+                    // The first ended call to leave the window; while every counted call is still running, when one ends.
+                    var ended = counters.Calls.Where(c => c.EndedAt is not null).Select(c => c.EndedAt!.Value + window).DefaultIfEmpty(now + TimeSpan.FromMilliseconds(250));
+                    retryAt = ended.Min();
+                    why = $"rate limit: this worker's share is {allowed} calls per {window.TotalSeconds:0.###} s";
+                    return null;
+                }
+                counted = new CountedCall();
+                counters.Calls.Add(counted);
+            }
+            counters.InFlight++;
+        }
+        return new Slot(this, counters, counted);
+    }
+
+    /// <summary>
+    /// This worker's share of a fleet-wide limit: <c>allowed</c> calls in any <c>window</c>. With fewer permits than
+    /// workers, each worker gets one call per a window stretched to keep the fleet's average within the limit.
+    /// </summary>
+    public static (int Allowed, TimeSpan Window) Share(int perMinute, TimeSpan rateWindow, int workers)
+    {
+        var permits = perMinute * rateWindow.TotalMinutes;
+        var share = permits / Math.Max(1, workers);
+        return share >= 1 ? ((int)Math.Floor(share), rateWindow) : (1, rateWindow / share);
+    }
+
+    /// <summary>Completes when a call ends somewhere in this worker, or after <paramref name="atMost"/>.</summary>
+    public async Task WaitForChangeAsync(TimeSpan atMost, CancellationToken cancellationToken)
+    {
+        if (atMost <= TimeSpan.Zero)
+            return;
+        var released = Volatile.Read(ref _released).Task;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(atMost);
+        try
+        {
+            await released.WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The time to look again has come.
+        }
+    }
+
+    void Release(Counters counters, CountedCall? counted)
+    {
+        lock (counters)
+        {
+            counters.InFlight--;
+            if (counted is not null)
+                counted.EndedAt = clock.GetUtcNow();
+        }
+        Interlocked.Exchange(ref _released, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    sealed class Counters
+    {
+        public int InFlight;
+
+        /// <summary>The calls counted against the rate limit: running ones, and ended ones until a window after their end.</summary>
+        public readonly List<CountedCall> Calls = [];
+    }
+
+    sealed class CountedCall
+    {
+        public DateTimeOffset? EndedAt;
+    }
+
+    sealed class Slot(EndpointLimits owner, Counters counters, CountedCall? counted) : IDisposable
+    {
+        int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+                owner.Release(counters, counted);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Orchestrator.Contracts;
+using Orchestrator.Fleet;
+using Orchestrator.Scheduling;
+
+namespace Orchestrator.Tests.StateMachines;
+
+/// <summary>
+/// The orchestrator heard that every endpoint of the model is cooling down: it holds the dispatch instead of sending
+/// work a worker could only refuse. The row says until when and why; no attempt is spent; when the hold ends the same
+/// attempt is dispatched.
+/// </summary>
+public sealed class When_every_endpoint_cools_down
+{
+    [Fact]
+    public async Task Should_hold_the_dispatch_on_the_row_and_send_the_same_attempt_when_the_cooldown_ends()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        var fleet = spec.Provider.GetRequiredService<FleetView>();
+        var now = DateTimeOffset.UtcNow;
+        fleet.Heard(new WorkerHeartbeat
+        {
+            WorkerId = "w1", At = now, Interval = TimeSpan.FromSeconds(5),
+            Endpoints = [new EndpointReport { Model = "sim", Endpoint = "only", Breaker = "Closed" }],
+        });
+        var until = now.AddSeconds(1.5);
+        fleet.Heard(new EndpointCoolingDown
+        {
+            Endpoint = "only", Model = "sim", Until = until, Cause = EndpointCoolingDown.RetryAfterCause, Reason = "HTTP 429 with Retry-After 1.5 s",
+            WorkerId = "w1", At = now,
+        });
+
+        const string id = "held-1";
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
+        var held = await spec.InState(id, m => m.RetryScheduled);
+        Assert.NotNull(held);
+        Assert.Equal(1, held.Attempt);
+        Assert.Equal(until.UtcDateTime, held.HeldUntil);
+        Assert.Equal(until.UtcDateTime, held.NextAttemptAt);
+        Assert.StartsWith("every endpoint of model 'sim' is cooling down: only until", held.HeldReason, StringComparison.Ordinal);
+        Assert.Contains("Retry-After 1.5 s, seen by w1", held.HeldReason, StringComparison.Ordinal);
+        Assert.Null(held.FailureKind); // nothing failed
+        Assert.Null(held.AttemptTimeoutAt);
+        Assert.Empty(held.Attempts);
+        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == id));
+
+        // The poller fires the row's timer once the cooldown is over: attempt 1, the same number, goes out.
+        while (DateTimeOffset.UtcNow < until)
+            await Task.Delay(50);
+        await spec.Harness.Bus.Publish(new RetryDue
+        {
+            RequestId = id, Token = held.RetryToken!.Value, DueAt = until, FiredAt = DateTimeOffset.UtcNow, Source = "poller",
+        });
+        Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == id && m.Attempt == 1));
+        var pending = await spec.InState(id, m => m.Pending);
+        Assert.NotNull(pending);
+        Assert.Null(pending.HeldUntil);
+        Assert.Null(pending.HeldReason);
+        Assert.NotNull(pending.AttemptTimeoutAt);
+    }
+
+    [Fact]
+    public async Task Should_record_a_workers_circuit_open_refusal_as_a_hold()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        const string id = "held-2";
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
+        await spec.InState(id, m => m.Pending);
+        var retryAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        await spec.Harness.Bus.Publish(new AttemptFailed
+        {
+            RequestId = id, Attempt = 1, WorkerId = "w1", Kind = FailureKind.CircuitOpen, Cause = "circuit-open",
+            Reason = "every endpoint of model 'sim' is open or cooling down (only open until ...)", RetryAt = retryAt,
+            StartedAt = DateTimeOffset.UtcNow, FinishedAt = DateTimeOffset.UtcNow,
+        });
+        var held = await spec.InState(id, m => m.RetryScheduled);
+        Assert.NotNull(held);
+        Assert.Equal(retryAt.UtcDateTime, held.HeldUntil);
+        Assert.StartsWith("every endpoint of model 'sim' is open", held.HeldReason, StringComparison.Ordinal);
+    }
+}
