@@ -31,6 +31,12 @@ public sealed record InferenceRequested
     /// <summary>This request's own retry limits, within the server's caps; null for the server's policy.</summary>
     public RetryPolicyOverride? Retry { get; init; }
 
+    /// <summary>
+    /// 1–5, 5 the most urgent (<see cref="RequestPriority"/>); null for the orchestrator's configured default (3).
+    /// When the workers are saturated, waiting invokes of a higher priority are handed out first.
+    /// </summary>
+    public int? Priority { get; init; }
+
     /// <summary>The publishing service's name, kept for operators.</summary>
     public string? SourceService { get; init; }
 }

@@ -18,6 +18,9 @@ public sealed record InvokeModel
     /// <summary>Sampling parameters.</summary>
     public GenerationParameters? Parameters { get; init; }
 
+    /// <summary>The request's priority, 1–5 (also the broker message's priority); every attempt keeps it.</summary>
+    public int Priority { get; init; } = RequestPriority.Default;
+
     /// <summary>The request's overall deadline; a worker does not start a call after it.</summary>
     public DateTimeOffset? Deadline { get; init; }
 }

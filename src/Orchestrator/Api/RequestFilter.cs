@@ -23,12 +23,15 @@ public sealed record RequestFilter
     public DateTime? UpdatedTo { get; init; }
     public string? IdPrefix { get; init; }
 
+    /// <summary>Requests of this priority only (1–5).</summary>
+    public int? Priority { get; init; }
+
     /// <summary>No field set: the filter matches every request.</summary>
     public bool IsEmpty => this == new RequestFilter();
 
     /// <summary>Checks and canonicalises raw values; <paramref name="errors"/> gets one entry per bad field.</summary>
     public static RequestFilter Parse(string? state, string? model, string? failureKind, int? minAttempts, DateTime? createdFrom,
-        DateTime? createdTo, DateTime? updatedFrom, DateTime? updatedTo, string? idPrefix, List<FieldError> errors)
+        DateTime? createdTo, DateTime? updatedFrom, DateTime? updatedTo, string? idPrefix, List<FieldError> errors, int? priority = null)
     {
         string? canonicalState = null;
         if (!string.IsNullOrEmpty(state) && (canonicalState = RequestStates.Parse(state)) is null)
@@ -45,6 +48,8 @@ public sealed record RequestFilter
             errors.Add(new("minAttempts", "minAttempts must not be negative"));
         if (idPrefix is { Length: > RequestIdentity.MaxLength })
             errors.Add(new("idPrefix", $"idPrefix must be at most {RequestIdentity.MaxLength} characters"));
+        if (priority is < RequestPriority.Lowest or > RequestPriority.Highest)
+            errors.Add(new("priority", $"must be between {RequestPriority.Lowest} and {RequestPriority.Highest} (got {priority})"));
         return new RequestFilter
         {
             State = canonicalState,
@@ -56,6 +61,7 @@ public sealed record RequestFilter
             UpdatedFrom = Utc(updatedFrom),
             UpdatedTo = Utc(updatedTo),
             IdPrefix = string.IsNullOrEmpty(idPrefix) ? null : idPrefix,
+            Priority = priority,
         };
     }
 
@@ -94,17 +100,25 @@ public sealed record RequestFilter
             else
                 errors.Add(new("filter.minAttempts", "minAttempts must be an integer"));
         }
+        int? priority = null;
+        if (filter.TryGetProperty("priority", out var p) && p.ValueKind != JsonValueKind.Null)
+        {
+            if (p.ValueKind == JsonValueKind.Number && p.TryGetInt32(out var parsed))
+                priority = parsed;
+            else
+                errors.Add(new("filter.priority", "priority must be an integer"));
+        }
         foreach (var property in filter.EnumerateObject())
         {
             if (!KnownFields.Contains(property.Name))
                 errors.Add(new($"filter.{property.Name}", $"unknown filter field; one of {string.Join(", ", KnownFields)}"));
         }
         return Parse(Text("state"), Text("model"), Text("failureKind"), minAttempts, Time("createdFrom"), Time("createdTo"),
-            Time("updatedFrom"), Time("updatedTo"), Text("idPrefix"), errors);
+            Time("updatedFrom"), Time("updatedTo"), Text("idPrefix"), errors, priority);
     }
 
     static readonly string[] KnownFields =
-        ["state", "model", "failureKind", "minAttempts", "createdFrom", "createdTo", "updatedFrom", "updatedTo", "idPrefix"];
+        ["state", "model", "failureKind", "minAttempts", "createdFrom", "createdTo", "updatedFrom", "updatedTo", "idPrefix", "priority"];
 
     public IQueryable<InferenceRequestState> Apply(IQueryable<InferenceRequestState> query)
     {
@@ -126,6 +140,8 @@ public sealed record RequestFilter
             query = query.Where(x => x.UpdatedAt < ut);
         if (IdPrefix is { } prefix)
             query = query.Where(x => x.RequestId.StartsWith(prefix));
+        if (Priority is { } priority)
+            query = query.Where(x => x.Priority == priority);
         return query;
     }
 

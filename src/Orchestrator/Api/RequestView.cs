@@ -18,6 +18,9 @@ public sealed record RequestView
     public string? Decision { get; init; }
     public ResultView? Result { get; init; }
     public required string Model { get; init; }
+
+    /// <summary>1–5, 5 the most urgent.</summary>
+    public int Priority { get; init; }
     public string? SourceService { get; init; }
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
     public DateTime? Deadline { get; init; }
@@ -59,6 +62,7 @@ public sealed record RequestView
             CompletionTokens = saga.CompletionTokens,
         },
         Model = saga.Model,
+        Priority = saga.Priority,
         SourceService = saga.SourceService,
         Metadata = saga.Metadata is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(saga.Metadata),
         Deadline = saga.Deadline,

@@ -98,7 +98,7 @@ public static class RequestsEndpoints
 
             // The saga row is written before the message is published, so the request is visible (state Pending)
             // the moment it is accepted, and of concurrent submissions of one id exactly one inserts it.
-            var saga = InferenceRequestState.Create(request, clock.GetUtcNow().UtcDateTime);
+            var saga = InferenceRequestState.Create(request, clock.GetUtcNow().UtcDateTime, validation.Value.DefaultPriority);
             await RequestGenerations.NumberAsync(db, saga, cancellationToken);
             db.Requests.Add(saga);
             try
@@ -136,10 +136,10 @@ public static class RequestsEndpoints
 
     static async Task<IResult> List(OrchestratorDbContext db, string? state, string? model, string? failureKind, int? minAttempts,
         DateTime? createdFrom, DateTime? createdTo, DateTime? updatedFrom, DateTime? updatedTo, string? idPrefix,
-        string? after, int? limit, CancellationToken cancellationToken)
+        string? after, int? limit, int? priority, CancellationToken cancellationToken)
     {
         var errors = new List<FieldError>();
-        var filter = RequestFilter.Parse(state, model, failureKind, minAttempts, createdFrom, createdTo, updatedFrom, updatedTo, idPrefix, errors);
+        var filter = RequestFilter.Parse(state, model, failureKind, minAttempts, createdFrom, createdTo, updatedFrom, updatedTo, idPrefix, errors, priority);
         var cursor = ListCursor.TryDecode(after);
         if (!string.IsNullOrEmpty(after) && cursor is null)
             errors.Add(new("after", "not a cursor this API returned"));

@@ -42,6 +42,7 @@ public static class SubmitRequestParser
         }
         var metadata = Metadata(body, errors);
         var source = OptionalString(body, "sourceService", errors);
+        var priority = OptionalInt(body, "priority", errors);
 
         var request = new InferenceRequested
         {
@@ -52,6 +53,7 @@ public static class SubmitRequestParser
             Deadline = deadline,
             Metadata = metadata,
             SourceService = source,
+            Priority = priority,
         };
         return (errors.Count == 0 ? request : null, errors);
     }

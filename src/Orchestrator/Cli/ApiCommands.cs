@@ -61,12 +61,12 @@ public static class ApiCommands
     [
         ("state", "state"), ("model", "model"), ("failure-kind", "failureKind"), ("min-attempts", "minAttempts"),
         ("id-prefix", "idPrefix"), ("created-from", "createdFrom"), ("created-to", "createdTo"),
-        ("updated-from", "updatedFrom"), ("updated-to", "updatedTo"),
+        ("updated-from", "updatedFrom"), ("updated-to", "updatedTo"), ("priority", "priority"),
     ];
 
     static async Task<int> Bulk(HttpClient http, Options options, string action)
     {
-        var filter = Filter(options).ToDictionary(f => f.Key, f => f.Key == "minAttempts" && int.TryParse(f.Value, out var n) ? (object)n : f.Value);
+        var filter = Filter(options).ToDictionary(f => f.Key, f => f.Key is "minAttempts" or "priority" && int.TryParse(f.Value, out var n) ? (object)n : f.Value);
         var dryRun = options.Flags.Contains("dry-run");
         using var response = await http.PostAsJsonAsync($"api/requests/bulk/{action}",
             new { filter, dryRun, reason = options.Named.GetValueOrDefault("reason") });
@@ -273,7 +273,7 @@ public static class ApiCommands
                        requests show ID
                        requests retry|cancel|pause|resume ID [--reason R]
                        requests retry|cancel|pause|resume FILTER [--dry-run] [--reason R]     (bulk: every matching request)
-                FILTER: --state S --model M --failure-kind K --min-attempts N --id-prefix P
+                FILTER: --state S --model M --failure-kind K --min-attempts N --id-prefix P --priority N
                         --created-from T --created-to T --updated-from T --updated-to T
                 every verb: [--url URL] [--api-key KEY] [--json]
                 """,

@@ -28,6 +28,7 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.RequestId).HasColumnName("request_id").HasMaxLength(128);
             e.Property(x => x.Generation).HasColumnName("generation");
             e.Property(x => x.Model).HasColumnName("model");
+            e.Property(x => x.Priority).HasColumnName("priority");
             e.Property(x => x.Payload).HasColumnName("payload");
             e.Property(x => x.PayloadHash).HasColumnName("payload_hash");
             e.Property(x => x.SourceService).HasColumnName("source_service");

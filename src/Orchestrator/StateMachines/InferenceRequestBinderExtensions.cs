@@ -10,6 +10,9 @@ public static class InferenceRequestBinderExtensions
     /// <summary>
     /// Publishes the command for the saga's current attempt, unless every endpoint of its model is cooling down: then
     /// the attempt is held (RetryScheduled with the hold's time and reason on the row) and dispatched when it ends.
+    /// The command carries the request's priority, in the message and as the broker message's priority (the worker
+    /// queue is a RabbitMQ priority queue); every dispatch, the first and each retry, reads it from the saga row. The
+    /// in-memory transport has no message priority.
     /// </summary>
     public static EventActivityBinder<InferenceRequestState, T> DispatchAttempt<T>(this EventActivityBinder<InferenceRequestState, T> binder,
         InferenceRequestStateMachine machine)
@@ -26,9 +29,13 @@ public static class InferenceRequestBinderExtensions
                     Model = c.Saga.Model,
                     Messages = payload.Messages,
                     Parameters = payload.Parameters,
+                    Priority = c.Saga.Priority,
                     Deadline = c.Saga.Deadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null,
                 });
-            }));
+            }, p => p.TrySetPriority(BrokerPriority(p.Message.Priority))));
+
+    /// <summary>The AMQP message priority of a request priority, clamped to the queue's levels.</summary>
+    public static byte BrokerPriority(int priority) => (byte)Math.Clamp(priority, RequestPriority.Lowest, RequestPriority.Highest);
 
     /// <summary>
     /// Publishes the terminal outcome with a MessageId derived from the request id, generation and run, so that any

@@ -23,6 +23,9 @@ public class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
 
     public string Model { get; set; } = "";
 
+    /// <summary>1–5, 5 the most urgent: the submitted value, or the configured default. Every attempt is dispatched with it.</summary>
+    public int Priority { get; set; } = RequestPriority.Default;
+
     /// <summary>The request as submitted (messages and parameters), JSON.</summary>
     public string Payload { get; set; } = "{}";
 
@@ -99,11 +102,12 @@ public class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
     /// A new saga for a submission, before its first transition (state null). The API inserts it so a request is
     /// visible from the moment it is accepted; the saga repository's pre-insert builds the same for the bus.
     /// </summary>
-    public static InferenceRequestState Create(InferenceRequested message, DateTime utcNow) => new()
+    public static InferenceRequestState Create(InferenceRequested message, DateTime utcNow, int defaultPriority = RequestPriority.Default) => new()
     {
         CorrelationId = RequestIdentity.ToCorrelationId(message.RequestId),
         RequestId = message.RequestId,
         Model = message.Model ?? "",
+        Priority = message.Priority ?? defaultPriority,
         Payload = RequestPayload.From(message).ToJson(),
         PayloadHash = RequestPayload.Hash(message),
         SourceService = message.SourceService,

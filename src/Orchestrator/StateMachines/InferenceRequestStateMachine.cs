@@ -39,7 +39,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
             x.CorrelateById(m => RequestIdentity.ToCorrelationId(m.Message.RequestId));
             // Pre-insert the row: of two concurrent submissions of one id, the loser loads the winner's saga.
             x.InsertOnInitial = true;
-            x.SetSagaFactory(m => InferenceRequestState.Create(m.Message, clock.GetUtcNow().UtcDateTime));
+            x.SetSagaFactory(m => InferenceRequestState.Create(m.Message, clock.GetUtcNow().UtcDateTime, validation.Value.DefaultPriority));
         });
         // Everything after the submission belongs to a request that exists; for one that does not, it is dropped.
         Correlate(() => Started, m => m.RequestId);

@@ -23,6 +23,8 @@ public static class InputGate
 
         CheckMessages(request.Messages, options, errors);
         CheckParameters(request.Parameters, options, errors);
+        if (request.Priority is { } priority && priority is < RequestPriority.Lowest or > RequestPriority.Highest)
+            errors.Add(new("priority", $"must be between {RequestPriority.Lowest} and {RequestPriority.Highest} (got {priority})"));
         return errors;
     }
 

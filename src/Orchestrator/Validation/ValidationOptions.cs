@@ -1,3 +1,5 @@
+using Orchestrator.Contracts;
+
 namespace Orchestrator.Validation;
 
 /// <summary>Limits the input gate applies to every request, on the API and on the bus, before any model call.</summary>
@@ -24,6 +26,9 @@ public sealed class ValidationOptions
     /// <summary>Bytes of one image given as a data URL (decoded size, estimated from the base64 length).</summary>
     public int MaxImageBytes { get; set; } = 10 * 1024 * 1024;
 
+    /// <summary>The priority of a request that names none, 1–5.</summary>
+    public int DefaultPriority { get; set; } = RequestPriority.Default;
+
     /// <summary>Null when valid, else a message naming the setting.</summary>
     public string? Problem()
     {
@@ -39,6 +44,8 @@ public sealed class ValidationOptions
             return $"{SectionName}:MaxTokensLimit must be at least 1";
         if (MaxImageBytes < 1)
             return $"{SectionName}:MaxImageBytes must be at least 1";
+        if (DefaultPriority is < RequestPriority.Lowest or > RequestPriority.Highest)
+            return $"{SectionName}:DefaultPriority must be between {RequestPriority.Lowest} and {RequestPriority.Highest} (got {DefaultPriority})";
         return null;
     }
 }

@@ -1,10 +1,15 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
 using Orchestrator.Workers.Hosting;
 
 namespace Orchestrator.Workers.Consumers;
 
-/// <summary>The worker queue: competing consumers across every worker process, bounded concurrency per process.</summary>
+/// <summary>
+/// The worker queue: competing consumers across every worker process, bounded concurrency per process. On RabbitMQ it
+/// is a priority queue (<c>x-max-priority</c> 5): while the workers are saturated, waiting invokes of a higher request
+/// priority are handed out first.
+/// </summary>
 public sealed class InvokeModelConsumerDefinition : ConsumerDefinition<InvokeModelConsumer>
 {
     public const string QueueName = "invoke-model";
@@ -21,7 +26,14 @@ public sealed class InvokeModelConsumerDefinition : ConsumerDefinition<InvokeMod
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<InvokeModelConsumer> consumerConfigurator, IRegistrationContext context)
     {
+        // Prefetch = the concurrency limit by default: every invoke the broker hands out is one the worker starts at
+        // once, so the backlog waits in the broker, where the priority queue orders it. A larger prefetch would park
+        // invokes in the worker's buffer in arrival order, where a later urgent one cannot overtake them.
         endpointConfigurator.PrefetchCount = _options.PrefetchCount > 0 ? _options.PrefetchCount : _options.ConcurrencyLimit;
+        // RabbitMQ refuses to redeclare an existing queue with other arguments (PRECONDITION_FAILED): a deployment
+        // whose invoke-model queue predates priorities deletes it once on upgrade (README, "Upgrading").
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+            rabbit.EnablePriority(RequestPriority.Highest);
         // No outbox and no message retry here, on purpose: AttemptStarted must leave before the model call (an
         // outbox would hold it back to the end), and re-running the consumer could call the model twice. The
         // consumer turns every fault of the endpoint into a published AttemptFailed instead of throwing.

@@ -26,6 +26,9 @@ public static class BadInputCases
         ("audio part", new() { ["messages"] = UserSays(new { type = "audio", text = "x" }) }, "part type must be 'text' or 'image_url'"),
         ("image only", new() { ["messages"] = UserSays(new { type = "image_url", imageUrl = "https://example.com/a.png", image_url = new { url = "https://example.com/a.png" } }) }, "the messages hold no text"),
         ("empty content", new() { ["messages"] = new[] { new { role = "user", content = Array.Empty<object>() } } }, "content must not be empty"),
+        ("priority zero", new() { ["priority"] = 0 }, "priority: must be between 1 and 5 (got 0)"),
+        ("priority six", new() { ["priority"] = 6 }, "priority: must be between 1 and 5 (got 6)"),
+        ("priority negative", new() { ["priority"] = -1 }, "priority: must be between 1 and 5 (got -1)"),
     ];
 
     public static Dictionary<string, object?> Request(string requestId, Dictionary<string, object?> fields)

@@ -34,17 +34,19 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     public OrchestratorMetrics Metrics { get; }
     public InferenceRequestStateMachine Machine { get; }
 
-    public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null)
+    public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null, Action<ValidationOptions>? validation = null)
     {
         var timeoutOptions = new TimeoutOptions();
         timeouts?.Invoke(timeoutOptions);
+        var validationOptions = new ValidationOptions();
+        validation?.Invoke(validationOptions);
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddMetrics();
         services.AddSingleton<OrchestratorMetrics>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Orchestrator.Fleet.FleetView>();
-        services.AddSingleton(Options.Create(new ValidationOptions()));
+        services.AddSingleton(Options.Create(validationOptions));
         services.AddSingleton(Options.Create(new RetryPolicyOptions()));
         services.AddSingleton(Options.Create(timeoutOptions));
         services.AddSingleton(Options.Create(new ReviewOptions()));

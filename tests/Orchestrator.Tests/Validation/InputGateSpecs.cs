@@ -33,6 +33,10 @@ public sealed class InputGateSpecs
         { "bad mime", r => r with { Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText("x"), ContentPart.FromImageUrl("data:image/svg+xml;base64,AAAA")] }] }, "image type 'image/svg+xml' is not allowed" },
         { "no text", r => r with { Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromImageUrl("https://example.com/a.png")] }] }, "the messages hold no text" },
         { "bad part type", r => r with { Messages = [new ChatMessage { Role = "user", Content = [new ContentPart { Type = "audio" }] }] }, "part type must be 'text' or 'image_url'" },
+        { "priority zero", r => r with { Priority = 0 }, "priority: must be between 1 and 5 (got 0)" },
+        { "priority six", r => r with { Priority = 6 }, "priority: must be between 1 and 5 (got 6)" },
+        { "priority negative", r => r with { Priority = -1 }, "priority: must be between 1 and 5 (got -1)" },
+        { "priority nine", r => r with { Priority = 9 }, "priority: must be between 1 and 5 (got 9)" },
     };
 
     [Theory]
