@@ -153,31 +153,56 @@ public sealed class InvokeModelConsumer(
 
     /// <summary>
     /// The endpoint that may take the call. While every endpoint is only busy (its in-flight or rate limit), waits for
-    /// room, up to the request's deadline; a saturated choice is returned only when the deadline passed.
+    /// room, up to the request's deadline, behind any waiting attempt of the same model with a higher priority; a
+    /// saturated choice is returned only when the deadline passed.
     /// </summary>
     async Task<EndpointChoice> ChooseAsync(IReadOnlyList<EndpointOptions> endpoints, InvokeModel invoke, CancellationToken cancellationToken)
     {
         var logged = false;
-        while (true)
+        IDisposable? waiting = null;
+        try
         {
-            var choice = selector.Choose(endpoints);
-            if (choice.Endpoint is not null || !choice.Saturated)
-                return choice;
-            var now = clock.GetUtcNow();
-            if (invoke.Deadline is { } deadline && deadline <= now)
-                return choice;
-            if (!logged)
+            EndpointChoice? last = null;
+            while (true)
             {
-                logger.WaitingForCapacity(invoke.RequestId, invoke.Attempt, choice.SkippedText);
+                // A higher-priority attempt waiting for the same endpoints takes the room first.
+                var outranked = waiting is not null && last is not null && limits.Outranked(invoke.Model, invoke.Priority);
+                if (!outranked)
+                {
+                    var choice = selector.Choose(endpoints);
+                    if (choice.Endpoint is not null || !choice.Saturated)
+                        return choice;
+                    last = choice;
+                }
+                waiting ??= limits.Waiting(invoke.Model, invoke.Priority);
+                if (await WaitForRoomAsync(last!, invoke, outranked, logged, cancellationToken) is false)
+                    return last!;
                 logged = true;
             }
-            var wake = choice.Skipped.Where(s => s.Busy).Min(s => s.RetryAt);
-            if (invoke.Deadline is { } d && d < wake)
-                wake = d;
-            // Look again when a call ends here, when the limit frees up, or at least every second.
-            var wait = wake - now + TimeSpan.FromMilliseconds(1);
-            await limits.WaitForChangeAsync(wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait, cancellationToken);
         }
+        finally
+        {
+            waiting?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Waits for a change that may make room: a call ending or a waiter leaving in this worker, the time the choice
+    /// said a limit frees up (unless outranked: then only a change), at most a second. False once the deadline passed.
+    /// </summary>
+    async Task<bool> WaitForRoomAsync(EndpointChoice choice, InvokeModel invoke, bool outranked, bool logged, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (invoke.Deadline is { } deadline && deadline <= now)
+            return false;
+        if (!logged)
+            logger.WaitingForCapacity(invoke.RequestId, invoke.Attempt, choice.SkippedText);
+        var wake = outranked ? now + TimeSpan.FromSeconds(1) : choice.Skipped.Where(s => s.Busy).Select(s => s.RetryAt).DefaultIfEmpty(now + TimeSpan.FromSeconds(1)).Min();
+        if (invoke.Deadline is { } d && d < wake)
+            wake = d;
+        var wait = wake - now + TimeSpan.FromMilliseconds(1);
+        await limits.WaitForChangeAsync(wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait, cancellationToken);
+        return true;
     }
 
     /// <summary>

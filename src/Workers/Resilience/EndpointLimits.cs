@@ -16,6 +16,7 @@ namespace Orchestrator.Workers.Resilience;
 public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
 {
     readonly ConcurrentDictionary<string, Counters> _byEndpoint = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, int[]> _waitingByModel = new(StringComparer.Ordinal);
     TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Calls to <paramref name="endpoint"/> in flight in this worker.</summary>
@@ -78,7 +79,41 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
         return share >= 1 ? ((int)Math.Floor(share), rateWindow) : (1, rateWindow / share);
     }
 
-    /// <summary>Completes when a call ends somewhere in this worker, or after <paramref name="atMost"/>.</summary>
+    /// <summary>
+    /// Registers an attempt of <paramref name="model"/> waiting for room at <paramref name="priority"/> until the returned
+    /// scope is disposed. While it waits, attempts of the same model with a lower priority let it go first
+    /// (<see cref="Outranked"/>): the broker hands work out by priority, and so does the wait inside the worker.
+    /// </summary>
+    public IDisposable Waiting(string model, int priority)
+    {
+        var level = Level(priority);
+        var levels = _waitingByModel.GetOrAdd(model, static _ => new int[Contracts.RequestPriority.Highest + 1]);
+        lock (levels)
+            levels[level]++;
+        return new WaitScope(this, levels, level);
+    }
+
+    /// <summary>An attempt of the same model with a higher priority is waiting for room.</summary>
+    public bool Outranked(string model, int priority)
+    {
+        if (!_waitingByModel.TryGetValue(model, out var levels))
+            return false;
+        lock (levels)
+        {
+            for (var level = Level(priority) + 1; level < levels.Length; level++)
+            {
+                if (levels[level] > 0)
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    static int Level(int priority) => Math.Clamp(priority, Contracts.RequestPriority.Lowest, Contracts.RequestPriority.Highest);
+
+    void Pulse() => Interlocked.Exchange(ref _released, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>Completes when a call ends somewhere in this worker (or a waiter leaves), or after <paramref name="atMost"/>.</summary>
     public async Task WaitForChangeAsync(TimeSpan atMost, CancellationToken cancellationToken)
     {
         if (atMost <= TimeSpan.Zero)
@@ -104,7 +139,21 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
             if (counted is not null)
                 counted.EndedAt = clock.GetUtcNow();
         }
-        Interlocked.Exchange(ref _released, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        Pulse();
+    }
+
+    sealed class WaitScope(EndpointLimits owner, int[] levels, int level) : IDisposable
+    {
+        int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) != 0)
+                return;
+            lock (levels)
+                levels[level]--;
+            owner.Pulse();
+        }
     }
 
     sealed class Counters

@@ -154,4 +154,21 @@ public sealed class When_the_fleet_shares_endpoint_news : IAsyncLifetime
             $"the second call arrived {(arrivals[1] - arrivals[0]).TotalMilliseconds:0} ms after the first; the limit allows one at a time");
         Assert.NotEqual(earlier.RequestId, later.RequestId);
     }
+
+    [Fact]
+    public async Task Should_let_a_higher_priority_attempt_take_a_freed_slot_before_a_lower_one_that_waited_longer()
+    {
+        await using var worker = await WorkerSpecHarness.StartAsync(
+            Settings(withFallback: false, new() { ["Workers:Models:sim:Endpoints:0:MaxInFlight"] = "1" }), _clock);
+        await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-busy", 1, "[[sim: slow:800]]"));
+        Assert.True(await WorkerSpecHarness.Eventually(() => _primary.Stats.CallsFor("prio-busy") == 1));
+        // Both wait inside the worker for the one slot: the low one first, the urgent one after it.
+        await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-low", 1) with { Priority = 1 });
+        await Task.Delay(150);
+        await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-high", 1) with { Priority = 5 });
+        Assert.True(await WorkerSpecHarness.Eventually(() => worker.Result("prio-low", 1) is not null && worker.Result("prio-high", 1) is not null));
+
+        var order = _primary.Stats.RecentCalls().Where(c => c.RequestId is "prio-low" or "prio-high").Select(c => c.RequestId).ToList();
+        Assert.Equal(["prio-high", "prio-low"], order);
+    }
 }
