@@ -39,6 +39,7 @@ public static class ApiCommands
                 ("review", ["reject", var id]) => await Post(http, options, $"api/requests/{Escape(id)}/reject",
                     new { reviewer = options.Named.GetValueOrDefault("reviewer"), reason = options.Named.GetValueOrDefault("reason"), retry = options.Flags.Contains("retry") }),
                 ("submit", []) when options.Named.TryGetValue("file", out var file) => await Submit(http, options, file),
+                ("fleet", []) => await Fleet(http, options),
                 ("dead-letters", ["list"]) => await DeadLetters(http, options),
                 ("dead-letters", ["show", var id]) when long.TryParse(id, out _) => await Show(http, options, $"api/dead-letters/{id}", "dead-letters show"),
                 ("dead-letters", [var action and ("requeue" or "discard"), var id]) when long.TryParse(id, out _) =>
@@ -116,6 +117,32 @@ public static class ApiCommands
                 $"{Str(item, "status"),-10} {Cut(Str(item, "requestId"), 24),-24} {Cut(Str(item, "reason"), 80)}");
         }
         Console.WriteLine($"{page.RootElement.GetProperty("pending").GetInt32()} pending");
+        return 0;
+    }
+
+    /// <summary>The live workers, each endpoint's cooldown and breakers, and the held models (<c>GET /api/fleet</c>).</summary>
+    static async Task<int> Fleet(HttpClient http, Options options)
+    {
+        using var response = await http.GetAsync(new Uri("api/fleet", UriKind.Relative));
+        var (code, fleet) = await ReceiveAsync(response, options, "fleet");
+        if (fleet is null)
+            return code;
+        using var owned = fleet;
+        var root = fleet.RootElement;
+        var workers = root.GetProperty("workers").EnumerateArray().ToList();
+        Console.WriteLine($"{workers.Count} live worker(s): " +
+            string.Join(", ", workers.Select(w => $"{Str(w, "workerId")} ({w.GetProperty("inFlight").GetInt32()} in flight)")));
+        Console.WriteLine($"{"MODEL",-12} {"ENDPOINT",-24} {"PRIO",4} {"IN FLIGHT",9}  {"COOLING UNTIL (UTC)",-20} BREAKERS");
+        foreach (var endpoint in root.GetProperty("endpoints").EnumerateArray())
+        {
+            var breakers = string.Join(", ", endpoint.GetProperty("breakers").EnumerateArray().Select(b => $"{Str(b, "workerId")}: {Str(b, "state")}"));
+            Console.WriteLine($"{Cut(Str(endpoint, "model"), 12),-12} {Cut(Str(endpoint, "endpoint"), 24),-24} {endpoint.GetProperty("priority").GetInt32(),4} " +
+                $"{endpoint.GetProperty("inFlight").GetInt32(),9}  {Time(endpoint, "coolingUntil"),-20} {breakers}");
+            if (Str(endpoint, "coolingReason") is { Length: > 0 } why)
+                Console.WriteLine($"{"",-12} cooling down: {why}");
+        }
+        foreach (var hold in root.GetProperty("holds").EnumerateArray())
+            Console.WriteLine($"held: model {Str(hold, "model")} until {Time(hold, "until")}: {Str(hold, "reason")}");
         return 0;
     }
 
@@ -278,6 +305,7 @@ public static class ApiCommands
                 every verb: [--url URL] [--api-key KEY] [--json]
                 """,
             "dead-letters" => "usage: dead-letters list [--status Pending|Requeued|Discarded|all] [--limit N] | dead-letters show|requeue|discard ID   [--url URL] [--api-key KEY] [--json]",
+            "fleet" => "usage: fleet   [--url URL] [--api-key KEY] [--json]",
             "review" => "usage: review approve ID [--reviewer R] [--note N] | review reject ID [--reason R] [--retry]   [--url URL] [--api-key KEY] [--json]",
             _ => "usage: submit --file request.json [--url URL] [--api-key KEY] [--json]",
         });

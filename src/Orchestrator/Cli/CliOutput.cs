@@ -19,6 +19,7 @@ public static class CliOutput
             orchestrator review approve ID [--reviewer R] [--note N] | reject ID [--reason R] [--retry]
             orchestrator submit --file request.json
             orchestrator dead-letters list [--status Pending|Requeued|Discarded|all] | show ID | requeue ID | discard ID
+            orchestrator fleet                live workers, each endpoint's cooldown and breakers, held models
                                               against a running orchestrator: --url URL (or ORCHESTRATOR_URL,
                                               default http://127.0.0.1:5080); --api-key KEY (or
                                               ORCHESTRATOR_API_KEY); --json for scripts

@@ -11,6 +11,7 @@ public static class QuartzSetup
 {
     public static IServiceCollection AddDurableTimers(this IServiceCollection services, StoreSettings store, TimerOptions timers, RetentionOptions retention)
     {
+        services.AddSingleton<RetryWakeups>();
         services.AddHostedService<RetryPoller>();
         services.AddQuartz(q =>
         {

@@ -21,6 +21,7 @@ public sealed partial class RetryPoller(
     StoreSettings store,
     TimeProvider clock,
     IOptions<TimerOptions> options,
+    RetryWakeups wakeups,
     IHostApplicationLifetime lifetime,
     ILogger<RetryPoller> logger) : BackgroundService
 {
@@ -83,9 +84,13 @@ public sealed partial class RetryPoller(
                 await Delay(TimeSpan.FromSeconds(1), stoppingToken);
                 continue;
             }
-            // A full batch means more are due: go again at once.
+            // A full batch means more are due: go again at once. Otherwise sleep until the next retry this process
+            // knows of (or the idle interval), waking early if an earlier one is scheduled meanwhile.
             if (fired < settings.RetryBatchSize)
-                await Delay(settings.RetryPollInterval, stoppingToken);
+            {
+                var (sleep, earlier) = wakeups.Plan(settings.RetryPollInterval, settings.IdlePollInterval);
+                await Delay(sleep, earlier, stoppingToken);
+            }
         }
     }
 
@@ -145,6 +150,18 @@ public sealed partial class RetryPoller(
         await bus.Publish(message, cancellationToken);
     }
 
+
+    static async Task Delay(TimeSpan delay, Task earlier, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAny(Task.Delay(delay, cancellationToken), earlier);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
 
     static async Task Delay(TimeSpan delay, CancellationToken cancellationToken)
     {

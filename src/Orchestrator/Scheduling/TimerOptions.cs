@@ -8,6 +8,13 @@ public sealed class TimerOptions
     /// <summary>How often each orchestrator looks for retries whose backoff is over (the bound on their lateness).</summary>
     public TimeSpan RetryPollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How often each orchestrator polls while it knows of no retry due soon: retries it scheduled itself fire within
+    /// <see cref="RetryPollInterval"/> of their time; rows written by another orchestrator, or before a restart,
+    /// within this.
+    /// </summary>
+    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Due retries claimed per poll; a full batch is followed by the next at once.</summary>
     public int RetryBatchSize { get; set; } = 500;
 
@@ -27,6 +34,8 @@ public sealed class TimerOptions
     {
         if (RetryPollInterval < TimeSpan.FromMilliseconds(10))
             return $"{SectionName}:RetryPollInterval must be at least 10 ms (got {RetryPollInterval})";
+        if (IdlePollInterval < RetryPollInterval)
+            return $"{SectionName}:IdlePollInterval must be at least RetryPollInterval (got {IdlePollInterval})";
         if (RetryBatchSize < 1)
             return $"{SectionName}:RetryBatchSize must be at least 1";
         if (SweepInterval < TimeSpan.FromMilliseconds(50))

@@ -28,6 +28,7 @@ internal sealed class DispatchHold(FleetView fleet, InferenceRequestStateMachine
         saga.RetryClaimedAt = null;
         saga.AttemptTimeoutAt = null;
         saga.UpdatedAt = now;
+        ctx.Wakeups.Due(until);
         ctx.Metrics.DispatchHeld(saga.Model);
         ctx.Logger.DispatchHeld(saga.RequestId, saga.Attempt, until, hold.Reason);
         return true;

@@ -27,9 +27,10 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         IOptions<TimeoutOptions> timeouts,
         IOptions<ReviewOptions> review,
         FleetView fleet,
+        RetryWakeups wakeups,
         TimeProvider clock)
     {
-        var ctx = new Dependencies(logger, metrics, retry.Value, timeouts.Value, clock);
+        var ctx = new Dependencies(logger, metrics, retry.Value, timeouts.Value, clock, wakeups);
         Hold = new DispatchHold(fleet, ctx);
 
         InstanceState(x => x.CurrentState);
@@ -442,7 +443,8 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         OrchestratorMetrics Metrics,
         RetryPolicyOptions Retry,
         TimeoutOptions Timeouts,
-        TimeProvider Clock);
+        TimeProvider Clock,
+        RetryWakeups Wakeups);
 
     /// <summary>
     /// Applies the retry policy to the attempt that just failed: either NextAttemptAt and a fresh timer token are
@@ -479,6 +481,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 saga.Reason = failure.Reason;
                 row.BackoffMs = saga.LastBackoffMs;
                 row.ScheduledFor = retry.DueAtUtc;
+                ctx.Wakeups.Due(retry.DueAtUtc);
                 ctx.Metrics.RetryScheduled(failure.Cause, retry.Delay.TotalMilliseconds);
                 ctx.Logger.RetryScheduled(saga.RequestId, saga.Attempt, (long)retry.Delay.TotalMilliseconds, failure.Kind.ToString(), failure.Reason);
                 break;
@@ -517,6 +520,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 saga.Reason = message.Reason;
                 saga.HeldUntil = retry.DueAtUtc;
                 saga.HeldReason = message.Reason;
+                ctx.Wakeups.Due(retry.DueAtUtc);
                 ctx.Metrics.RetryScheduled(message.Cause ?? "circuit-open", retry.Delay.TotalMilliseconds);
                 ctx.Logger.WaitingForBreaker(saga.RequestId, saga.Attempt, message.Reason, retry.DueAtUtc);
                 break;

@@ -41,8 +41,19 @@ public sealed class When_processes_crash_mid_flight
         var ids = Enumerable.Range(1, 50).Select(i => $"restart-{run}-{i:D2}").ToList();
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (id, _) =>
             await cluster.SubmitAsync(id, $"Request {id} [[sim: 503, ok]]", new { retry = new { initialIntervalMs = 5000 } }));
-        await Eventually.Until(() => cluster.CountAsync($"request_id LIKE 'restart-{run}-%' AND state = 'RetryScheduled'"),
-            n => n == 50, TimeSpan.FromSeconds(30), "50 retries scheduled\n" + cluster.Diagnostics);
+        try
+        {
+            await Eventually.Until(() => cluster.CountAsync($"request_id LIKE 'restart-{run}-%' AND state = 'RetryScheduled'"),
+                n => n == 50, TimeSpan.FromSeconds(45), "50 retries scheduled");
+        }
+        catch (TimeoutException timeout)
+        {
+            // Where the requests are instead, and what the processes said, read at the time of the failure.
+            var states = new List<string>();
+            foreach (var state in new[] { "Pending", "Processing", "RetryScheduled", "Succeeded", "Failed" })
+                states.Add($"{state} {await cluster.CountAsync($"request_id LIKE 'restart-{run}-%' AND state = '{state}'")}");
+            throw new TimeoutException($"{timeout.Message}; by state: {string.Join(", ", states)}\n{cluster.Diagnostics}", timeout);
+        }
 
         await cluster.KillAsync("orchestrator-1");
         await Task.Delay(TimeSpan.FromSeconds(5)); // every retry falls due while no orchestrator runs

@@ -320,6 +320,15 @@ public sealed class When_running_embedded : IDisposable
         Assert.Equal(1, again.Code);
         Assert.Contains("HTTP 409", again.Output, StringComparison.Ordinal);
         Assert.Equal(2, (await Cli("requests", "frobnicate")).Code);
+
+        // The embedded worker reports itself and its one endpoint.
+        var fleet = await Cli("fleet");
+        Assert.True(fleet.Code == 0, fleet.Output);
+        Assert.Contains("1 live worker(s)", fleet.Output, StringComparison.Ordinal);
+        Assert.Matches(@"\nsim +\S+ +0 +\d+ +- +\S+: Closed", fleet.Output);
+        var fleetJson = await Cli("fleet", "--json");
+        Assert.True(fleetJson.Code == 0, fleetJson.Output);
+        Assert.Contains("\"holds\":[]", fleetJson.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -46,6 +46,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddSingleton<OrchestratorMetrics>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Orchestrator.Fleet.FleetView>();
+        services.AddSingleton<Orchestrator.Scheduling.RetryWakeups>();
         services.AddSingleton(Options.Create(validationOptions));
         services.AddSingleton(Options.Create(new RetryPolicyOptions()));
         services.AddSingleton(Options.Create(timeoutOptions));
