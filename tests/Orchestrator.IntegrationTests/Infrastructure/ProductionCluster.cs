@@ -90,6 +90,8 @@ public sealed class ProductionCluster : IAsyncDisposable
         }
         Sim.BaseAddress = SimulatedModelUrl;
 
+        await PurgeWorkQueuesAsync();
+
         await using (var migrate = ChildProcess.Start("migrate", RepoPaths.Orchestrator, ["migrate"], _orchestratorEnvironment))
         {
             var code = await migrate.WaitForExitAsync(TimeSpan.FromSeconds(60));
@@ -104,6 +106,29 @@ public sealed class ProductionCluster : IAsyncDisposable
             starting.Add(StartWorkerAsync($"worker-{i}"));
         await Task.WhenAll(starting);
         Api.BaseAddress = new Uri($"http://127.0.0.1:{_orchestratorPorts["orchestrator-1"]}/");
+    }
+
+    /// <summary>
+    /// Every cluster shares the broker's fixed queue names: whatever an earlier test's processes left in the saga and
+    /// worker queues (their own sagas' events, invokes nobody took) would otherwise be this cluster's first work.
+    /// </summary>
+    static async Task PurgeWorkQueuesAsync()
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(TestServers.RabbitMq) };
+        await using var connection = await factory.CreateConnectionAsync();
+        foreach (var queue in new[] { "inference-requests", "invoke-model" })
+        {
+            // A queue that does not exist yet closes the channel: one channel per queue.
+            await using var channel = await connection.CreateChannelAsync();
+            try
+            {
+                await channel.QueuePurgeAsync(queue);
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+            {
+                // Not declared yet: nothing to purge.
+            }
+        }
     }
 
     /// <summary>Starts (or starts again, on the same port) an orchestrator and waits until it is ready.</summary>
