@@ -15,6 +15,12 @@ public sealed record WorkerHeartbeat
     /// <summary>The next heartbeat is due this long after <see cref="At"/>; three missed ones mean the worker is gone.</summary>
     public required TimeSpan Interval { get; init; }
 
+    /// <summary>Heartbeats a worker may miss before it counts as gone.</summary>
+    public const int MissedBeforeGone = 3;
+
+    /// <summary>The worker counts as live at <paramref name="now"/>: it has missed fewer than <see cref="MissedBeforeGone"/> heartbeats.</summary>
+    public bool IsLiveAt(DateTimeOffset now) => !Stopping && At + Interval * MissedBeforeGone >= now;
+
     /// <summary>True for the last heartbeat of a worker that is stopping: forget it now.</summary>
     public bool Stopping { get; init; }
 

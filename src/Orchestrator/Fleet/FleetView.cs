@@ -13,8 +13,6 @@ namespace Orchestrator.Fleet;
 /// </summary>
 public sealed class FleetView(TimeProvider clock)
 {
-    const int MissedHeartbeats = 3;
-
     readonly ConcurrentDictionary<string, EndpointCoolingDown> _cooldowns = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, WorkerHeartbeat> _workers = new(StringComparer.Ordinal);
 
@@ -90,7 +88,7 @@ public sealed class FleetView(TimeProvider clock)
     {
         foreach (var (id, worker) in _workers)
         {
-            if (worker.At + worker.Interval * MissedHeartbeats >= now)
+            if (worker.IsLiveAt(now))
                 yield return worker;
             else
                 _workers.TryRemove(id, out _);

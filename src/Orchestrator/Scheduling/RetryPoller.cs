@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.Persistence;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.Telemetry;
 
 namespace Orchestrator.Scheduling;
@@ -51,19 +52,8 @@ public sealed partial class RetryPoller(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Fires publish on the bus: wait until the host (and so the bus) has started.
-        var started = new TaskCompletionSource();
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
-        {
-            try
-            {
-                await started.Task;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        if (!await lifetime.WaitForStartAsync(stoppingToken))
+            return;
 
         var settings = options.Value;
         while (!stoppingToken.IsCancellationRequested)

@@ -11,9 +11,7 @@ namespace Orchestrator.Workers.Fleet;
 /// </summary>
 public sealed class FleetPeers
 {
-    const int MissedHeartbeats = 3;
-
-    readonly ConcurrentDictionary<string, (DateTimeOffset SeenAt, TimeSpan Interval)> _peers = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, WorkerHeartbeat> _peers = new(StringComparer.Ordinal);
     readonly TimeProvider _clock;
     readonly string _self;
     readonly TimeSpan _interval;
@@ -40,7 +38,7 @@ public sealed class FleetPeers
         if (heartbeat.Stopping)
             return _peers.TryRemove(heartbeat.WorkerId, out _);
         var known = _peers.ContainsKey(heartbeat.WorkerId);
-        _peers[heartbeat.WorkerId] = (heartbeat.At, heartbeat.Interval);
+        _peers[heartbeat.WorkerId] = heartbeat;
         return !known;
     }
 
@@ -53,7 +51,7 @@ public sealed class FleetPeers
             var live = 1;
             foreach (var (id, peer) in _peers)
             {
-                if (peer.SeenAt + peer.Interval * MissedHeartbeats >= now)
+                if (peer.IsLiveAt(now))
                     live++;
                 else
                     _peers.TryRemove(id, out _);

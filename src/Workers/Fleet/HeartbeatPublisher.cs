@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.Workers.Hosting;
 using Orchestrator.Workers.Resilience;
 
@@ -50,20 +51,8 @@ public sealed class HeartbeatPublisher(
     async Task<bool> Started(CancellationToken stoppingToken)
     {
         // Hosted without a host (a test harness): the bus is started by whoever runs it.
-        if (services.GetService(typeof(IHostApplicationLifetime)) is not IHostApplicationLifetime lifetime)
-            return true;
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        using var onStopping = stoppingToken.Register(() => started.TrySetCanceled());
-        try
-        {
-            await started.Task;
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        return services.GetService(typeof(IHostApplicationLifetime)) is not IHostApplicationLifetime lifetime ||
+               await lifetime.WaitForStartAsync(stoppingToken);
     }
 
     static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)

@@ -29,7 +29,7 @@ public sealed record EndpointChoice
     /// <summary>When no endpoint may be called: the earliest time one may be.</summary>
     public DateTimeOffset? RetryAt => Endpoint is null && Skipped.Count > 0 ? Skipped.Min(s => s.RetryAt) : null;
 
-    /// <summary>When no endpoint may be called and none is only busy: the earliest time a breaker or cooldown lets one through.</summary>
+    /// <summary>Every endpoint passed over, why and until when, for a reason or a log line.</summary>
     public string SkippedText => string.Join(", ", Skipped.Select(s => $"{s.Endpoint} {s.Why} until {s.RetryAt:O}"));
 }
 

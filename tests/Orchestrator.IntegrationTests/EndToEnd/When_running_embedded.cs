@@ -122,11 +122,7 @@ public sealed class When_running_embedded : IDisposable
         await using var serverLifetime = server;
         using var httpLifetime = http;
 
-        async Task Submit(string id, string text)
-        {
-            using var response = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } } });
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        }
+        Task Submit(string id, string text) => SubmitAsync(http, id, text);
         async Task<JsonElement> Terminal(string id, TimeSpan within) =>
             JsonDocument.Parse(await Eventually.Until(() => http.GetStringAsync(new Uri($"api/requests/{id}", UriKind.Relative)),
                 b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal) || b.Contains("\"state\":\"Failed\"", StringComparison.Ordinal),
@@ -277,8 +273,7 @@ public sealed class When_running_embedded : IDisposable
         using var httpLifetime = http;
         var url = http.BaseAddress!.ToString();
 
-        Task<(int Code, string Output)> Cli(params string[] args) =>
-            ChildProcess.RunAsync("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory, TimeSpan.FromSeconds(60));
+        Task<(int Code, string Output)> Cli(params string[] args) => CliAsync(url, args);
 
         var file = Path.Combine(_workingDirectory, "request.json");
         await File.WriteAllTextAsync(file, """{"requestId":"cli-1","model":"sim","messages":[{"role":"user","content":"From a file"}]}""");
@@ -339,13 +334,8 @@ public sealed class When_running_embedded : IDisposable
         using var httpLifetime = http;
         var url = http.BaseAddress!.ToString();
 
-        Task<(int Code, string Output)> Cli(params string[] args) =>
-            ChildProcess.RunAsync("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory, TimeSpan.FromSeconds(60));
-        async Task Submit(string id, string text, object? retry = null)
-        {
-            using var response = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } }, retry });
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        }
+        Task<(int Code, string Output)> Cli(params string[] args) => CliAsync(url, args);
+        Task Submit(string id, string text, object? retry = null) => SubmitAsync(http, id, text, retry);
 
         // The model refuses each of these once (400: permanent), then answers.
         foreach (var id in new[] { "cli-f1", "cli-b1", "cli-b2" })
@@ -408,6 +398,16 @@ public sealed class When_running_embedded : IDisposable
             TimeSpan.FromSeconds(30), $"{requestId} in {state}");
 
     /// <summary>The embedded orchestrator as a user starts it, on a free port, from the test's working directory.</summary>
+    /// <summary>The orchestrator executable's CLI against the test's server.</summary>
+    Task<(int Code, string Output)> CliAsync(string url, string[] args) =>
+        ChildProcess.RunAsync("cli", RepoPaths.Orchestrator, [.. args, "--url", url], new Dictionary<string, string>(), _workingDirectory, TimeSpan.FromSeconds(60));
+
+    static async Task SubmitAsync(HttpClient http, string id, string text, object? retry = null)
+    {
+        using var response = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = text } }, retry });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
     async Task<(ChildProcess Server, HttpClient Http)> StartServerAsync()
     {
         var url = $"http://127.0.0.1:{ChildProcess.FreePort()}/";

@@ -1,9 +1,6 @@
 using System.Diagnostics.Metrics;
-using MassTransit;
 using MassTransit.Testing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Orchestrator.Contracts;
 using Orchestrator.SimulatedModel;
 using Orchestrator.Workers.Hosting;
@@ -22,8 +19,7 @@ public sealed class When_an_endpoint_keeps_failing : IAsyncLifetime
     readonly ManualClock _clock = new();
     SimulatedModelServer _primary = null!;
     SimulatedModelServer _fallback = null!;
-    ServiceProvider? _provider;
-    ITestHarness _harness = null!;
+    WorkerSpecHarness? _worker;
 
     public async Task InitializeAsync()
     {
@@ -34,11 +30,8 @@ public sealed class When_an_endpoint_keeps_failing : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_provider is not null)
-        {
-            await _harness.Stop();
-            await _provider.DisposeAsync();
-        }
+        if (_worker is not null)
+            await _worker.DisposeAsync();
         await _primary.DisposeAsync();
         await _fallback.DisposeAsync();
     }
@@ -58,62 +51,23 @@ public sealed class When_an_endpoint_keeps_failing : IAsyncLifetime
             // Per-endpoint override: the fallback opens after a single failure.
             settings["Workers:Models:sim:Endpoints:1:CircuitBreaker:ConsecutiveFailures"] = "1";
         }
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
-        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
-        services.AddSingleton<TimeProvider>(_clock);
-        services.AddWorkerServices();
-        services.AddMassTransitTestHarness(x => x.AddWorkerConsumers());
-        _provider = services.BuildServiceProvider(validateScopes: true);
-        _harness = _provider.GetRequiredService<ITestHarness>();
-        await _harness.Start();
+        _worker = await WorkerSpecHarness.StartAsync(settings, _clock);
     }
-
-    static InvokeModel Invoke(string requestId, int attempt, string script) => new()
-    {
-        RequestId = requestId,
-        Attempt = attempt,
-        Model = "sim",
-        // The simulator keeps a script's position per prompt: the request id makes the prompt this test's own.
-        Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText($"{requestId} {script}")] }],
-    };
-
-    int _sent;
 
     /// <summary>Sends one invoke and waits (bounded) for its result: AttemptSucceeded or AttemptFailed.</summary>
-    async Task<object> Attempt(string requestId, int attempt, string script)
-    {
-        var before = Results().Count;
-        await _harness.Bus.Publish(Invoke(requestId, attempt, script));
-        _sent++;
-        for (var i = 0; i < 400; i++)
-        {
-            var results = Results();
-            if (results.Count > before)
-                return results[^1];
-            await Task.Delay(25);
-        }
-        throw new TimeoutException($"no result for {requestId} attempt {attempt} within 10 s (invoke {_sent})");
-    }
-
-    List<object> Results() =>
-        _harness.Published.Select<AttemptSucceeded>().Select(m => (Message: (object)m.Context.Message, m.Context.SentTime))
-            .Concat(_harness.Published.Select<AttemptFailed>().Select(m => (Message: (object)m.Context.Message, m.Context.SentTime)))
-            .OrderBy(m => m.SentTime)
-            .Select(m => m.Message)
-            .ToList();
+    Task<object> Attempt(string requestId, int attempt, string script) => _worker!.AttemptAsync(requestId, attempt, script);
 
     BreakerState StateOf(string endpoint)
     {
-        var breakers = _provider!.GetRequiredService<EndpointBreakers>();
-        var options = _provider!.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Models["sim"].Endpoints;
+        var breakers = _worker!.Services.GetRequiredService<EndpointBreakers>();
+        var options = _worker.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Models["sim"].Endpoints;
         return breakers.For(options.Single(e => e.DisplayName == endpoint)).State;
     }
 
     /// <summary>Reads the breaker-state gauge of this test's own meter, as an exporter would.</summary>
     Dictionary<string, int> Gauge()
     {
-        var factory = _provider!.GetRequiredService<IMeterFactory>();
+        var factory = _worker!.Services.GetRequiredService<IMeterFactory>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -157,7 +111,7 @@ public sealed class When_an_endpoint_keeps_failing : IAsyncLifetime
         Assert.Null(fastFail.Endpoint);
         Assert.Contains("primary open until", fastFail.Reason, StringComparison.Ordinal);
         Assert.Equal(3, _primary.Stats.CallsFor(id));
-        Assert.Equal(3, _harness.Published.Select<AttemptStarted>().Count());
+        Assert.Equal(3, _worker!.Harness.Published.Select<AttemptStarted>().Count());
 
         // After the break: one probe goes through, the server answers, the breaker closes.
         _clock.Advance(TimeSpan.FromSeconds(5));

@@ -47,22 +47,36 @@ public sealed class WorkerSpecHarness : IAsyncDisposable
         Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText($"{requestId} {script}")] }],
     };
 
-    /// <summary>Publishes one invoke and waits (bounded) for its result: AttemptSucceeded or AttemptFailed.</summary>
+    /// <summary>
+    /// Publishes one invoke and waits (bounded) for its result: AttemptSucceeded or AttemptFailed. The same attempt
+    /// may be sent again (after a circuit-open refusal): the result is the new one.
+    /// </summary>
     public async Task<object> AttemptAsync(string requestId, int attempt, string script = "")
     {
+        var before = Results(requestId, attempt).Count;
         await Harness.Bus.Publish(Invoke(requestId, attempt, script));
         for (var i = 0; i < 600; i++)
         {
-            if (Result(requestId, attempt) is { } result)
-                return result;
+            var results = Results(requestId, attempt);
+            if (results.Count > before)
+                return results[^1];
             await Task.Delay(25);
         }
         throw new TimeoutException($"no result for {requestId} attempt {attempt} within 15 s");
     }
 
-    public object? Result(string requestId, int attempt) =>
-        (object?)Harness.Published.Select<AttemptSucceeded>().Select(m => m.Context.Message).LastOrDefault(m => m.RequestId == requestId && m.Attempt == attempt)
-        ?? Harness.Published.Select<AttemptFailed>().Select(m => m.Context.Message).LastOrDefault(m => m.RequestId == requestId && m.Attempt == attempt);
+    /// <summary>The latest result of the attempt, if any.</summary>
+    public object? Result(string requestId, int attempt) => Results(requestId, attempt) is [.., var last] ? last : null;
+
+    /// <summary>Every result of the attempt, in the order they were published.</summary>
+    List<object> Results(string requestId, int attempt) =>
+        Harness.Published.Select<AttemptSucceeded>().Where(m => m.Context.Message.RequestId == requestId && m.Context.Message.Attempt == attempt)
+            .Select(m => (Message: (object)m.Context.Message, m.Context.SentTime))
+            .Concat(Harness.Published.Select<AttemptFailed>().Where(m => m.Context.Message.RequestId == requestId && m.Context.Message.Attempt == attempt)
+                .Select(m => (Message: (object)m.Context.Message, m.Context.SentTime)))
+            .OrderBy(m => m.SentTime)
+            .Select(m => m.Message)
+            .ToList();
 
     /// <summary>Waits (bounded) until <paramref name="condition"/> holds.</summary>
     public static async Task<bool> Eventually(Func<bool> condition, int timeoutMs = 15_000)
