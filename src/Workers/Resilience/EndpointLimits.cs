@@ -93,6 +93,15 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
         return new WaitScope(this, levels, level);
     }
 
+    /// <summary>How many attempts of <paramref name="model"/> wait in this worker for an endpoint's room.</summary>
+    public int WaitingFor(string model)
+    {
+        if (!_waitingByModel.TryGetValue(model, out var levels))
+            return 0;
+        lock (levels)
+            return levels.Sum();
+    }
+
     /// <summary>An attempt of the same model with a higher priority is waiting for room.</summary>
     public bool Outranked(string model, int priority)
     {

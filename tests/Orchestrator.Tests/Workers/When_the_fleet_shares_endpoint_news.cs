@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orchestrator.Contracts;
 using Orchestrator.SimulatedModel;
 using Orchestrator.Workers.Fleet;
+using Orchestrator.Workers.Resilience;
 
 namespace Orchestrator.Tests.Workers;
 
@@ -160,12 +161,17 @@ public sealed class When_the_fleet_shares_endpoint_news : IAsyncLifetime
     {
         await using var worker = await WorkerSpecHarness.StartAsync(
             Settings(withFallback: false, new() { ["Workers:Models:sim:Endpoints:0:MaxInFlight"] = "1" }), _clock);
-        await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-busy", 1, "[[sim: slow:800]]"));
+        // The busy call holds the one slot long enough for both others to queue behind it, even on a loaded machine.
+        await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-busy", 1, "[[sim: slow:4000]]"));
         Assert.True(await WorkerSpecHarness.Eventually(() => _primary.Stats.CallsFor("prio-busy") == 1));
         // Both wait inside the worker for the one slot: the low one first, the urgent one after it.
+        var limits = worker.Services.GetRequiredService<EndpointLimits>();
         await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-low", 1) with { Priority = 1 });
-        await Task.Delay(150);
+        Assert.True(await WorkerSpecHarness.Eventually(() => limits.WaitingFor("sim") == 1));
         await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-high", 1) with { Priority = 5 });
+        Assert.True(await WorkerSpecHarness.Eventually(() => limits.WaitingFor("sim") == 2));
+        Assert.Equal(1, _primary.Stats.CallsFor("prio-busy"));
+        Assert.Equal(0, _primary.Stats.CallsFor("prio-low") + _primary.Stats.CallsFor("prio-high"));
         Assert.True(await WorkerSpecHarness.Eventually(() => worker.Result("prio-low", 1) is not null && worker.Result("prio-high", 1) is not null));
 
         var order = _primary.Stats.RecentCalls().Where(c => c.RequestId is "prio-low" or "prio-high").Select(c => c.RequestId).ToList();
