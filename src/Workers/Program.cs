@@ -20,7 +20,7 @@ if (string.IsNullOrWhiteSpace(rabbitMq) || !Uri.TryCreate(rabbitMq, UriKind.Abso
 }
 
 builder.Services.AddWorkerServices();
-builder.Services.AddServiceTelemetry("orchestrator-worker", [WorkerMetrics.MeterName], [WorkerTracing.SourceName]);
+builder.Services.AddServiceTelemetry(builder.Configuration, "orchestrator-worker", [WorkerMetrics.MeterName], [WorkerTracing.SourceName]);
 builder.Services.AddHealthChecks();
 builder.Services.AddMassTransit(bus =>
 {

@@ -47,7 +47,7 @@ public static class ServerCommand
             .AddCheck<StoreHealthCheck>("store", tags: [TelemetryExtensions.ReadyTag])
             .AddCheck<SchedulerHealthCheck>("scheduler", tags: [TelemetryExtensions.ReadyTag]);
         builder.Services.AddHostedService<StateGaugeRefresher>();
-        builder.Services.AddServiceTelemetry("orchestrator",
+        builder.Services.AddServiceTelemetry(builder.Configuration, "orchestrator",
             [OrchestratorMetrics.MeterName, WorkerMetrics.MeterName],
             [OrchestratorTracing.SourceName, WorkerTracing.SourceName]);
 
