@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Orchestrator.StateMachines;
 
@@ -10,13 +11,16 @@ namespace Orchestrator.Persistence;
 /// </summary>
 public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext> options) : DbContext(options)
 {
+    /// <summary>EF Core's name for the PostgreSQL provider (<see cref="Microsoft.EntityFrameworkCore.Infrastructure.DatabaseFacade.ProviderName"/>).</summary>
+    public const string PostgresProvider = "Npgsql.EntityFrameworkCore.PostgreSQL";
+
     public DbSet<InferenceRequestState> Requests => Set<InferenceRequestState>();
     public DbSet<AttemptRecord> Attempts => Set<AttemptRecord>();
     public DbSet<DeadLetters.DeadLetter> DeadLetters => Set<DeadLetters.DeadLetter>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
-        var postgres = Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+        var postgres = Database.ProviderName == PostgresProvider;
 
         modelBuilder.Entity<InferenceRequestState>(e =>
         {
@@ -26,7 +30,14 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             // Nullable: InsertOnInitial writes the row before the first transition names a state.
             e.Property(x => x.CurrentState).HasColumnName("state").HasMaxLength(32).IsRequired(false);
             e.Property(x => x.RequestId).HasColumnName("request_id").HasMaxLength(128);
-            e.Property(x => x.Generation).HasColumnName("generation");
+            var generation = e.Property(x => x.Generation).HasColumnName("generation");
+            if (postgres)
+            {
+                // Numbered by the INSERT's trigger (migration 0013) and read back from its RETURNING clause.
+                generation.ValueGeneratedOnAdd();
+                generation.Metadata.SetBeforeSaveBehavior(PropertySaveBehavior.Ignore);
+                generation.Metadata.SetAfterSaveBehavior(PropertySaveBehavior.Ignore);
+            }
             e.Property(x => x.Model).HasColumnName("model");
             e.Property(x => x.Priority).HasColumnName("priority");
             e.Property(x => x.Payload).HasColumnName("payload");

@@ -26,6 +26,9 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     // A DbContext is not thread-safe, and a state machine may publish while the repository saves.
     readonly SemaphoreSlim _gate = new(1);
 
+    // The saga Insert found already there, tracked in this message's DbContext: what the Load after it returns.
+    TSaga? _loaded;
+
     public EfSagaRepositoryContext(TDbContext db, ConsumeContext<TMessage> consumeContext,
         ISagaConsumeContextFactory<TDbContext, TSaga> factory, EfSagaRepositoryOptions<TSaga> options)
         : base(consumeContext, db)
@@ -40,17 +43,21 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
         _factory.CreateSagaConsumeContext(_db, _consumeContext, instance, SagaConsumeContextMode.Add);
 
     /// <summary>
-    /// InsertOnInitial: INSERT before the behaviour runs. An existing row returns null, which makes MassTransit
-    /// Load it instead. The existence check first spares the common case (the API inserted the row) a failing
-    /// INSERT; a lost race still ends in a duplicate key, which EF wraps in a savepoint, so the transaction stays usable.
+    /// InsertOnInitial: INSERT before the behaviour runs; an existing row returns null, which makes MassTransit
+    /// <see cref="Load"/> it. The common case is that the row exists (the API inserted it), so the check reads the
+    /// whole saga, tracked, and the Load that follows takes it from here without a second query. A lost race still
+    /// ends in a duplicate key, which EF wraps in a savepoint, so the transaction stays usable.
     /// </summary>
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
         await _gate.WaitAsync(CancellationToken);
         try
         {
-            if (await _db.Set<TSaga>().AsNoTracking().AnyAsync(x => x.CorrelationId == instance.CorrelationId, CancellationToken))
+            if (await LoadInstance(instance.CorrelationId) is { } existing)
+            {
+                _loaded = existing;
                 return null!;
+            }
             if (_options.PrepareNew is { } prepare)
                 await prepare(_db, instance, CancellationToken);
             var entry = _db.Set<TSaga>().Add(instance);
@@ -73,7 +80,8 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
     {
-        var instance = await LoadInstance(correlationId);
+        var instance = _loaded is { } loaded && loaded.CorrelationId == correlationId ? loaded : await LoadInstance(correlationId);
+        _loaded = null;
         return instance is null
             ? null!
             : await _factory.CreateSagaConsumeContext(_db, _consumeContext, instance, SagaConsumeContextMode.Load);
