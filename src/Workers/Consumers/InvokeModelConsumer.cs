@@ -11,8 +11,8 @@ namespace Orchestrator.Workers.Consumers;
 
 /// <summary>
 /// Makes one attempt: picks the first endpoint (by priority) that is not cooling down, has room under its limits and
-/// whose circuit breaker lets a call through; tells the saga it started, calls the model, and publishes the answer or
-/// the classified failure. While every endpoint is only busy (limits) it waits, so the backlog stays in the broker in
+/// whose circuit breaker lets a call through; calls the model, telling the saga it started if the call outlasts
+/// <see cref="WorkerOptions.StartedNoticeDelay"/>, and publishes the answer or the classified failure. While every endpoint is only busy (limits) it waits, so the backlog stays in the broker in
 /// priority order. When every endpoint is open or cooling down it makes no call and publishes
 /// <see cref="FailureKind.CircuitOpen"/> with the time one lets a call through. A breaker this call opened, or a
 /// <c>Retry-After</c> the endpoint sent, is published to the fleet as <see cref="EndpointCoolingDown"/>. The
@@ -84,16 +84,23 @@ public sealed class InvokeModelConsumer(
 
         using var lease = choice?.Lease;
         using var slot = choice?.Slot;
-        if (!redelivered)
-            await context.Publish(new AttemptStarted { RequestId = invoke.RequestId, Attempt = invoke.Attempt, WorkerId = worker.WorkerId, StartedAt = startedAt });
 
         ModelCallResult result;
         if (early is not null)
         {
+            // Decided without a call: the failure itself tells the saga when the attempt started.
             result = early;
         }
         else
         {
+            var started = new AttemptStarted { RequestId = invoke.RequestId, Attempt = invoke.Attempt, WorkerId = worker.WorkerId, StartedAt = startedAt };
+            using var answered = new CancellationTokenSource();
+            var notice = Task.CompletedTask;
+            if (worker.StartedNoticeDelay > TimeSpan.Zero)
+                notice = NoticeUnlessAnsweredAsync(context, started, worker.StartedNoticeDelay, answered.Token);
+            else
+                await context.Publish(started, context.CancellationToken);
+
             var endpoint = choice!.Endpoint!;
             if (choice.Skipped.Count > 0)
                 logger.FellBack(invoke.RequestId, invoke.Attempt, endpoint.DisplayName, choice.SkippedText);
@@ -102,6 +109,9 @@ public sealed class InvokeModelConsumer(
                 result = await client.CallAsync(endpoint, invoke, worker.RequestLogprobs, context.CancellationToken);
             slot?.Dispose();
             var openUntil = lease!.Record(UpstreamFault.Is(result));
+            // The notice, if it left, goes before the result; if not, the result carries the start.
+            await answered.CancelAsync();
+            await notice;
             await TellTheFleet(context, invoke, endpoint, result, openUntil, worker);
             metrics.Called(endpoint.DisplayName, (clock.GetUtcNow() - startedAt).TotalMilliseconds, result.Succeeded ? "success" : result.Cause ?? "failure");
         }
@@ -149,6 +159,23 @@ public sealed class InvokeModelConsumer(
             StartedAt = startedAt,
             FinishedAt = finishedAt,
         });
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="started"/> once the call has run for <paramref name="delay"/> (real time: this only
+    /// saves messages, it decides nothing), unless the answer came first.
+    /// </summary>
+    static async Task NoticeUnlessAnsweredAsync(ConsumeContext context, AttemptStarted started, TimeSpan delay, CancellationToken answered)
+    {
+        try
+        {
+            await Task.Delay(delay, answered);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await context.Publish(started, context.CancellationToken);
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed class InvokeModelConsumerDefinition : ConsumerDefinition<InvokeMod
         // whose invoke-model queue predates priorities deletes it once on upgrade (README, "Upgrading").
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
             rabbit.EnablePriority(RequestPriority.Highest);
-        // No outbox and no message retry here, on purpose: AttemptStarted must leave before the model call (an
+        // No outbox and no message retry here, on purpose: AttemptStarted must leave while the model call runs (an
         // outbox would hold it back to the end), and re-running the consumer could call the model twice. The
         // consumer turns every fault of the endpoint into a published AttemptFailed instead of throwing.
     }

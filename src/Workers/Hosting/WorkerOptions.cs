@@ -31,6 +31,14 @@ public sealed class WorkerOptions
     /// <summary>The longest cooldown an endpoint's <c>Retry-After</c> may impose on the fleet; longer ones are cut to this.</summary>
     public TimeSpan MaxCooldown { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long a model call runs before the worker tells the saga it started (<see cref="Contracts.AttemptStarted"/>,
+    /// which moves the request to Processing and starts its start-to-close timeout). A call answered sooner reports
+    /// its start with its result instead, sparing the saga and the broker one message and one transaction per
+    /// attempt; Temporal records an activity's start lazily the same way. Zero tells the saga before every call.
+    /// </summary>
+    public TimeSpan StartedNoticeDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Endpoints per model name: <c>Workers:Models:sim:Endpoints:0:BaseUrl</c>.</summary>
     public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
 
@@ -49,6 +57,8 @@ public sealed class WorkerOptions
             return $"{SectionName}:HeartbeatInterval must be between 100 ms and 5 minutes (got {HeartbeatInterval})";
         if (MaxCooldown <= TimeSpan.Zero)
             return $"{SectionName}:MaxCooldown must be positive (got {MaxCooldown})";
+        if (StartedNoticeDelay < TimeSpan.Zero || StartedNoticeDelay > TimeSpan.FromMinutes(1))
+            return $"{SectionName}:StartedNoticeDelay must be between 0 and 1 minute (got {StartedNoticeDelay})";
         if (CircuitBreaker.Problem($"{SectionName}:CircuitBreaker") is { } breakerProblem)
             return breakerProblem;
         foreach (var (model, options) in Models)

@@ -43,6 +43,8 @@ public sealed class When_an_endpoint_keeps_failing : IAsyncLifetime
             ["Workers:WorkerId"] = "worker-test",
             ["Workers:Models:sim:Endpoints:0:Name"] = "primary",
             ["Workers:Models:sim:Endpoints:0:BaseUrl"] = (primary ?? _primary).BaseAddress.ToString(),
+            // Every call tells the saga it started, however quick: the open breaker's fast-fail is the one that does not.
+            ["Workers:StartedNoticeDelay"] = "00:00:00",
         };
         if (withFallback)
         {
