@@ -22,7 +22,8 @@ public sealed class BenchArguments
                 throw new BenchUsageException($"expected an option such as --requests, got '{name}'");
             if (i + 1 >= args.Count)
                 throw new BenchUsageException($"option {name} needs a value");
-            parsed._values[name[2..]] = args[++i];
+            if (!parsed._values.TryAdd(name[2..], args[++i]))
+                throw new BenchUsageException($"option {name} is given twice; give it once (list options take comma-separated values)");
         }
         return parsed;
     }
