@@ -46,7 +46,7 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     /// InsertOnInitial: INSERT before the behaviour runs; an existing row returns null, which makes MassTransit
     /// <see cref="Load"/> it. The common case is that the row exists (the API inserted it), so the check reads the
     /// whole saga, tracked, and the Load that follows takes it from here without a second query. A lost race still
-    /// ends in a duplicate key, which EF wraps in a savepoint, so the transaction stays usable.
+    /// ends in a duplicate key, inside a savepoint taken for this save alone, so the transaction stays usable.
     /// </summary>
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
@@ -61,6 +61,8 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
             if (_options.PrepareNew is { } prepare)
                 await prepare(_db, instance, CancellationToken);
             var entry = _db.Set<TSaga>().Add(instance);
+            // A savepoint around this one save, so a duplicate key leaves the transaction usable for the Load after it.
+            _db.Database.AutoSavepointsEnabled = true;
             try
             {
                 await _db.SaveChangesAsync(CancellationToken);
@@ -69,6 +71,10 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
             {
                 entry.State = EntityState.Detached;
                 return null!;
+            }
+            finally
+            {
+                _db.Database.AutoSavepointsEnabled = false;
             }
         }
         finally
