@@ -41,6 +41,35 @@ public sealed class When_attempts_fail_on_the_production_shape(ProductionShapeFi
     }
 
     [Fact]
+    public async Task Should_show_Processing_while_a_slow_call_runs_and_record_the_start_of_a_quick_one_without_it()
+    {
+        // Over RabbitMQ: the worker announces a call that outlasts Workers:StartedNoticeDelay (500 ms) while it runs;
+        // a quick answer goes from Pending straight to Succeeded, its attempt row still saying who started it when.
+        var slow = NewId("rslow");
+        var quick = NewId("rquick");
+        await Cluster.SubmitAsync(slow, "Take your time [[sim: slow:12000]]");
+        await Cluster.SubmitAsync(quick, "Be quick");
+
+        await Cluster.WaitForStateAsync(slow, "Processing", TimeSpan.FromSeconds(10));
+        var running = Assert.Single(await Cluster.AttemptsAsync(slow));
+        Assert.NotNull(running.WorkerId);
+        Assert.NotNull(running.StartedAt);
+        Assert.Null(running.FinishedAt);
+
+        await Cluster.WaitForStateAsync(quick, "Succeeded", TimeSpan.FromSeconds(15));
+        var answered = Assert.Single(await Cluster.AttemptsAsync(quick));
+        Assert.NotNull(answered.WorkerId);
+        Assert.NotNull(answered.StartedAt);
+        Assert.True(answered.FinishedAt >= answered.StartedAt);
+
+        await Cluster.WaitForStateAsync(slow, "Succeeded", TimeSpan.FromSeconds(30));
+        var done = Assert.Single(await Cluster.AttemptsAsync(slow));
+        Assert.Equal(running.StartedAt, done.StartedAt);
+        Assert.True(done.FinishedAt - done.StartedAt >= TimeSpan.FromSeconds(11.5), $"the slow call took {(done.FinishedAt - done.StartedAt)?.TotalMilliseconds} ms");
+        Assert.Equal(1, await Cluster.ModelCallsAsync(slow));
+    }
+
+    [Fact]
     public async Task Should_fail_a_400_after_one_attempt_and_a_401_after_two()
     {
         var bad = NewId("r400");
