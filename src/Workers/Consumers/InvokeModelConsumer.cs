@@ -12,11 +12,12 @@ namespace Orchestrator.Workers.Consumers;
 /// <summary>
 /// Makes one attempt: picks the first endpoint (by priority) that is not cooling down, has room under its limits and
 /// whose circuit breaker lets a call through; calls the model, telling the saga it started if the call outlasts
-/// <see cref="WorkerOptions.StartedNoticeDelay"/>, and publishes the answer or the classified failure. While every endpoint is only busy (limits) it waits, so the backlog stays in the broker in
-/// priority order. When every endpoint is open or cooling down it makes no call and publishes
-/// <see cref="FailureKind.CircuitOpen"/> with the time one lets a call through. A breaker this call opened, or a
-/// <c>Retry-After</c> the endpoint sent, is published to the fleet as <see cref="EndpointCoolingDown"/>. The
-/// endpoint's faults never escape as exceptions: they become <see cref="AttemptFailed"/> with a reason.
+/// <see cref="WorkerOptions.StartedNoticeDelay"/>, and publishes the answer or the classified failure. While every
+/// endpoint is only busy (limits) it waits, so the backlog stays in the broker in priority order. When every endpoint
+/// is open or cooling down it makes no call and publishes <see cref="FailureKind.CircuitOpen"/> with the time one lets
+/// a call through. A breaker this call opened, or a <c>Retry-After</c> the endpoint sent, is published to the fleet as
+/// <see cref="EndpointCoolingDown"/>. The endpoint's faults never escape as exceptions: they become
+/// <see cref="AttemptFailed"/> with a reason.
 /// </summary>
 public sealed class InvokeModelConsumer(
     ChatCompletionsClient client,
@@ -105,12 +106,19 @@ public sealed class InvokeModelConsumer(
             if (choice.Skipped.Count > 0)
                 logger.FellBack(invoke.RequestId, invoke.Attempt, endpoint.DisplayName, choice.SkippedText);
             logger.CallingModel(invoke.RequestId, invoke.Attempt, endpoint.DisplayName);
-            using (metrics.Call(endpoint.DisplayName))
-                result = await client.CallAsync(endpoint, invoke, worker.RequestLogprobs, context.CancellationToken);
+            try
+            {
+                using (metrics.Call(endpoint.DisplayName))
+                    result = await client.CallAsync(endpoint, invoke, worker.RequestLogprobs, context.CancellationToken);
+            }
+            finally
+            {
+                // However the call ended (a stopping worker cancels it), a notice not yet sent is not sent.
+                await answered.CancelAsync();
+            }
             slot?.Dispose();
             var openUntil = lease!.Record(UpstreamFault.Is(result));
             // The notice, if it left, goes before the result; if not, the result carries the start.
-            await answered.CancelAsync();
             await notice;
             await TellTheFleet(context, invoke, endpoint, result, openUntil, worker);
             metrics.Called(endpoint.DisplayName, (clock.GetUtcNow() - startedAt).TotalMilliseconds, result.Succeeded ? "success" : result.Cause ?? "failure");
