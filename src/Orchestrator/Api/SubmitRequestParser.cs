@@ -43,6 +43,7 @@ public static class SubmitRequestParser
         var metadata = Metadata(body, errors);
         var source = OptionalString(body, "sourceService", errors);
         var priority = OptionalInt(body, "priority", errors);
+        var retry = Retry(body, errors);
 
         var request = new InferenceRequested
         {
@@ -54,8 +55,44 @@ public static class SubmitRequestParser
             Metadata = metadata,
             SourceService = source,
             Priority = priority,
+            Retry = retry,
         };
         return (errors.Count == 0 ? request : null, errors);
+    }
+
+    /// <summary>
+    /// The request's own retry limits, <c>{"maximumAttempts","initialIntervalMs","backoffCoefficient","maximumIntervalMs"}</c>,
+    /// each optional; the server's caps still apply (README, Retries).
+    /// </summary>
+    static RetryPolicyOverride? Retry(JsonElement body, List<FieldError> errors)
+    {
+        if (!body.TryGetProperty("retry", out var retry) || retry.ValueKind == JsonValueKind.Null)
+            return null;
+        if (retry.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new("retry", "retry must be an object, e.g. {\"maximumAttempts\":3,\"initialIntervalMs\":500}"));
+            return null;
+        }
+        var before = errors.Count;
+        var policy = new RetryPolicyOverride
+        {
+            MaximumAttempts = AtLeast(OptionalInt(retry, "maximumAttempts", errors, "retry."), 0, "retry.maximumAttempts", "0 (unlimited, up to the server's cap)", errors),
+            InitialIntervalMs = AtLeast(OptionalInt(retry, "initialIntervalMs", errors, "retry."), 0, "retry.initialIntervalMs", "0", errors),
+            BackoffCoefficient = AtLeast(OptionalDouble(retry, "backoffCoefficient", errors, "retry."), 1, "retry.backoffCoefficient", "1", errors),
+            MaximumIntervalMs = AtLeast(OptionalInt(retry, "maximumIntervalMs", errors, "retry."), 0, "retry.maximumIntervalMs", "0", errors),
+        };
+        return errors.Count == before ? policy : null;
+    }
+
+    static T? AtLeast<T>(T? value, T minimum, string field, string shown, List<FieldError> errors)
+        where T : struct, IComparable<T>
+    {
+        if (value is { } v && v.CompareTo(minimum) < 0)
+        {
+            errors.Add(new(field, $"{field} must be at least {shown} (got {v})"));
+            return null;
+        }
+        return value;
     }
 
     static List<ChatMessage> Messages(JsonElement body, List<FieldError> errors)
@@ -148,23 +185,23 @@ public static class SubmitRequestParser
         return null;
     }
 
-    static double? OptionalDouble(JsonElement body, string name, List<FieldError> errors)
+    static double? OptionalDouble(JsonElement body, string name, List<FieldError> errors, string path = "")
     {
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
             return null;
         if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var d))
             return d;
-        errors.Add(new(name, $"{name} must be a number"));
+        errors.Add(new(path + name, $"{path + name} must be a number"));
         return null;
     }
 
-    static int? OptionalInt(JsonElement body, string name, List<FieldError> errors)
+    static int? OptionalInt(JsonElement body, string name, List<FieldError> errors, string path = "")
     {
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
             return null;
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var i))
             return i;
-        errors.Add(new(name, $"{name} must be an integer"));
+        errors.Add(new(path + name, $"{path + name} must be an integer"));
         return null;
     }
 

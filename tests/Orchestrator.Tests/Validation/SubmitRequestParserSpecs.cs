@@ -60,4 +60,30 @@ public sealed class SubmitRequestParserSpecs
         Assert.Null(request);
         Assert.Contains(reason, errors, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Should_read_the_requests_own_retry_policy()
+    {
+        var (request, errors) = Parse("""
+            {"model":"sim","messages":[{"role":"user","content":"Hi"}],
+             "retry":{"maximumAttempts":3,"initialIntervalMs":120000,"backoffCoefficient":1.5,"maximumIntervalMs":600000}}
+            """);
+        Assert.Equal("", errors);
+        Assert.Equal(new RetryPolicyOverride { MaximumAttempts = 3, InitialIntervalMs = 120_000, BackoffCoefficient = 1.5, MaximumIntervalMs = 600_000 },
+            request!.Retry);
+        Assert.Null(Parse("""{"model":"sim","messages":[{"role":"user","content":"Hi"}]}""").Request!.Retry);
+    }
+
+    [Theory]
+    [InlineData("\"fast\"", "retry: retry must be an object")]
+    [InlineData("{\"initialIntervalMs\":\"soon\"}", "retry.initialIntervalMs: retry.initialIntervalMs must be an integer")]
+    [InlineData("{\"initialIntervalMs\":-5}", "retry.initialIntervalMs: retry.initialIntervalMs must be at least 0 (got -5)")]
+    [InlineData("{\"backoffCoefficient\":0.5}", "retry.backoffCoefficient: retry.backoffCoefficient must be at least 1 (got 0.5)")]
+    [InlineData("{\"maximumAttempts\":-1}", "retry.maximumAttempts: retry.maximumAttempts must be at least 0 (unlimited, up to the server's cap) (got -1)")]
+    public void Should_refuse_a_bad_retry_policy_field_by_field(string retry, string expected)
+    {
+        var (request, errors) = Parse($$"""{"model":"sim","messages":[{"role":"user","content":"Hi"}],"retry":{{retry}}}""");
+        Assert.Null(request);
+        Assert.StartsWith(expected, errors, StringComparison.Ordinal);
+    }
 }
