@@ -94,32 +94,18 @@ public sealed class InvokeModelConsumer(
         }
         else
         {
-            var started = new AttemptStarted { RequestId = invoke.RequestId, Attempt = invoke.Attempt, WorkerId = worker.WorkerId, StartedAt = startedAt };
-            using var answered = new CancellationTokenSource();
-            var notice = Task.CompletedTask;
-            if (worker.StartedNoticeDelay > TimeSpan.Zero)
-                notice = NoticeUnlessAnsweredAsync(context, started, worker.StartedNoticeDelay, answered.Token);
-            else
-                await context.Publish(started, context.CancellationToken);
-
+            await using var notice = await StartedNotice.BeginAsync(context,
+                new AttemptStarted { RequestId = invoke.RequestId, Attempt = invoke.Attempt, WorkerId = worker.WorkerId, StartedAt = startedAt },
+                worker.StartedNoticeDelay);
             var endpoint = choice!.Endpoint!;
             if (choice.Skipped.Count > 0)
                 logger.FellBack(invoke.RequestId, invoke.Attempt, endpoint.DisplayName, choice.SkippedText);
             logger.CallingModel(invoke.RequestId, invoke.Attempt, endpoint.DisplayName);
-            try
-            {
-                using (metrics.Call(endpoint.DisplayName))
-                    result = await client.CallAsync(endpoint, invoke, worker.RequestLogprobs, context.CancellationToken);
-            }
-            finally
-            {
-                // However the call ended (a stopping worker cancels it), a notice not yet sent is not sent.
-                await answered.CancelAsync();
-            }
+            using (metrics.Call(endpoint.DisplayName))
+                result = await client.CallAsync(endpoint, invoke, worker.RequestLogprobs, context.CancellationToken);
             slot?.Dispose();
             var openUntil = lease!.Record(UpstreamFault.Is(result));
-            // The notice, if it left, goes before the result; if not, the result carries the start.
-            await notice;
+            await notice.AnsweredAsync();
             await TellTheFleet(context, invoke, endpoint, result, openUntil, worker);
             metrics.Called(endpoint.DisplayName, (clock.GetUtcNow() - startedAt).TotalMilliseconds, result.Succeeded ? "success" : result.Cause ?? "failure");
         }
@@ -167,23 +153,6 @@ public sealed class InvokeModelConsumer(
             StartedAt = startedAt,
             FinishedAt = finishedAt,
         });
-    }
-
-    /// <summary>
-    /// Publishes <paramref name="started"/> once the call has run for <paramref name="delay"/> (real time: this only
-    /// saves messages, it decides nothing), unless the answer came first.
-    /// </summary>
-    static async Task NoticeUnlessAnsweredAsync(ConsumeContext context, AttemptStarted started, TimeSpan delay, CancellationToken answered)
-    {
-        try
-        {
-            await Task.Delay(delay, answered);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        await context.Publish(started, context.CancellationToken);
     }
 
     /// <summary>
