@@ -87,10 +87,12 @@ public sealed class InvokeModelConsumer(
         using var slot = choice?.Slot;
 
         ModelCallResult result;
+        DateTimeOffset finishedAt;
         if (early is not null)
         {
             // Decided without a call: the failure itself tells the saga when the attempt started.
             result = early;
+            finishedAt = clock.GetUtcNow();
         }
         else
         {
@@ -103,14 +105,15 @@ public sealed class InvokeModelConsumer(
             logger.CallingModel(invoke.RequestId, invoke.Attempt, endpoint.DisplayName);
             using (metrics.Call(endpoint.DisplayName))
                 result = await client.CallAsync(endpoint, invoke, worker.RequestLogprobs, context.CancellationToken);
+            // When the answer arrived: before the breaker records it and before any news goes to the fleet.
+            finishedAt = clock.GetUtcNow();
             slot?.Dispose();
             var openUntil = lease!.Record(UpstreamFault.Is(result));
             await notice.AnsweredAsync();
             await TellTheFleet(context, invoke, endpoint, result, openUntil, worker);
-            metrics.Called(endpoint.DisplayName, (clock.GetUtcNow() - startedAt).TotalMilliseconds, result.Succeeded ? "success" : result.Cause ?? "failure");
+            metrics.Called(endpoint.DisplayName, (finishedAt - startedAt).TotalMilliseconds, result.Succeeded ? "success" : result.Cause ?? "failure");
         }
 
-        var finishedAt = clock.GetUtcNow();
         span?.SetTag("endpoint", result.Endpoint);
         span?.SetTag("outcome", result.Succeeded ? "Succeeded" : "Failed");
         if (!result.Succeeded)
