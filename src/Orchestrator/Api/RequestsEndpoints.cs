@@ -67,7 +67,7 @@ public static class RequestsEndpoints
     }
 
     static async Task<IResult> Submit(HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish,
-        IOptions<ValidationOptions> validation, TimeProvider clock, CancellationToken cancellationToken)
+        IOptions<ValidationOptions> validation, TimeProvider clock, WriterGate writers, CancellationToken cancellationToken)
     {
         if (!http.HasJsonContentType())
             return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
@@ -103,6 +103,7 @@ public static class RequestsEndpoints
             db.Requests.Add(saga);
             try
             {
+                using var turn = await writers.EnterAsync(cancellationToken);
                 await db.SaveChangesAsync(cancellationToken);
             }
             catch (DbUpdateException exception) when (UniqueViolation.Is(exception))

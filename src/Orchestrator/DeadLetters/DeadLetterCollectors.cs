@@ -75,7 +75,8 @@ sealed class RecordDeadLetterFilter(IServiceProvider services, string queue, str
             Body = body,
         };
         db.DeadLetters.Add(letter);
-        await db.SaveChangesAsync(context.CancellationToken);
+        using (await scope.ServiceProvider.GetRequiredService<WriterGate>().EnterAsync(context.CancellationToken))
+            await db.SaveChangesAsync(context.CancellationToken);
         scope.ServiceProvider.GetRequiredService<ILogger<RecordDeadLetterFilter>>()
             .DeadLetterRecorded(letter.Id, queue, letter.MessageType ?? "(unknown type)", letter.Reason);
     }

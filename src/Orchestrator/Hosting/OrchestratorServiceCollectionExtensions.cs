@@ -53,6 +53,8 @@ public static class OrchestratorServiceCollectionExtensions
         var faults = configuration.GetSection(FaultInjectionOptions.SectionName).Get<FaultInjectionOptions>() ?? new FaultInjectionOptions();
         var store = StoreSettings.From(options, configuration);
         services.AddSingleton(store);
+        var writers = WriterGate.For(store.Kind);
+        services.AddSingleton(writers);
         services.AddDbContextPool<OrchestratorDbContext>(db => store.Configure(db));
         services.AddDurableTimers(store, timers, retention);
 
@@ -68,6 +70,7 @@ public static class OrchestratorServiceCollectionExtensions
                     r.Query = q => q.Include(x => x.Attempts);
                     r.AfterCommit = faults.AfterCommitHook();
                     r.PrepareNew = RequestGenerations.NumberAsync;
+                    r.Writers = writers;
                 });
             bus.AddConsumer<FleetEventsConsumer, FleetEventsConsumerDefinition>();
             if (options.RunsEmbeddedWorkers)

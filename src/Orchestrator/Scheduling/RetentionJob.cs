@@ -14,6 +14,7 @@ namespace Orchestrator.Scheduling;
 public sealed partial class RetentionJob(
     IServiceScopeFactory scopes,
     StoreSettings store,
+    WriterGate writers,
     TimeProvider clock,
     IOptions<RetentionOptions> options,
     ILogger<RetentionJob> logger) : IJob
@@ -58,6 +59,7 @@ public sealed partial class RetentionJob(
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
+            using var turn = await writers.EnterAsync(cancellationToken);
             await using var tx = await connection.BeginTransactionAsync(cancellationToken);
             var ids = new List<object>();
             await using (var select = DbCommands.Create(connection, tx, store.Kind == StoreKind.Postgres ? PostgresSelect : SqliteSelect)

@@ -20,6 +20,7 @@ public sealed partial class RetryPoller(
     IServiceScopeFactory scopes,
     IBus bus,
     StoreSettings store,
+    WriterGate writers,
     TimeProvider clock,
     IOptions<TimerOptions> options,
     RetryWakeups wakeups,
@@ -96,6 +97,7 @@ public sealed partial class RetryPoller(
             await db.Database.OpenConnectionAsync(cancellationToken);
             try
             {
+                using var turn = await writers.EnterAsync(cancellationToken);
                 await using var tx = await connection.BeginTransactionAsync(cancellationToken);
                 await using var command = DbCommands.Create(connection, tx, store.Kind == StoreKind.Postgres ? PostgresClaim : SqliteClaim)
                     .With("@now", now)

@@ -2,12 +2,15 @@ using MassTransit;
 using MassTransit.Context;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Orchestrator.Persistence.Sagas;
 
 /// <summary>
 /// The per-message primitives MassTransit's saga pipes call (Insert, Load, Add, Save, Update, ...), all on the one
 /// DbContext and transaction of this message. The DbContext is also a payload of the consume context.
+/// With a single-writer store (<see cref="EfSagaRepositoryOptions{TSaga}.Writers"/>) the transaction begins at the
+/// message's first write, not at its start: see <see cref="BeginWriteAsync"/>.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
     Justification = "The SemaphoreSlim never allocates a wait handle (no AvailableWaitHandle), so there is nothing to dispose.")]
@@ -28,6 +31,10 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
 
     // The saga Insert found already there, tracked in this message's DbContext: what the Load after it returns.
     TSaga? _loaded;
+
+    // Single-writer stores only: the writer's turn and the transaction taken at the first write, until EndAsync.
+    WriterGate.Turn _turn;
+    IDbContextTransaction? _writing;
 
     public EfSagaRepositoryContext(TDbContext db, ConsumeContext<TMessage> consumeContext,
         ISagaConsumeContextFactory<TDbContext, TSaga> factory, EfSagaRepositoryOptions<TSaga> options)
@@ -58,6 +65,7 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
                 _loaded = existing;
                 return null!;
             }
+            await BeginWriteAsync();
             if (_options.PrepareNew is { } prepare)
                 await prepare(_db, instance, CancellationToken);
             var entry = _db.Set<TSaga>().Add(instance);
@@ -98,6 +106,7 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
 
     public Task Save(SagaConsumeContext<TSaga> context) => Locked(async () =>
     {
+        await BeginWriteAsync();
         if (_options.PrepareNew is { } prepare)
             await prepare(_db, context.Saga, CancellationToken);
         _db.Set<TSaga>().Add(context.Saga);
@@ -105,12 +114,17 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     });
 
     // The concurrency token turns a lost race into DbUpdateConcurrencyException; the endpoint retries the message.
-    public Task Update(SagaConsumeContext<TSaga> context) => Locked(() => _db.SaveChangesAsync(CancellationToken));
-
-    public Task Delete(SagaConsumeContext<TSaga> context) => Locked(() =>
+    public Task Update(SagaConsumeContext<TSaga> context) => Locked(async () =>
     {
+        await BeginWriteAsync();
+        return await _db.SaveChangesAsync(CancellationToken);
+    });
+
+    public Task Delete(SagaConsumeContext<TSaga> context) => Locked(async () =>
+    {
+        await BeginWriteAsync();
         _db.Set<TSaga>().Remove(context.Saga);
-        return _db.SaveChangesAsync(CancellationToken);
+        return await _db.SaveChangesAsync(CancellationToken);
     });
 
     public Task Discard(SagaConsumeContext<TSaga> context) => Task.CompletedTask;
@@ -125,6 +139,44 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     public Task<SagaConsumeContext<TSaga, T>> CreateSagaConsumeContext<T>(ConsumeContext<T> consumeContext, TSaga instance, SagaConsumeContextMode mode)
         where T : class =>
         _factory.CreateSagaConsumeContext(_db, consumeContext, instance, mode);
+
+    /// <summary>
+    /// Single-writer stores: waits for the writer's turn and begins the transaction, once per message. Everything the
+    /// message read before (the saga's load, the state machine's work) ran outside it, so the one writer is held only
+    /// for the writes and the commit: measured on the embedded demo, holding it for the whole message made it the
+    /// bottleneck. Reading outside the transaction is safe for the same reason as on PostgreSQL at read committed:
+    /// the UPDATE checks the version it read, and a lost race throws and runs the message again.
+    /// </summary>
+    async Task BeginWriteAsync()
+    {
+        if (_options.Writers is not { } writers || _writing is not null)
+            return;
+        _turn = await writers.EnterAsync(CancellationToken);
+        _writing = await _db.Database.BeginTransactionAsync(_options.IsolationLevel, CancellationToken);
+    }
+
+    /// <summary>Commits what the message wrote, if it wrote (single-writer stores).</summary>
+    internal async Task CommitAsync()
+    {
+        if (_writing is not null)
+            await _writing.CommitAsync(CancellationToken);
+    }
+
+    /// <summary>Ends the message's transaction (a rollback if it did not commit) and hands the writer's turn on.</summary>
+    internal async Task EndAsync()
+    {
+        try
+        {
+            if (_writing is not null)
+                await _writing.DisposeAsync();
+        }
+        finally
+        {
+            _writing = null;
+            _turn.Dispose();
+            _turn = default;
+        }
+    }
 
     async Task Locked(Func<Task<int>> action)
     {

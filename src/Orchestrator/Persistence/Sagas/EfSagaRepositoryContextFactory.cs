@@ -25,6 +25,11 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
         where T : class
     {
+        if (options.Writers is not null)
+        {
+            await SendWritingLateAsync(context, next);
+            return;
+        }
         await using var tx = await db.Database.BeginTransactionAsync(options.IsolationLevel, context.CancellationToken);
         // No savepoint around each SaveChanges (EF's default inside a transaction: two more round trips and two more
         // statements per transition). A failed save fails the whole message, which rolls back and runs again in a
@@ -44,9 +49,29 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
         options.AfterCommit?.Invoke(typeof(T));
     }
 
+    /// <summary>A single-writer store: the transaction begins at the message's first write (the repository context's BeginWriteAsync).</summary>
+    async Task SendWritingLateAsync<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
+        where T : class
+    {
+        db.Database.AutoSavepointsEnabled = false;
+        var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
+        try
+        {
+            await next.Send(repositoryContext);
+            await repositoryContext.CommitAsync();
+        }
+        finally
+        {
+            await repositoryContext.EndAsync();
+            db.Database.AutoSavepointsEnabled = true;
+        }
+        options.AfterCommit?.Invoke(typeof(T));
+    }
+
     public async Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<TSaga> query, IPipe<SagaRepositoryQueryContext<TSaga, T>> next)
         where T : class
     {
+        using var turn = await EnterAsync(context.CancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(options.IsolationLevel, context.CancellationToken);
         var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
 
@@ -62,6 +87,9 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
         await next.Send(new LoadedSagaRepositoryQueryContext<TSaga, T>(repositoryContext, instances));
         await tx.CommitAsync(context.CancellationToken);
     }
+
+    ValueTask<WriterGate.Turn> EnterAsync(CancellationToken cancellationToken) =>
+        options.Writers is { } writers ? writers.EnterAsync(cancellationToken) : default;
 
     public Task<T> Execute<T>(Func<LoadSagaRepositoryContext<TSaga>, Task<T>> asyncMethod, CancellationToken cancellationToken = default)
         where T : class =>
