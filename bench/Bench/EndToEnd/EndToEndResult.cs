@@ -41,4 +41,5 @@ public sealed record PacedRun(
 
 /// <summary>End-to-end latency (created → terminal) and overhead (that minus the attempts' model time), ms.</summary>
 public sealed record LatencyFigures(
-    double? EndToEndP50Ms, double? EndToEndP99Ms, double? OverheadP50Ms, double? OverheadP95Ms, double? OverheadP99Ms, double? ModelTimeP50Ms);
+    double? EndToEndP50Ms, double? EndToEndP99Ms, double? OverheadP50Ms, double? OverheadP95Ms, double? OverheadP99Ms, double? ModelTimeP50Ms,
+    double? ToWorkerP50Ms = null, double? BackP50Ms = null);

@@ -283,9 +283,18 @@ public sealed class EndToEndRun : IAsyncDisposable
         var endToEnd = rows.Select(r => r.EndToEnd).ToList();
         var overhead = rows.Select(r => r.EndToEnd - r.Model).ToList();
         var model = rows.Select(r => r.Model).ToList();
+        // Where the overhead goes, for requests answered at the first attempt: from the saga's insert to the worker's
+        // start (commit, dispatch, broker, worker), and from the worker's end back to the saga's last transition.
+        var legs = await QueryAsync($"""
+            SELECT extract(epoch FROM a.started_at - r.created_at) * 1000, extract(epoch FROM r.completed_at - a.finished_at) * 1000
+            FROM inference_requests r JOIN inference_attempts a USING (correlation_id)
+            WHERE r.request_id LIKE '{prefix}%' AND r.completed_at IS NOT NULL AND r.attempt = 1
+              AND a.started_at IS NOT NULL AND a.finished_at IS NOT NULL
+            """, r => (ToWorker: Convert.ToDouble(r.GetValue(0), CultureInfo.InvariantCulture), Back: Convert.ToDouble(r.GetValue(1), CultureInfo.InvariantCulture)), cancel);
         return new LatencyFigures(
             Percentiles.Of(endToEnd, 0.50), Percentiles.Of(endToEnd, 0.99),
-            Percentiles.Of(overhead, 0.50), Percentiles.Of(overhead, 0.95), Percentiles.Of(overhead, 0.99), Percentiles.Of(model, 0.50));
+            Percentiles.Of(overhead, 0.50), Percentiles.Of(overhead, 0.95), Percentiles.Of(overhead, 0.99), Percentiles.Of(model, 0.50),
+            Percentiles.Of(legs.Select(l => l.ToWorker).ToList(), 0.50), Percentiles.Of(legs.Select(l => l.Back).ToList(), 0.50));
     }
 
     async Task SubmitAllAsync(string prefix, int count, CancellationToken cancel)

@@ -83,8 +83,8 @@ public static class BenchReport
         table.AppendLine(CultureInfo.InvariantCulture, $"Floors (same servers, same run): PostgreSQL {F(floorTx)} commits/s ({F(Number(pg, "lifecyclesPerSec"))} saga lifecycles/s, 16 connections); " +
             $"RabbitMQ.Client {F(Number(parts["floor-rabbit"], "msgsPerSec"))} msgs/s; MassTransit {F(floorMt)} msgs/s");
         table.AppendLine();
-        table.AppendLine("| run | orch/workers | model ms | faults | req/s | tx/req | msgs/req | floor req/s | ratioToFloor | overhead p50/p95/p99 ms (paced at req/s) | retries/s | timer lateness p50/p99 ms saturated (paced) | RSS orch/worker MB |");
-        table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        table.AppendLine("| run | orch/workers | model ms | faults | req/s | tx/req | msgs/req | floor req/s | ratioToFloor | overhead p50/p95/p99 ms (paced at req/s) | p50 to worker / back ms | retries/s | timer lateness p50/p99 ms saturated (paced) | RSS orch/worker MB |");
+        table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var (name, node) in parts)
         {
             if (node?["saturated"] is null)
@@ -93,11 +93,12 @@ public static class BenchReport
             table.AppendLine(CultureInfo.InvariantCulture,
                 $"| {name} | {node["orchestrators"]}/{node["workers"]} | {node["modelLatencyMs"]} | {node["faultRate"]} | {F(Number(node, "saturated.requestsPerSec"))} | {F(t)} | {F(m)} | {F(f)} | {F(r)} | " +
                 $"{F(Number(node, "paced.latency.overheadP50Ms"))}/{F(Number(node, "paced.latency.overheadP95Ms"))}/{F(Number(node, "paced.latency.overheadP99Ms"))} ({F(Number(node, "paced.targetRatePerSec"))}) | " +
+                $"{F(Number(node, "paced.latency.toWorkerP50Ms"))}/{F(Number(node, "paced.latency.backP50Ms"))} | " +
                 $"{F(Number(node, "saturated.retriesPerSec"))} | {F(Number(node, "saturated.timerLatenessP50Ms"))}/{F(Number(node, "saturated.timerLatenessP99Ms"))} " +
                 $"({F(Number(node, "paced.timerLatenessP50Ms"))}/{F(Number(node, "paced.timerLatenessP99Ms"))}) | {F(MaxRss(node, "orchestrator"))}/{F(MaxRss(node, "worker"))} |");
         }
         if (parts["embedded"] is { } e)
-            table.AppendLine(CultureInfo.InvariantCulture, $"| embedded (SQLite, one process) | 1/in-process | 0 | 0 | {F(Number(e, "requestsPerSec"))} | | | | | | | | |");
+            table.AppendLine(CultureInfo.InvariantCulture, $"| embedded (SQLite, one process) | 1/in-process | 0 | 0 | {F(Number(e, "requestsPerSec"))} | | | | | | | | | |");
         table.AppendLine();
         table.AppendLine(CultureInfo.InvariantCulture, $"Results: {output}");
         table.Append(summary.ToJsonString(BenchJson.Options));

@@ -16,6 +16,9 @@ public sealed class WriterGate
 
     public static WriterGate For(StoreKind store) => new(store == StoreKind.Sqlite ? new SemaphoreSlim(1, 1) : null);
 
+    /// <summary>True where writers take turns (SQLite); false where the gate is always open (PostgreSQL).</summary>
+    public bool TakesTurns => _single is not null;
+
     /// <summary>Waits for the writer's turn; disposing the result hands the turn on.</summary>
     public async ValueTask<Turn> EnterAsync(CancellationToken cancellationToken)
     {

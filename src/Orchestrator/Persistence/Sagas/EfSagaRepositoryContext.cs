@@ -149,7 +149,7 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     /// </summary>
     async Task BeginWriteAsync()
     {
-        if (_options.Writers is not { } writers || _writing is not null)
+        if (_options.Writers is not { TakesTurns: true } writers || _writing is not null)
             return;
         _turn = await writers.EnterAsync(CancellationToken);
         _writing = await _db.Database.BeginTransactionAsync(_options.IsolationLevel, CancellationToken);

@@ -25,7 +25,7 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
         where T : class
     {
-        if (options.Writers is not null)
+        if (options.Writers is { TakesTurns: true })
         {
             await SendWritingLateAsync(context, next);
             return;

@@ -19,7 +19,10 @@ public sealed class EfSagaRepositoryOptions<TSaga>
     /// <summary>Runs on a new instance just before its first INSERT, in the message's transaction.</summary>
     public Func<DbContext, TSaga, CancellationToken, Task>? PrepareNew { get; set; }
 
-    /// <summary>Where a store has a single writer (SQLite), each message's transaction waits its turn here.</summary>
+    /// <summary>
+    /// Where a store has a single writer (SQLite), each message's transaction waits its turn here, and begins at the
+    /// message's first write. An open gate (PostgreSQL) changes nothing: the transaction spans the whole message.
+    /// </summary>
     public WriterGate? Writers { get; set; }
 
     /// <summary>One transaction per consumed message, at this isolation level.</summary>
