@@ -32,6 +32,9 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     // The saga Insert found already there, tracked in this message's DbContext: what the Load after it returns.
     TSaga? _loaded;
 
+    // Single-writer stores only: the new saga whose INSERT waits for the message's write.
+    TSaga? _inserting;
+
     // Single-writer stores only: the writer's turn and the transaction taken at the first write, until EndAsync.
     WriterGate.Turn _turn;
     IDbContextTransaction? _writing;
@@ -54,6 +57,9 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     /// <see cref="Load"/> it. The common case is that the row exists (the API inserted it), so the check reads the
     /// whole saga, tracked, and the Load that follows takes it from here without a second query. A lost race still
     /// ends in a duplicate key, inside a savepoint taken for this save alone, so the transaction stays usable.
+    /// A single-writer store defers the INSERT to the message's write (<see cref="Update"/>), after the behaviour, so
+    /// the writer is not held while the state machine runs; a lost race then ends in a duplicate key there, and the
+    /// message runs again and loads the winner's row.
     /// </summary>
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
@@ -64,6 +70,12 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
             {
                 _loaded = existing;
                 return null!;
+            }
+            if (_options.Writers is { TakesTurns: true })
+            {
+                _db.Set<TSaga>().Add(instance);
+                _inserting = instance;
+                return await _factory.CreateSagaConsumeContext(_db, _consumeContext, instance, SagaConsumeContextMode.Insert);
             }
             await BeginWriteAsync();
             if (_options.PrepareNew is { } prepare)
@@ -117,6 +129,9 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     public Task Update(SagaConsumeContext<TSaga> context) => Locked(async () =>
     {
         await BeginWriteAsync();
+        if (_inserting is { } fresh && _options.PrepareNew is { } prepare)
+            await prepare(_db, fresh, CancellationToken);
+        _inserting = null;
         return await _db.SaveChangesAsync(CancellationToken);
     });
 
