@@ -62,7 +62,8 @@ public static class SubmitRequestParser
 
     /// <summary>
     /// The request's own retry limits, <c>{"maximumAttempts","initialIntervalMs","backoffCoefficient","maximumIntervalMs"}</c>,
-    /// each optional; the server's caps still apply (README, Retries).
+    /// each optional; the server's caps still apply (README, Retries). Only their JSON types are checked here: their
+    /// ranges are <see cref="Validation.InputGate"/>'s, the same for a request from the bus.
     /// </summary>
     static RetryPolicyOverride? Retry(JsonElement body, List<FieldError> errors)
     {
@@ -76,23 +77,12 @@ public static class SubmitRequestParser
         var before = errors.Count;
         var policy = new RetryPolicyOverride
         {
-            MaximumAttempts = AtLeast(OptionalInt(retry, "maximumAttempts", errors, "retry."), 0, "retry.maximumAttempts", "0 (unlimited, up to the server's cap)", errors),
-            InitialIntervalMs = AtLeast(OptionalInt(retry, "initialIntervalMs", errors, "retry."), 0, "retry.initialIntervalMs", "0", errors),
-            BackoffCoefficient = AtLeast(OptionalDouble(retry, "backoffCoefficient", errors, "retry."), 1, "retry.backoffCoefficient", "1", errors),
-            MaximumIntervalMs = AtLeast(OptionalInt(retry, "maximumIntervalMs", errors, "retry."), 0, "retry.maximumIntervalMs", "0", errors),
+            MaximumAttempts = OptionalInt(retry, "maximumAttempts", errors, "retry."),
+            InitialIntervalMs = OptionalInt(retry, "initialIntervalMs", errors, "retry."),
+            BackoffCoefficient = OptionalDouble(retry, "backoffCoefficient", errors, "retry."),
+            MaximumIntervalMs = OptionalInt(retry, "maximumIntervalMs", errors, "retry."),
         };
         return errors.Count == before ? policy : null;
-    }
-
-    static T? AtLeast<T>(T? value, T minimum, string field, string shown, List<FieldError> errors)
-        where T : struct, IComparable<T>
-    {
-        if (value is { } v && v.CompareTo(minimum) < 0)
-        {
-            errors.Add(new(field, $"{field} must be at least {shown} (got {v})"));
-            return null;
-        }
-        return value;
     }
 
     static List<ChatMessage> Messages(JsonElement body, List<FieldError> errors)

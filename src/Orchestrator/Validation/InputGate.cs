@@ -25,7 +25,26 @@ public static class InputGate
         CheckParameters(request.Parameters, options, errors);
         if (request.Priority is { } priority && priority is < RequestPriority.Lowest or > RequestPriority.Highest)
             errors.Add(new("priority", $"must be between {RequestPriority.Lowest} and {RequestPriority.Highest} (got {priority})"));
+        CheckRetry(request.Retry, errors);
         return errors;
+    }
+
+    /// <summary>
+    /// The request's own retry policy: one rule for the API and the bus. Values above the server's caps are lowered
+    /// to them (README, Retries); values no policy can mean (a negative delay, a shrinking backoff) are refused.
+    /// </summary>
+    static void CheckRetry(RetryPolicyOverride? retry, List<FieldError> errors)
+    {
+        if (retry is null)
+            return;
+        if (retry.MaximumAttempts is < 0)
+            errors.Add(new("retry.maximumAttempts", $"retry.maximumAttempts must be at least 0 (unlimited, up to the server's cap) (got {retry.MaximumAttempts})"));
+        if (retry.InitialIntervalMs is < 0)
+            errors.Add(new("retry.initialIntervalMs", $"retry.initialIntervalMs must be at least 0 (got {retry.InitialIntervalMs})"));
+        if (retry.BackoffCoefficient is { } coefficient && !(coefficient >= 1 && double.IsFinite(coefficient)))
+            errors.Add(new("retry.backoffCoefficient", $"retry.backoffCoefficient must be a finite number, at least 1 (got {coefficient})"));
+        if (retry.MaximumIntervalMs is < 0)
+            errors.Add(new("retry.maximumIntervalMs", $"retry.maximumIntervalMs must be at least 0 (got {retry.MaximumIntervalMs})"));
     }
 
     static void CheckMessages(IReadOnlyList<ChatMessage>? messages, ValidationOptions options, List<FieldError> errors)

@@ -53,4 +53,22 @@ public sealed class When_a_request_is_submitted
         Assert.True(await spec.WasPublished<InferenceFailed>(m => m.Kind == FailureKind.InvalidInput));
         Assert.False(await spec.Harness.Published.Any<InvokeModel>());
     }
+
+    /// <summary>The API refuses the same policy with 400; from the bus it is the request's permanent failure, not a silent clamp.</summary>
+    [Fact]
+    public async Task Should_fail_with_InvalidInput_when_its_own_retry_policy_means_nothing()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-bad-retry") with
+        {
+            Retry = new RetryPolicyOverride { InitialIntervalMs = -100, BackoffCoefficient = 0.5 },
+        });
+
+        var saga = await spec.InState("req-bad-retry", m => m.Failed);
+        Assert.NotNull(saga);
+        Assert.Equal(nameof(FailureKind.InvalidInput), saga.FailureKind);
+        Assert.Contains("retry.initialIntervalMs must be at least 0 (got -100)", saga.Reason, StringComparison.Ordinal);
+        Assert.Contains("retry.backoffCoefficient must be a finite number, at least 1 (got 0.5)", saga.Reason, StringComparison.Ordinal);
+        Assert.False(await spec.Harness.Published.Any<InvokeModel>());
+    }
 }

@@ -37,6 +37,11 @@ public sealed class InputGateSpecs
         { "priority six", r => r with { Priority = 6 }, "priority: must be between 1 and 5 (got 6)" },
         { "priority negative", r => r with { Priority = -1 }, "priority: must be between 1 and 5 (got -1)" },
         { "priority nine", r => r with { Priority = 9 }, "priority: must be between 1 and 5 (got 9)" },
+        { "negative retry delay", r => r with { Retry = new RetryPolicyOverride { InitialIntervalMs = -1 } }, "retry.initialIntervalMs: retry.initialIntervalMs must be at least 0 (got -1)" },
+        { "shrinking backoff", r => r with { Retry = new RetryPolicyOverride { BackoffCoefficient = 0.5 } }, "retry.backoffCoefficient: retry.backoffCoefficient must be a finite number, at least 1 (got 0.5)" },
+        { "NaN backoff", r => r with { Retry = new RetryPolicyOverride { BackoffCoefficient = double.NaN } }, "retry.backoffCoefficient: retry.backoffCoefficient must be a finite number, at least 1 (got NaN)" },
+        { "negative attempts", r => r with { Retry = new RetryPolicyOverride { MaximumAttempts = -2 } }, "retry.maximumAttempts: retry.maximumAttempts must be at least 0" },
+        { "negative maximum delay", r => r with { Retry = new RetryPolicyOverride { MaximumIntervalMs = -10 } }, "retry.maximumIntervalMs: retry.maximumIntervalMs must be at least 0 (got -10)" },
     };
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Orchestrator.Api;
 using Orchestrator.Contracts;
+using Orchestrator.Validation;
 
 namespace Orchestrator.Tests.Validation;
 
@@ -77,13 +78,24 @@ public sealed class SubmitRequestParserSpecs
     [Theory]
     [InlineData("\"fast\"", "retry: retry must be an object")]
     [InlineData("{\"initialIntervalMs\":\"soon\"}", "retry.initialIntervalMs: retry.initialIntervalMs must be an integer")]
-    [InlineData("{\"initialIntervalMs\":-5}", "retry.initialIntervalMs: retry.initialIntervalMs must be at least 0 (got -5)")]
-    [InlineData("{\"backoffCoefficient\":0.5}", "retry.backoffCoefficient: retry.backoffCoefficient must be at least 1 (got 0.5)")]
-    [InlineData("{\"maximumAttempts\":-1}", "retry.maximumAttempts: retry.maximumAttempts must be at least 0 (unlimited, up to the server's cap) (got -1)")]
-    public void Should_refuse_a_bad_retry_policy_field_by_field(string retry, string expected)
+    [InlineData("{\"backoffCoefficient\":\"double\"}", "retry.backoffCoefficient: retry.backoffCoefficient must be a number")]
+    public void Should_refuse_a_retry_policy_of_the_wrong_shape_field_by_field(string retry, string expected)
     {
         var (request, errors) = Parse($$"""{"model":"sim","messages":[{"role":"user","content":"Hi"}],"retry":{{retry}}}""");
         Assert.Null(request);
         Assert.StartsWith(expected, errors, StringComparison.Ordinal);
+    }
+
+    /// <summary>Ranges are the input gate's, one rule for the API and the bus (InputGateSpecs); the API runs both.</summary>
+    [Theory]
+    [InlineData("{\"initialIntervalMs\":-5}", "retry.initialIntervalMs: retry.initialIntervalMs must be at least 0 (got -5)")]
+    [InlineData("{\"backoffCoefficient\":0.5}", "retry.backoffCoefficient: retry.backoffCoefficient must be a finite number, at least 1 (got 0.5)")]
+    [InlineData("{\"maximumAttempts\":-1}", "retry.maximumAttempts: retry.maximumAttempts must be at least 0 (unlimited, up to the server's cap) (got -1)")]
+    [InlineData("{\"maximumIntervalMs\":-1}", "retry.maximumIntervalMs: retry.maximumIntervalMs must be at least 0 (got -1)")]
+    public void Should_refuse_a_retry_policy_out_of_range_through_the_input_gate(string retry, string expected)
+    {
+        var (request, errors) = Parse($$"""{"model":"sim","messages":[{"role":"user","content":"Hi"}],"retry":{{retry}}}""");
+        Assert.Equal("", errors);
+        Assert.StartsWith(expected, string.Join("; ", InputGate.Check(request!, new ValidationOptions())), StringComparison.Ordinal);
     }
 }
