@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -178,7 +179,13 @@ internal sealed class ChatCompletionsEndpoint
         {
             try
             {
-                await Task.Delay(delayMs, context.RequestAborted);
+                // A timer may fire a millisecond or two early by a fine clock: a "slow:400" step answers after 400 ms
+                // or more, never 398, so the remainder is waited for.
+                long started = Stopwatch.GetTimestamp();
+                for (int left = delayMs; left > 0; left = delayMs - (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds)
+                {
+                    await Task.Delay(left, context.RequestAborted);
+                }
             }
             catch (OperationCanceledException)
             {
