@@ -15,7 +15,10 @@ public sealed class WriterGate
 
     WriterGate(SemaphoreSlim? single) => _single = single;
 
-    public static WriterGate For(StoreKind store) => new(store == StoreKind.Sqlite ? new SemaphoreSlim(1, 1) : null);
+    /// <summary>Never waits: a store with row locks (PostgreSQL).</summary>
+    public static readonly WriterGate Open = new(null);
+
+    public static WriterGate For(StoreKind store) => store == StoreKind.Sqlite ? new(new SemaphoreSlim(1, 1)) : Open;
 
     /// <summary>True where writers take turns (SQLite); false where the gate is always open (PostgreSQL).</summary>
     public bool TakesTurns => _single is not null;

@@ -69,8 +69,8 @@ public sealed class When_events_race_on_one_saga(PostgresTestDatabase database) 
     static async Task<int> IncrementConcurrently(Action<DbContextOptionsBuilder> store, int perBus, bool gated, Func<Guid, Task<int>> read)
     {
         var id = Guid.NewGuid();
-        var a = await StartBus(store, gated ? WriterGate.For(StoreKind.Sqlite) : null);
-        var b = await StartBus(store, gated ? WriterGate.For(StoreKind.Sqlite) : null);
+        var a = await StartBus(store, gated ? WriterGate.For(StoreKind.Sqlite) : WriterGate.Open);
+        var b = await StartBus(store, gated ? WriterGate.For(StoreKind.Sqlite) : WriterGate.Open);
         try
         {
             var sends = Enumerable.Range(0, perBus).SelectMany(_ => new[]
@@ -104,7 +104,7 @@ public sealed class When_events_race_on_one_saga(PostgresTestDatabase database) 
         }
     }
 
-    static async Task<IHost> StartBus(Action<DbContextOptionsBuilder> store, WriterGate? writers)
+    static async Task<IHost> StartBus(Action<DbContextOptionsBuilder> store, WriterGate writers)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Error);

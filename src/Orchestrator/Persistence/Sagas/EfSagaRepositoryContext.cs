@@ -8,9 +8,10 @@ namespace Orchestrator.Persistence.Sagas;
 
 /// <summary>
 /// The per-message primitives MassTransit's saga pipes call (Insert, Load, Add, Save, Update, ...), all on the one
-/// DbContext and transaction of this message. The DbContext is also a payload of the consume context.
-/// With a single-writer store (<see cref="EfSagaRepositoryOptions{TSaga}.Writers"/>) the transaction begins at the
-/// message's first write, not at its start: see <see cref="BeginWriteAsync"/>.
+/// DbContext and transaction of this message, which this context owns from <see cref="BeginWriteAsync"/> to
+/// <see cref="EndAsync"/>. The DbContext is also a payload of the consume context. With a single-writer store
+/// (<see cref="EfSagaRepositoryOptions{TSaga}.Writers"/>) the transaction begins at the message's first write, not
+/// at its start.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
     Justification = "The SemaphoreSlim never allocates a wait handle (no AvailableWaitHandle), so there is nothing to dispose.")]
@@ -35,7 +36,7 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     // Single-writer stores only: the new saga whose INSERT waits for the message's write.
     TSaga? _inserting;
 
-    // Single-writer stores only: the writer's turn and the transaction taken at the first write, until EndAsync.
+    // The message's transaction (and, on a single-writer store, the writer's turn), from BeginWriteAsync to EndAsync.
     WriterGate.Turn _turn;
     IDbContextTransaction? _writing;
 
@@ -71,7 +72,7 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
                 _loaded = existing;
                 return null!;
             }
-            if (_options.Writers is { TakesTurns: true })
+            if (_options.Writers.TakesTurns)
             {
                 _db.Set<TSaga>().Add(instance);
                 _inserting = instance;
@@ -156,21 +157,22 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
         _factory.CreateSagaConsumeContext(_db, consumeContext, instance, mode);
 
     /// <summary>
-    /// Single-writer stores: waits for the writer's turn and begins the transaction, once per message. Everything the
-    /// message read before (the saga's load, the state machine's work) ran outside it, so the one writer is held only
-    /// for the writes and the commit: measured on the embedded demo, holding it for the whole message made it the
-    /// bottleneck. Reading outside the transaction is safe for the same reason as on PostgreSQL at read committed:
-    /// the UPDATE checks the version it read, and a lost race throws and runs the message again.
+    /// Waits for the writer's turn (the gate is open except on a single-writer store) and begins the message's transaction, once.
+    /// The factory calls it at the start of the message, except on a single-writer store: there every write calls it,
+    /// so everything the message read before (the saga's load, the state machine's work) ran outside it and the one
+    /// writer is held only for the writes and the commit (measured on the embedded demo, holding it for the whole
+    /// message made it the bottleneck). Reading outside the transaction is safe for the same reason as on PostgreSQL
+    /// at read committed: the UPDATE checks the version it read, and a lost race throws and runs the message again.
     /// </summary>
-    async Task BeginWriteAsync()
+    internal async Task BeginWriteAsync()
     {
-        if (_options.Writers is not { TakesTurns: true } writers || _writing is not null)
+        if (_writing is not null)
             return;
-        _turn = await writers.EnterAsync(CancellationToken);
+        _turn = await _options.Writers.EnterAsync(CancellationToken);
         _writing = await _db.Database.BeginTransactionAsync(_options.IsolationLevel, CancellationToken);
     }
 
-    /// <summary>Commits what the message wrote, if it wrote (single-writer stores).</summary>
+    /// <summary>Commits the message's transaction, if it began one.</summary>
     internal async Task CommitAsync()
     {
         if (_writing is not null)

@@ -25,43 +25,23 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
         where T : class
     {
-        if (options.Writers is { TakesTurns: true })
-        {
-            await SendWritingLateAsync(context, next);
-            return;
-        }
-        await using var tx = await db.Database.BeginTransactionAsync(options.IsolationLevel, context.CancellationToken);
+        var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
         // No savepoint around each SaveChanges (EF's default inside a transaction: two more round trips and two more
         // statements per transition). A failed save fails the whole message, which rolls back and runs again in a
         // fresh scope; only the insert of a new saga, whose duplicate key is expected, asks for one.
         db.Database.AutoSavepointsEnabled = false;
         try
         {
-            var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
-            await next.Send(repositoryContext);
-            await tx.CommitAsync(context.CancellationToken);
-        }
-        finally
-        {
-            db.Database.AutoSavepointsEnabled = true;
-        }
-        // Disposal without commit rolls back: the retry starts from the committed state.
-        options.AfterCommit?.Invoke(typeof(T));
-    }
-
-    /// <summary>A single-writer store: the transaction begins at the message's first write (the repository context's BeginWriteAsync).</summary>
-    async Task SendWritingLateAsync<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
-        where T : class
-    {
-        db.Database.AutoSavepointsEnabled = false;
-        var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
-        try
-        {
+            // The transaction spans the message, except where writers take turns (SQLite): there it begins at the
+            // message's first write.
+            if (!options.Writers.TakesTurns)
+                await repositoryContext.BeginWriteAsync();
             await next.Send(repositoryContext);
             await repositoryContext.CommitAsync();
         }
         finally
         {
+            // Ending without a commit rolls back: the retry starts from the committed state.
             await repositoryContext.EndAsync();
             db.Database.AutoSavepointsEnabled = true;
         }
@@ -71,25 +51,27 @@ public sealed class EfSagaRepositoryContextFactory<TSaga, TDbContext>(
     public async Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<TSaga> query, IPipe<SagaRepositoryQueryContext<TSaga, T>> next)
         where T : class
     {
-        using var turn = await EnterAsync(context.CancellationToken);
-        await using var tx = await db.Database.BeginTransactionAsync(options.IsolationLevel, context.CancellationToken);
         var repositoryContext = new EfSagaRepositoryContext<TSaga, T, TDbContext>(db, context, consumeContextFactory, options);
-
-        var ids = await db.Set<TSaga>().AsNoTracking().Where(query.FilterExpression)
-            .Select(x => x.CorrelationId).ToListAsync(context.CancellationToken);
-        var instances = new List<TSaga>(ids.Count);
-        foreach (var id in ids)
+        try
         {
-            if (await repositoryContext.LoadInstance(id) is { } instance)
-                instances.Add(instance);
+            await repositoryContext.BeginWriteAsync();
+            var ids = await db.Set<TSaga>().AsNoTracking().Where(query.FilterExpression)
+                .Select(x => x.CorrelationId).ToListAsync(context.CancellationToken);
+            var instances = new List<TSaga>(ids.Count);
+            foreach (var id in ids)
+            {
+                if (await repositoryContext.LoadInstance(id) is { } instance)
+                    instances.Add(instance);
+            }
+
+            await next.Send(new LoadedSagaRepositoryQueryContext<TSaga, T>(repositoryContext, instances));
+            await repositoryContext.CommitAsync();
         }
-
-        await next.Send(new LoadedSagaRepositoryQueryContext<TSaga, T>(repositoryContext, instances));
-        await tx.CommitAsync(context.CancellationToken);
+        finally
+        {
+            await repositoryContext.EndAsync();
+        }
     }
-
-    ValueTask<WriterGate.Turn> EnterAsync(CancellationToken cancellationToken) =>
-        options.Writers is { } writers ? writers.EnterAsync(cancellationToken) : default;
 
     public Task<T> Execute<T>(Func<LoadSagaRepositoryContext<TSaga>, Task<T>> asyncMethod, CancellationToken cancellationToken = default)
         where T : class =>

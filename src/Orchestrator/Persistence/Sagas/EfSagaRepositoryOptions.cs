@@ -21,9 +21,9 @@ public sealed class EfSagaRepositoryOptions<TSaga>
 
     /// <summary>
     /// Where a store has a single writer (SQLite), each message's transaction waits its turn here, and begins at the
-    /// message's first write. An open gate (PostgreSQL) changes nothing: the transaction spans the whole message.
+    /// message's first write. The open gate (PostgreSQL, the default) changes nothing: the transaction spans the message.
     /// </summary>
-    public WriterGate? Writers { get; set; }
+    public WriterGate Writers { get; set; } = WriterGate.Open;
 
     /// <summary>One transaction per consumed message, at this isolation level.</summary>
     public IsolationLevel IsolationLevel { get; set; } = IsolationLevel.ReadCommitted;
