@@ -67,7 +67,8 @@ public static class RequestsEndpoints
     }
 
     static async Task<IResult> Submit(HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish,
-        IOptions<ValidationOptions> validation, TimeProvider clock, WriterGate writers, CancellationToken cancellationToken)
+        InferenceRequestStateMachine machine, IOptions<ValidationOptions> validation, TimeProvider clock, WriterGate writers,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (!http.HasJsonContentType())
             return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
@@ -96,9 +97,11 @@ public static class RequestsEndpoints
             if (request is null || errors.Count > 0)
                 return Invalid(errors);
 
-            // The saga row is written before the message is published, so the request is visible (state Pending)
-            // the moment it is accepted, and of concurrent submissions of one id exactly one inserts it.
+            // The row is inserted already accepted (Pending, attempt 1) and the attempt is published after the
+            // commit: the request is visible the moment it is accepted, of concurrent submissions of one id exactly
+            // one inserts it, and no worker result can arrive before its row.
             var saga = InferenceRequestState.Create(request, clock.GetUtcNow().UtcDateTime, validation.Value.DefaultPriority);
+            var invocation = machine.Admit(saga);
             await RequestGenerations.NumberAsync(db, saga, cancellationToken);
             db.Requests.Add(saga);
             try
@@ -117,9 +120,54 @@ public static class RequestsEndpoints
                 return RequestStates.IsTerminal(existing.CurrentState) ? Results.Ok(view) : Results.Accepted(Location(request.RequestId), view);
             }
 
-            await publish.Publish(request, cancellationToken);
+            var logger = loggers.CreateLogger(typeof(RequestsEndpoints).FullName!);
+            logger.RequestAccepted(saga.RequestId, saga.Model);
+            if (invocation is not null)
+                await DispatchAsync(db, publish, writers, saga, invocation, logger);
             return Results.Accepted(Location(request.RequestId),
-                new SubmitAccepted(request.RequestId, RequestStates.Pending, Location(request.RequestId)));
+                new SubmitAccepted(request.RequestId, saga.CurrentState ?? RequestStates.Pending, Location(request.RequestId)));
+        }
+    }
+
+    /// <summary>How long the API waits for the broker to take a new request's first attempt.</summary>
+    static readonly TimeSpan DispatchTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Publishes the first attempt of a committed row. The request is accepted either way: if the broker does not take
+    /// the command, the row goes back to unstarted, and the timer sweep submits it again from the row once the broker
+    /// is back. Not tied to the caller's cancellation: a client that hangs up after the commit still gets its request run.
+    /// </summary>
+    internal static async Task DispatchAsync(OrchestratorDbContext db, IPublishEndpoint publish, WriterGate writers,
+        InferenceRequestState saga, InvokeModel invocation, ILogger logger)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(DispatchTimeout);
+            await publish.Publish(invocation, p => p.TrySetPriority(InferenceRequestBinderExtensions.BrokerPriority(invocation.Priority)), timeout.Token);
+            return;
+        }
+        catch (Exception exception)
+        {
+            logger.FirstDispatchNotPublished(exception, saga.RequestId);
+        }
+
+        try
+        {
+            // Only the row as this request wrote it: if the command got through after all and a worker's result was
+            // recorded, the version check leaves that alone.
+            saga.CurrentState = null;
+            saga.Attempt = 0;
+            saga.AttemptTimeoutAt = null;
+            using var turn = await writers.EnterAsync(CancellationToken.None);
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // The row moved on: the command did reach a worker, whose report the saga recorded.
+        }
+        catch (Exception exception)
+        {
+            logger.FirstDispatchNotReopened(exception, saga.RequestId);
         }
     }
 

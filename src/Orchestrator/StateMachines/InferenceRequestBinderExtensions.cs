@@ -19,20 +19,23 @@ public static class InferenceRequestBinderExtensions
         where T : class =>
         binder.IfElse(c => machine.Hold.Apply(c.Saga),
             held => held.TransitionTo(machine.RetryScheduled),
-            go => go.PublishAsync(c =>
-            {
-                var payload = RequestPayload.FromJson(c.Saga.Payload);
-                return c.Init<InvokeModel>(new InvokeModel
-                {
-                    RequestId = c.Saga.RequestId,
-                    Attempt = c.Saga.Attempt,
-                    Model = c.Saga.Model,
-                    Messages = payload.Messages,
-                    Parameters = payload.Parameters,
-                    Priority = c.Saga.Priority,
-                    Deadline = c.Saga.Deadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null,
-                });
-            }, p => p.TrySetPriority(BrokerPriority(p.Message.Priority))));
+            go => go.PublishAsync(c => c.Init<InvokeModel>(c.Saga.Invocation()), p => p.TrySetPriority(BrokerPriority(p.Message.Priority))));
+
+    /// <summary>The command for the saga's current attempt, built from the row.</summary>
+    public static InvokeModel Invocation(this InferenceRequestState saga)
+    {
+        var payload = RequestPayload.FromJson(saga.Payload);
+        return new InvokeModel
+        {
+            RequestId = saga.RequestId,
+            Attempt = saga.Attempt,
+            Model = saga.Model,
+            Messages = payload.Messages,
+            Parameters = payload.Parameters,
+            Priority = saga.Priority,
+            Deadline = saga.Deadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null,
+        };
+    }
 
     /// <summary>The AMQP message priority of a request priority, clamped to the queue's levels.</summary>
     public static byte BrokerPriority(int priority) => (byte)Math.Clamp(priority, RequestPriority.Lowest, RequestPriority.Highest);

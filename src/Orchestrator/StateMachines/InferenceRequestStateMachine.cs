@@ -30,7 +30,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
         RetryWakeups wakeups,
         TimeProvider clock)
     {
-        var ctx = new Dependencies(logger, metrics, retry.Value, timeouts.Value, clock, wakeups);
+        var ctx = _ctx = new Dependencies(logger, metrics, retry.Value, timeouts.Value, clock, wakeups);
         Hold = new DispatchHold(fleet, ctx);
 
         InstanceState(x => x.CurrentState);
@@ -63,9 +63,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                 .Then(c =>
                 {
                     var errors = InputGate.Check(c.Message, validation.Value);
-                    Touch(c.Saga, clock);
-                    c.Saga.TraceParent ??= System.Diagnostics.Activity.Current?.Id;
-                    c.Saga.Deadline ??= c.Saga.CreatedAt + ctx.Timeouts.DefaultDeadline;
+                    Stamp(c.Saga, ctx);
                     if (errors.Count == 0)
                         return;
                     c.Saga.FailureKind = nameof(FailureKind.InvalidInput);
@@ -75,8 +73,7 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
                     accepted => accepted
                         .Then(c =>
                         {
-                            c.Saga.Attempt = 1;
-                            c.Saga.AttemptTimeoutAt = c.Saga.UpdatedAt + ctx.Timeouts.ScheduleToCloseTimeout;
+                            Accept(c.Saga, ctx);
                             logger.RequestAccepted(c.Saga.RequestId, c.Saga.Model);
                         })
                         .TransitionTo(Pending)
@@ -437,6 +434,43 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
 
     /// <summary>Holds dispatches of a model while every endpoint of it cools down (see <see cref="DispatchHold"/>).</summary>
     internal DispatchHold Hold { get; }
+
+    readonly Dependencies _ctx;
+
+    /// <summary>
+    /// The submission's transition for input the API has already checked (<see cref="InputGate"/>), taken on the new
+    /// row before the API inserts it: the same fields the <see cref="Submitted"/> event sets, and Pending, or
+    /// RetryScheduled when the model is held. So a request submitted over HTTP costs one transaction and one message
+    /// to dispatch, where a submission over the bus costs its own message and the saga's transaction. Returns the
+    /// command to publish once the row is committed, or null when the attempt is held (its timer dispatches it).
+    /// </summary>
+    internal InvokeModel? Admit(InferenceRequestState saga)
+    {
+        Stamp(saga, _ctx);
+        Accept(saga, _ctx);
+        if (Hold.Apply(saga))
+        {
+            saga.CurrentState = RetryScheduled.Name;
+            return null;
+        }
+        saga.CurrentState = Pending.Name;
+        return saga.Invocation();
+    }
+
+    /// <summary>What every submission gets, valid or not: the time, the trace, the default deadline.</summary>
+    static void Stamp(InferenceRequestState saga, Dependencies ctx)
+    {
+        Touch(saga, ctx.Clock);
+        saga.TraceParent ??= System.Diagnostics.Activity.Current?.Id;
+        saga.Deadline ??= saga.CreatedAt + ctx.Timeouts.DefaultDeadline;
+    }
+
+    /// <summary>A valid submission's first attempt, and the timeout that ends it if no worker ever answers.</summary>
+    static void Accept(InferenceRequestState saga, Dependencies ctx)
+    {
+        saga.Attempt = 1;
+        saga.AttemptTimeoutAt = saga.UpdatedAt + ctx.Timeouts.ScheduleToCloseTimeout;
+    }
 
     internal sealed record Dependencies(
         ILogger Logger,

@@ -23,6 +23,8 @@ public sealed class SagaHost : IAsyncDisposable
 
     public IBus Bus => _host.Services.GetRequiredService<IBus>();
 
+    public IServiceProvider Services => _host.Services;
+
     public static async Task<SagaHost> StartAsync(StoreKind store, string connectionString, string? quartzConnectionString = null)
     {
         var builder = Host.CreateApplicationBuilder();

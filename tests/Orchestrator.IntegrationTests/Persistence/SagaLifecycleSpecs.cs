@@ -1,5 +1,8 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Orchestrator.Api;
 using Orchestrator.Contracts;
 using Orchestrator.IntegrationTests.Infrastructure;
 using Orchestrator.Persistence;
@@ -92,6 +95,64 @@ public abstract class SagaLifecycleSpecs
         await using var liteCommand = lite.CreateCommand();
         liteCommand.CommandText = sql;
         return Convert.ToString(await liteCommand.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture)!;
+    }
+
+    [Fact]
+    public async Task Should_put_an_admitted_request_back_to_unstarted_when_the_broker_refuses_its_first_attempt_and_submit_it_again_from_the_row()
+    {
+        await using var host = await SagaHost.StartAsync(Store, ConnectionString, QuartzConnectionString);
+        var id = $"refused-{Guid.NewGuid():N}"[..20];
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
+            var saga = InferenceRequestState.Create(Request(id), DateTime.UtcNow);
+            var invocation = scope.ServiceProvider.GetRequiredService<InferenceRequestStateMachine>().Admit(saga);
+            Assert.NotNull(invocation);
+            db.Requests.Add(saga);
+            await db.SaveChangesAsync();
+
+            await RequestsEndpoints.DispatchAsync(db, RefusingPublishEndpoint.Create(), scope.ServiceProvider.GetRequiredService<WriterGate>(),
+                saga, invocation, NullLogger.Instance);
+        }
+
+        var unstarted = await host.FindAsync(id);
+        Assert.NotNull(unstarted);
+        Assert.Null(unstarted.CurrentState);
+        Assert.Equal(0, unstarted.Attempt);
+        Assert.Null(unstarted.AttemptTimeoutAt);
+
+        // The sweep submits a row nobody started again once its grace (10 s) is over; the saga then dispatches it.
+        var pending = await Eventually.Until(() => host.FindAsync(id), s => s?.CurrentState == RequestStates.Pending,
+            TimeSpan.FromSeconds(45), $"{id} submitted again by the sweep");
+        Assert.Equal(1, pending!.Attempt);
+        Assert.NotNull(pending.AttemptTimeoutAt);
+    }
+
+    [Fact]
+    public async Task Should_leave_a_request_alone_when_its_first_attempt_got_through_after_all()
+    {
+        await using var host = await SagaHost.StartAsync(Store, ConnectionString, QuartzConnectionString);
+        var id = $"through-{Guid.NewGuid():N}"[..20];
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
+        var saga = InferenceRequestState.Create(Request(id), DateTime.UtcNow);
+        var invocation = scope.ServiceProvider.GetRequiredService<InferenceRequestStateMachine>().Admit(saga);
+        db.Requests.Add(saga);
+        await db.SaveChangesAsync();
+
+        // The publish timed out on our side, yet the broker had the command, and the worker's result is recorded.
+        await host.Bus.Publish(new AttemptSucceeded
+        {
+            RequestId = id, Attempt = 1, WorkerId = "w1", Endpoint = "sim", Output = "Hi", HttpStatus = 200,
+            StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-50), FinishedAt = DateTimeOffset.UtcNow,
+        });
+        await host.WaitForStateAsync(id, RequestStates.Succeeded);
+        await RequestsEndpoints.DispatchAsync(db, RefusingPublishEndpoint.Create(), scope.ServiceProvider.GetRequiredService<WriterGate>(),
+            saga, invocation!, NullLogger.Instance);
+
+        var row = await host.FindAsync(id);
+        Assert.Equal(RequestStates.Succeeded, row!.CurrentState);
+        Assert.Equal(1, row.Attempt);
     }
 }
 
