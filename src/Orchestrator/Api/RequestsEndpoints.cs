@@ -66,9 +66,7 @@ public static class RequestsEndpoints
         });
     }
 
-    static async Task<IResult> Submit(HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish,
-        InferenceRequestStateMachine machine, IOptions<ValidationOptions> validation, TimeProvider clock, WriterGate writers,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+    static async Task<IResult> Submit(HttpRequest http, Submissions submissions, CancellationToken cancellationToken)
     {
         if (!http.HasJsonContentType())
             return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
@@ -91,83 +89,22 @@ public static class RequestsEndpoints
 
         using (document)
         {
-            var idempotencyKey = http.Headers["Idempotency-Key"].ToString();
-            var (request, parseErrors) = SubmitRequestParser.Parse(document.RootElement, idempotencyKey);
-            var errors = request is null ? parseErrors : InputGate.Check(request, validation.Value);
-            if (request is null || errors.Count > 0)
-                return Invalid(errors);
+            var (request, parseErrors) = SubmitRequestParser.Parse(document.RootElement, http.Headers["Idempotency-Key"].ToString());
+            if (request is null)
+                return Invalid(parseErrors);
 
-            // The row is inserted already accepted (Pending, attempt 1) and the attempt is published after the
-            // commit: the request is visible the moment it is accepted, of concurrent submissions of one id exactly
-            // one inserts it, and no worker result can arrive before its row.
-            var saga = InferenceRequestState.Create(request, clock.GetUtcNow().UtcDateTime, validation.Value.DefaultPriority);
-            var invocation = machine.Admit(saga);
-            await RequestGenerations.NumberAsync(db, saga, cancellationToken);
-            db.Requests.Add(saga);
-            try
+            return await submissions.SubmitAsync(request, cancellationToken) switch
             {
-                using var turn = await writers.EnterAsync(cancellationToken);
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
-            {
-                db.ChangeTracker.Clear();
-                var existing = await db.Requests.AsNoTracking().SingleAsync(x => x.CorrelationId == saga.CorrelationId, cancellationToken);
-                if (existing.PayloadHash != saga.PayloadHash)
-                    return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request id already used",
-                        detail: $"request '{request.RequestId}' exists with a different payload; use a new request id");
-                var view = RequestView.From(existing, withAttempts: false);
-                return RequestStates.IsTerminal(existing.CurrentState) ? Results.Ok(view) : Results.Accepted(Location(request.RequestId), view);
-            }
-
-            var logger = loggers.CreateLogger(typeof(RequestsEndpoints).FullName!);
-            logger.RequestAccepted(saga.RequestId, saga.Model);
-            if (invocation is not null)
-                await DispatchAsync(db, publish, writers, saga, invocation, logger);
-            return Results.Accepted(Location(request.RequestId),
-                new SubmitAccepted(request.RequestId, saga.CurrentState ?? RequestStates.Pending, Location(request.RequestId)));
-        }
-    }
-
-    /// <summary>How long the API waits for the broker to take a new request's first attempt.</summary>
-    static readonly TimeSpan DispatchTimeout = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// Publishes the first attempt of a committed row. The request is accepted either way: if the broker does not take
-    /// the command, the row goes back to unstarted, and the timer sweep submits it again from the row once the broker
-    /// is back. Not tied to the caller's cancellation: a client that hangs up after the commit still gets its request run.
-    /// </summary>
-    internal static async Task DispatchAsync(OrchestratorDbContext db, IPublishEndpoint publish, WriterGate writers,
-        InferenceRequestState saga, InvokeModel invocation, ILogger logger)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(DispatchTimeout);
-            await publish.Publish(invocation, p => p.TrySetPriority(InferenceRequestBinderExtensions.BrokerPriority(invocation.Priority)), timeout.Token);
-            return;
-        }
-        catch (Exception exception)
-        {
-            logger.FirstDispatchNotPublished(exception, saga.RequestId);
-        }
-
-        try
-        {
-            // Only the row as this request wrote it: if the command got through after all and a worker's result was
-            // recorded, the version check leaves that alone.
-            saga.CurrentState = null;
-            saga.Attempt = 0;
-            saga.AttemptTimeoutAt = null;
-            using var turn = await writers.EnterAsync(CancellationToken.None);
-            await db.SaveChangesAsync(CancellationToken.None);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // The row moved on: the command did reach a worker, whose report the saga recorded.
-        }
-        catch (Exception exception)
-        {
-            logger.FirstDispatchNotReopened(exception, saga.RequestId);
+                Submission.Refused refused => Invalid(refused.Errors),
+                Submission.Conflict => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request id already used",
+                    detail: $"request '{request.RequestId}' exists with a different payload; use a new request id"),
+                Submission.Existing { Request: var existing } => RequestStates.IsTerminal(existing.CurrentState)
+                    ? Results.Ok(RequestView.From(existing, withAttempts: false))
+                    : Results.Accepted(Location(request.RequestId), RequestView.From(existing, withAttempts: false)),
+                Submission.Accepted { Request: var saga } => Results.Accepted(Location(request.RequestId),
+                    new SubmitAccepted(request.RequestId, saga.CurrentState ?? RequestStates.Pending, Location(request.RequestId))),
+                var other => throw new InvalidOperationException($"unknown submission outcome {other}"),
+            };
         }
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Orchestrator.Api;
 using Orchestrator.Contracts;
 using Orchestrator.Hosting;
 using Orchestrator.Persistence;
@@ -63,17 +64,22 @@ public static class DemoCommand
         await host.StartAsync();
 
         var stopwatch = Stopwatch.StartNew();
-        var bus = host.Services.GetRequiredService<IBus>();
         var run = Guid.NewGuid().ToString("N")[..8];
+        // Submitted as the HTTP API submits (an embedded orchestrator has no bus another service could reach).
         await Parallel.ForEachAsync(Enumerable.Range(1, arguments.Requests), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-            await bus.Publish(new InferenceRequested
+        {
+            await using var scope = host.Services.CreateAsyncScope();
+            var submitted = await scope.ServiceProvider.GetRequiredService<Submissions>().SubmitAsync(new InferenceRequested
             {
                 RequestId = $"demo-{run}-{i:D6}",
                 Model = "sim",
                 Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText($"Demo request {i}: say hello. {arguments.Script}")] }],
                 SourceService = "demo",
                 Retry = arguments.RetryInitialMs.Length == 0 ? null : new RetryPolicyOverride { InitialIntervalMs = arguments.RetryInitialMs[i % arguments.RetryInitialMs.Length] },
-            }, ct));
+            }, ct);
+            if (submitted is Submission.Refused refused)
+                throw new InvalidOperationException($"demo request {i} was refused: {string.Join("; ", refused.Errors.Select(e => $"{e.Field}: {e.Message}"))}");
+        });
 
         var counts = await WaitForTerminalAsync(host.Services, arguments.Requests, arguments.Timeout);
         stopwatch.Stop();

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Orchestrator.Api;
 using Orchestrator.DeadLetters;
 using Orchestrator.Fleet;
 using Orchestrator.Persistence;
@@ -56,6 +57,7 @@ public static class OrchestratorServiceCollectionExtensions
         var writers = WriterGate.For(store.Kind);
         services.AddSingleton(writers);
         services.AddDbContextPool<OrchestratorDbContext>(db => store.Configure(db));
+        services.AddScoped<Submissions>();
         services.AddDurableTimers(store, timers, retention);
 
         if (options.RunsEmbeddedWorkers)

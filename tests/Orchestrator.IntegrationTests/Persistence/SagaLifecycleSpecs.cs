@@ -111,7 +111,7 @@ public abstract class SagaLifecycleSpecs
             db.Requests.Add(saga);
             await db.SaveChangesAsync();
 
-            await RequestsEndpoints.DispatchAsync(db, RefusingPublishEndpoint.Create(), scope.ServiceProvider.GetRequiredService<WriterGate>(),
+            await Submissions.DispatchAsync(db, RefusingPublishEndpoint.Create(), scope.ServiceProvider.GetRequiredService<WriterGate>(),
                 saga, invocation, NullLogger.Instance);
         }
 
@@ -147,7 +147,7 @@ public abstract class SagaLifecycleSpecs
             StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-50), FinishedAt = DateTimeOffset.UtcNow,
         });
         await host.WaitForStateAsync(id, RequestStates.Succeeded);
-        await RequestsEndpoints.DispatchAsync(db, RefusingPublishEndpoint.Create(), scope.ServiceProvider.GetRequiredService<WriterGate>(),
+        await Submissions.DispatchAsync(db, RefusingPublishEndpoint.Create(), scope.ServiceProvider.GetRequiredService<WriterGate>(),
             saga, invocation!, NullLogger.Instance);
 
         var row = await host.FindAsync(id);

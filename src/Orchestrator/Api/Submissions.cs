@@ -1,0 +1,116 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
+using Orchestrator.Persistence;
+using Orchestrator.Persistence.Sagas;
+using Orchestrator.StateMachines;
+using Orchestrator.Telemetry;
+using Orchestrator.Validation;
+
+namespace Orchestrator.Api;
+
+/// <summary>What became of a submission.</summary>
+public abstract record Submission
+{
+    private Submission() { }
+
+    /// <summary>The input is refused; nothing was written.</summary>
+    public sealed record Refused(IReadOnlyList<FieldError> Errors) : Submission;
+
+    /// <summary>A new request: its row is written, accepted, and its first attempt sent or held.</summary>
+    public sealed record Accepted(InferenceRequestState Request) : Submission;
+
+    /// <summary>The id exists with the same payload: that request answers (a client's retry).</summary>
+    public sealed record Existing(InferenceRequestState Request) : Submission;
+
+    /// <summary>The id exists with another payload; nothing was written.</summary>
+    public sealed record Conflict(InferenceRequestState Request) : Submission;
+}
+
+/// <summary>
+/// Submission in-process, for the HTTP API and the embedded demo: the row is inserted already accepted (Pending,
+/// attempt 1, or RetryScheduled when the model is held), through the state machine's own <see cref="InferenceRequestStateMachine.Admit"/>,
+/// and the first attempt is published after the commit. So a request costs one transaction and one message to
+/// dispatch, where a submission over the bus costs its own message and the saga's transaction. The request is
+/// visible the moment it is accepted, of concurrent submissions of one id exactly one inserts it, and no worker
+/// result can arrive before its row.
+/// </summary>
+public sealed class Submissions(
+    OrchestratorDbContext db,
+    IPublishEndpoint publish,
+    InferenceRequestStateMachine machine,
+    IOptions<ValidationOptions> validation,
+    TimeProvider clock,
+    WriterGate writers,
+    ILogger<Submissions> logger)
+{
+    /// <summary>How long a submission waits for the broker to take its first attempt.</summary>
+    static readonly TimeSpan DispatchTimeout = TimeSpan.FromSeconds(10);
+
+    public async Task<Submission> SubmitAsync(InferenceRequested request, CancellationToken cancellationToken)
+    {
+        if (InputGate.Check(request, validation.Value) is { Count: > 0 } errors)
+            return new Submission.Refused(errors);
+
+        var saga = InferenceRequestState.Create(request, clock.GetUtcNow().UtcDateTime, validation.Value.DefaultPriority);
+        var invocation = machine.Admit(saga);
+        await RequestGenerations.NumberAsync(db, saga, cancellationToken);
+        db.Requests.Add(saga);
+        try
+        {
+            using var turn = await writers.EnterAsync(cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
+        {
+            db.ChangeTracker.Clear();
+            var existing = await db.Requests.AsNoTracking().SingleAsync(x => x.CorrelationId == saga.CorrelationId, cancellationToken);
+            return existing.PayloadHash == saga.PayloadHash ? new Submission.Existing(existing) : new Submission.Conflict(existing);
+        }
+
+        logger.RequestAccepted(saga.RequestId, saga.Model);
+        if (invocation is not null)
+            await DispatchAsync(db, publish, writers, saga, invocation, logger);
+        return new Submission.Accepted(saga);
+    }
+
+    /// <summary>
+    /// Publishes the first attempt of a committed row. The request is accepted either way: if the broker does not take
+    /// the command, the row goes back to unstarted, and the timer sweep submits it again from the row once the broker
+    /// is back. Not tied to the caller's cancellation: a client that hangs up after the commit still gets its request run.
+    /// </summary>
+    internal static async Task DispatchAsync(OrchestratorDbContext db, IPublishEndpoint publish, WriterGate writers,
+        InferenceRequestState saga, InvokeModel invocation, ILogger logger)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(DispatchTimeout);
+            await publish.Publish(invocation, p => p.TrySetPriority(InferenceRequestBinderExtensions.BrokerPriority(invocation.Priority)), timeout.Token);
+            return;
+        }
+        catch (Exception exception)
+        {
+            logger.FirstDispatchNotPublished(exception, saga.RequestId);
+        }
+
+        try
+        {
+            // Only the row as this submission wrote it: if the command got through after all and a worker's result
+            // was recorded, the version check leaves that alone.
+            saga.CurrentState = null;
+            saga.Attempt = 0;
+            saga.AttemptTimeoutAt = null;
+            using var turn = await writers.EnterAsync(CancellationToken.None);
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // The row moved on: the command did reach a worker, whose report the saga recorded.
+        }
+        catch (Exception exception)
+        {
+            logger.FirstDispatchNotReopened(exception, saga.RequestId);
+        }
+    }
+}
