@@ -111,6 +111,8 @@ public sealed class EndToEndRun : IAsyncDisposable
             ["Orchestrator__EmbeddedWorkers"] = "false",
             ["Orchestrator__SimulatedModel"] = "false",
             ["Orchestrator__Api__RequireKeys"] = "false",
+            // One client submits every request: the per-client submit limit (500/s by default) would measure itself.
+            ["Orchestrator__Api__SubmitPermitsPerSecond"] = "1000000",
             ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(_settings.AdminConnectionString + ";" + _settings.ConnectionOptions) { Database = _database }.ConnectionString,
             ["ConnectionStrings__RabbitMQ"] = _settings.Broker.ToString(),
         };

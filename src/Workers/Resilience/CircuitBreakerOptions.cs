@@ -13,7 +13,10 @@ public sealed class CircuitBreakerOptions
     /// <summary>Off: every call goes through and nothing is counted.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Upstream faults in a row that open the breaker; 0 turns this rule off.</summary>
+    /// <summary>
+    /// Upstream faults in a row that open the breaker; 0 turns this rule off. More are needed from an endpoint whose
+    /// recent calls fail now and then anyway (see <see cref="CircuitBreaker"/>): a run its fault rate would give by chance.
+    /// </summary>
     public int ConsecutiveFailures { get; set; } = 3;
 
     /// <summary>Share of failed calls in the sampling window that opens the breaker, in (0, 1]; 0 turns this rule off.</summary>

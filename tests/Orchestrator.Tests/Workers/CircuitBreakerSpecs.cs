@@ -112,6 +112,37 @@ public sealed class CircuitBreakerSpecs
         Assert.Equal("3 of 6 calls failed in the last 30 s", _transitions[^1].Why);
     }
 
+    /// <summary>Under load a 20% fault rate makes a run of three every 125 calls: that is noise, not an outage.</summary>
+    [Fact]
+    public void Should_want_a_longer_run_from_an_endpoint_that_fails_now_and_then()
+    {
+        var breaker = Breaker();
+        // 50 calls, one in five a fault, never two in a row: a 20% rate.
+        for (var i = 0; i < 50; i++)
+            Call(breaker, fault: i % 5 == 3);
+        for (var i = 0; i < 8; i++)
+            Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+
+        // Nine in a row happen by chance at that rate less than once in a million calls.
+        Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Open, breaker.State);
+        Assert.Equal("9 consecutive failures", _transitions[^1].Why);
+    }
+
+    [Fact]
+    public void Should_still_open_after_three_in_a_row_when_a_healthy_endpoint_goes_down()
+    {
+        var breaker = Breaker();
+        for (var i = 0; i < 200; i++)
+            Call(breaker, fault: false);
+        for (var i = 0; i < 3; i++)
+            Call(breaker, fault: true);
+
+        Assert.Equal(BreakerState.Open, breaker.State);
+        Assert.Equal("3 consecutive failures", _transitions[^1].Why);
+    }
+
     [Fact]
     public void Should_forget_calls_older_than_the_sampling_window()
     {
