@@ -6,7 +6,6 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Api.Access;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
-using Orchestrator.Persistence.Sagas;
 using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 using Orchestrator.Telemetry;
