@@ -438,11 +438,10 @@ public sealed class InferenceRequestStateMachine : MassTransitStateMachine<Infer
     readonly Dependencies _ctx;
 
     /// <summary>
-    /// The submission's transition for input the API has already checked (<see cref="InputGate"/>), taken on the new
-    /// row before the API inserts it: the same fields the <see cref="Submitted"/> event sets, and Pending, or
-    /// RetryScheduled when the model is held. So a request submitted over HTTP costs one transaction and one message
-    /// to dispatch, where a submission over the bus costs its own message and the saga's transaction. Returns the
-    /// command to publish once the row is committed, or null when the attempt is held (its timer dispatches it).
+    /// The submission's transition for input already through the <see cref="InputGate"/>, taken on the new row before
+    /// <see cref="Api.Submissions"/> inserts it: the same fields the <see cref="Submitted"/> event sets, and Pending,
+    /// or RetryScheduled when the model is held. Returns the command to publish once the row is committed, or null
+    /// when the attempt is held (its timer dispatches it).
     /// </summary>
     internal InvokeModel? Admit(InferenceRequestState saga)
     {

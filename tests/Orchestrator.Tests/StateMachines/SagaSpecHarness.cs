@@ -99,6 +99,28 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         FinishedAt = DateTimeOffset.UtcNow,
     };
 
+    /// <summary>
+    /// Tells the harness's fleet view that model "sim" has one endpoint, "only", on worker "w1", and that it cools down
+    /// for <paramref name="cooldown"/> (a 429 with Retry-After): every dispatch of "sim" is held until the returned time.
+    /// </summary>
+    public DateTimeOffset CoolDownTheOnlyEndpoint(TimeSpan cooldown)
+    {
+        var fleet = Provider.GetRequiredService<Orchestrator.Fleet.FleetView>();
+        var now = DateTimeOffset.UtcNow;
+        fleet.Heard(new WorkerHeartbeat
+        {
+            WorkerId = "w1", At = now, Interval = TimeSpan.FromSeconds(5),
+            Endpoints = [new EndpointReport { Model = "sim", Endpoint = "only", Breaker = "Closed" }],
+        });
+        var until = now + cooldown;
+        fleet.Heard(new EndpointCoolingDown
+        {
+            Endpoint = "only", Model = "sim", Until = until, Cause = EndpointCoolingDown.RetryAfterCause,
+            Reason = $"HTTP 429 with Retry-After {cooldown.TotalSeconds:0.###} s", WorkerId = "w1", At = now,
+        });
+        return until;
+    }
+
     /// <summary>Waits (bounded) until the saga is in <paramref name="state"/>; returns it, or null on timeout.</summary>
     public async Task<InferenceRequestState?> InState(string requestId, Func<InferenceRequestStateMachine, State> state)
     {

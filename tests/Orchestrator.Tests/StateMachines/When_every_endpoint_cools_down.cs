@@ -1,7 +1,5 @@
 using MassTransit.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Orchestrator.Contracts;
-using Orchestrator.Fleet;
 using Orchestrator.Scheduling;
 
 namespace Orchestrator.Tests.StateMachines;
@@ -17,19 +15,7 @@ public sealed class When_every_endpoint_cools_down
     public async Task Should_hold_the_dispatch_on_the_row_and_send_the_same_attempt_when_the_cooldown_ends()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
-        var fleet = spec.Provider.GetRequiredService<FleetView>();
-        var now = DateTimeOffset.UtcNow;
-        fleet.Heard(new WorkerHeartbeat
-        {
-            WorkerId = "w1", At = now, Interval = TimeSpan.FromSeconds(5),
-            Endpoints = [new EndpointReport { Model = "sim", Endpoint = "only", Breaker = "Closed" }],
-        });
-        var until = now.AddSeconds(1.5);
-        fleet.Heard(new EndpointCoolingDown
-        {
-            Endpoint = "only", Model = "sim", Until = until, Cause = EndpointCoolingDown.RetryAfterCause, Reason = "HTTP 429 with Retry-After 1.5 s",
-            WorkerId = "w1", At = now,
-        });
+        var until = spec.CoolDownTheOnlyEndpoint(TimeSpan.FromSeconds(1.5));
 
         const string id = "held-1";
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));

@@ -1,6 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
 using Orchestrator.Contracts;
-using Orchestrator.Fleet;
 using Orchestrator.StateMachines;
 
 namespace Orchestrator.Tests.StateMachines;
@@ -57,19 +55,7 @@ public sealed class When_the_api_admits_a_request
     public async Task Should_hold_the_first_attempt_instead_of_sending_it_while_every_endpoint_of_its_model_cools_down()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
-        var fleet = spec.Provider.GetRequiredService<FleetView>();
-        var now = DateTimeOffset.UtcNow;
-        fleet.Heard(new WorkerHeartbeat
-        {
-            WorkerId = "w1", At = now, Interval = TimeSpan.FromSeconds(5),
-            Endpoints = [new EndpointReport { Model = "sim", Endpoint = "only", Breaker = "Closed" }],
-        });
-        var until = now.AddSeconds(30);
-        fleet.Heard(new EndpointCoolingDown
-        {
-            Endpoint = "only", Model = "sim", Until = until, Cause = EndpointCoolingDown.RetryAfterCause, Reason = "HTTP 429 with Retry-After 30 s",
-            WorkerId = "w1", At = now,
-        });
+        var until = spec.CoolDownTheOnlyEndpoint(TimeSpan.FromSeconds(30));
         var saga = InferenceRequestState.Create(SagaSpecHarness.Request("adm-held"), DateTime.UtcNow);
 
         var invocation = spec.Machine.Admit(saga);
