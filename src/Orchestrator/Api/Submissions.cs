@@ -5,6 +5,7 @@ using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.Persistence.Sagas;
 using Orchestrator.StateMachines;
+using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
 using Orchestrator.Validation;
 
@@ -40,8 +41,8 @@ public sealed class Submissions(
     OrchestratorDbContext db,
     IPublishEndpoint publish,
     InferenceRequestStateMachine machine,
+    RequestAdmission admission,
     IOptions<ValidationOptions> validation,
-    TimeProvider clock,
     WriterGate writers,
     ILogger<Submissions> logger)
 {
@@ -53,7 +54,7 @@ public sealed class Submissions(
         if (InputGate.Check(request, validation.Value) is { Count: > 0 } errors)
             return new Submission.Refused(errors);
 
-        var saga = InferenceRequestState.Create(request, clock.GetUtcNow().UtcDateTime, validation.Value.DefaultPriority);
+        var saga = admission.NewRow(request);
         var invocation = machine.Admit(saga);
         await RequestGenerations.NumberAsync(db, saga, cancellationToken);
         db.Requests.Add(saga);
@@ -86,7 +87,7 @@ public sealed class Submissions(
         try
         {
             using var timeout = new CancellationTokenSource(DispatchTimeout);
-            await publish.Publish(invocation, p => p.TrySetPriority(InferenceRequestBinderExtensions.BrokerPriority(invocation.Priority)), timeout.Token);
+            await publish.Publish(invocation, p => p.TrySetPriority(InferenceRequestMessages.BrokerPriority(invocation.Priority)), timeout.Token);
             return;
         }
         catch (Exception exception)
@@ -98,9 +99,7 @@ public sealed class Submissions(
         {
             // Only the row as this submission wrote it: if the command got through after all and a worker's result
             // was recorded, the version check leaves that alone.
-            saga.CurrentState = null;
-            saga.Attempt = 0;
-            saga.AttemptTimeoutAt = null;
+            saga.ReturnToUnstarted();
             using var turn = await writers.EnterAsync(CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
         }

@@ -9,6 +9,7 @@ using Orchestrator.Persistence.Sagas;
 using Orchestrator.Retries;
 using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
+using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
 using Orchestrator.Validation;
 using Orchestrator.Workers.Hosting;
@@ -50,6 +51,7 @@ public static class OrchestratorServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<OrchestratorMetrics>();
         services.AddSingleton<FleetView>();
+        services.AddStateMachineActivities();
 
         var faults = configuration.GetSection(FaultInjectionOptions.SectionName).Get<FaultInjectionOptions>() ?? new FaultInjectionOptions();
         var store = StoreSettings.From(options, configuration);

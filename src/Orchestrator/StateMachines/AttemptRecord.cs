@@ -40,4 +40,15 @@ public class AttemptRecord : ISagaChildRow
 
     public int? PromptTokens { get; set; }
     public int? CompletionTokens { get; set; }
+
+    /// <summary>A worker's result: who ran it, where, when, and how it ended.</summary>
+    public void Finish(string workerId, string? endpoint, DateTimeOffset startedAt, DateTimeOffset finishedAt, string outcome)
+    {
+        WorkerId ??= workerId;
+        Endpoint = endpoint;
+        StartedAt ??= startedAt.UtcDateTime;
+        FinishedAt = finishedAt.UtcDateTime;
+        LatencyMs = (long)(finishedAt - startedAt).TotalMilliseconds;
+        Outcome = outcome;
+    }
 }

@@ -1,44 +1,41 @@
 using MassTransit;
 using Orchestrator.Contracts;
+using Orchestrator.StateMachines.Activities;
 using Orchestrator.Validation;
 
 namespace Orchestrator.StateMachines;
 
-/// <summary>Activity chains the state machine repeats.</summary>
+/// <summary>The activity chains the state machine repeats.</summary>
 public static class InferenceRequestBinderExtensions
 {
     /// <summary>
     /// Publishes the command for the saga's current attempt, unless every endpoint of its model is cooling down: then
-    /// the attempt is held (RetryScheduled with the hold's time and reason on the row) and dispatched when it ends.
-    /// The command carries the request's priority, in the message and as the broker message's priority (the worker
-    /// queue is a RabbitMQ priority queue); every dispatch, the first and each retry, reads it from the saga row. The
-    /// in-memory transport has no message priority.
+    /// the attempt is held (<see cref="DispatchHold"/>: RetryScheduled with the hold's time and reason on the row) and
+    /// dispatched when it ends. The command carries the request's priority, in the message and as the broker
+    /// message's priority (the worker queue is a RabbitMQ priority queue); every dispatch, the first and each retry,
+    /// reads it from the row. The in-memory transport has no message priority.
     /// </summary>
     public static EventActivityBinder<InferenceRequestState, T> DispatchAttempt<T>(this EventActivityBinder<InferenceRequestState, T> binder,
         InferenceRequestStateMachine machine)
         where T : class =>
-        binder.IfElse(c => machine.Hold.Apply(c.Saga),
-            held => held.TransitionTo(machine.RetryScheduled),
-            go => go.PublishAsync(c => c.Init<InvokeModel>(c.Saga.Invocation()), p => p.TrySetPriority(BrokerPriority(p.Message.Priority))));
+        binder.Activity(x => x.OfInstanceType<DispatchHold>())
+            .IfElse(c => c.Saga.IsHeld,
+                held => held.TransitionTo(machine.RetryScheduled),
+                go => go.PublishAsync(c => c.Init<InvokeModel>(c.Saga.Invocation()),
+                    p => p.TrySetPriority(InferenceRequestMessages.BrokerPriority(p.Message.Priority))));
 
-    /// <summary>The command for the saga's current attempt, built from the row.</summary>
-    public static InvokeModel Invocation(this InferenceRequestState saga)
-    {
-        var payload = RequestPayload.FromJson(saga.Payload);
-        return new InvokeModel
-        {
-            RequestId = saga.RequestId,
-            Attempt = saga.Attempt,
-            Model = saga.Model,
-            Messages = payload.Messages,
-            Parameters = payload.Parameters,
-            Priority = saga.Priority,
-            Deadline = saga.Deadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null,
-        };
-    }
-
-    /// <summary>The AMQP message priority of a request priority, clamped to the queue's levels.</summary>
-    public static byte BrokerPriority(int priority) => (byte)Math.Clamp(priority, RequestPriority.Lowest, RequestPriority.Highest);
+    /// <summary>
+    /// After <see cref="DecideRetryActivity"/> or <see cref="WaitForBreakerActivity"/>: Failed with the outcome when it
+    /// gave up, RetryScheduled when it set a timer (the retry poller fires it), and no transition at all when the
+    /// request is paused (the failure stays on record and the retry waits for Resume).
+    /// </summary>
+    public static EventActivityBinder<InferenceRequestState, T> RetryOrFail<T>(this EventActivityBinder<InferenceRequestState, T> binder,
+        InferenceRequestStateMachine machine)
+        where T : class =>
+        binder.IfElse(c => c.Saga.IsFinished,
+            fail => fail.TransitionTo(machine.Failed).PublishOutcome(),
+            open => open.If(c => c.Saga.RetryIsScheduled,
+                retry => retry.TransitionTo(machine.RetryScheduled)));
 
     /// <summary>
     /// Publishes the terminal outcome with a MessageId derived from the request id, generation and run, so that any
@@ -57,18 +54,4 @@ public static class InferenceRequestBinderExtensions
                 _ => Task.CompletedTask,
             };
         });
-
-    /// <summary>
-    /// After a failed attempt was decided: RetryScheduled (its due time and token on the row are the timer the
-    /// retry poller fires), Failed with the outcome, or (paused) no transition at all.
-    /// </summary>
-    internal static EventActivityBinder<InferenceRequestState, T> RetryOrFail<T>(this EventActivityBinder<InferenceRequestState, T> binder,
-        InferenceRequestStateMachine machine)
-        where T : class =>
-        binder.IfElse(c => InferenceRequestStateMachine.RetryDecided(c.Saga),
-            retry => retry.TransitionTo(machine.RetryScheduled),
-            // Neither a retry nor an end: a paused request keeps the failure on record and waits for Resume.
-            other => other.IfElse(c => c.Saga.CompletedAt is null,
-                held => held,
-                fail => fail.TransitionTo(machine.Failed).PublishOutcome()));
 }

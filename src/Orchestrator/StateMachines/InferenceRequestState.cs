@@ -8,7 +8,7 @@ namespace Orchestrator.StateMachines;
 /// <summary>
 /// One inference request: the saga row operators read in <c>inference_requests</c>. Timestamps are UTC.
 /// </summary>
-public class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
+public partial class InferenceRequestState : SagaStateMachineInstance, IVersionedSaga
 {
     /// <summary>Name-based UUID of <see cref="RequestId"/>.</summary>
     public Guid CorrelationId { get; set; }

@@ -7,6 +7,7 @@ using Orchestrator.Contracts;
 using Orchestrator.Retries;
 using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
+using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
 using Orchestrator.Validation;
 
@@ -51,6 +52,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddSingleton(Options.Create(new RetryPolicyOptions()));
         services.AddSingleton(Options.Create(timeoutOptions));
         services.AddSingleton(Options.Create(new ReviewOptions()));
+        services.AddStateMachineActivities();
         services.AddMassTransitTestHarness(x =>
         {
             x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();

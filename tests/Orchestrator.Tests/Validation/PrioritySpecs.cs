@@ -75,7 +75,7 @@ public sealed class PrioritySpecs
     [InlineData(0, 1)]
     [InlineData(42, 5)]
     public void Should_map_a_priority_to_a_broker_priority_within_the_queue_levels(int priority, byte broker) =>
-        Assert.Equal(broker, InferenceRequestBinderExtensions.BrokerPriority(priority));
+        Assert.Equal(broker, InferenceRequestMessages.BrokerPriority(priority));
 
     [Fact]
     public void Should_filter_the_list_by_priority_and_refuse_one_out_of_range()

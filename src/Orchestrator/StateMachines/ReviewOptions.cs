@@ -1,4 +1,4 @@
-namespace Orchestrator.Validation;
+namespace Orchestrator.StateMachines;
 
 /// <summary>The output gate (section <c>Orchestrator:Review</c>).</summary>
 public sealed class ReviewOptions

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
+using Orchestrator.Scheduling;
+using Orchestrator.Telemetry;
+using Orchestrator.Validation;
+
+namespace Orchestrator.StateMachines.Activities;
+
+/// <summary>
+/// A new request's admission, the one path for both doors: the machine's Initially runs it as an activity for a
+/// bus submission, and <see cref="InferenceRequestStateMachine.Admit"/> for the API's (which has already run the
+/// <see cref="InputGate"/> and answered 400 itself). Refused input is finished at once; accepted input gets attempt 1.
+/// </summary>
+public sealed class RequestAdmission(
+    IOptions<ValidationOptions> validation,
+    IOptions<TimeoutOptions> timeouts,
+    DispatchHold hold,
+    TimeProvider clock,
+    ILogger<RequestAdmission> logger)
+    : MessageActivity<InferenceRequested>
+{
+    /// <summary>The row of a new submission, before its first transition (state null).</summary>
+    public InferenceRequestState NewRow(InferenceRequested message) =>
+        InferenceRequestState.Create(message, clock.GetUtcNow().UtcDateTime, validation.Value.DefaultPriority);
+
+    protected override void Run(InferenceRequestState saga, InferenceRequested message)
+    {
+        var errors = InputGate.Check(message, validation.Value);
+        Stamp(saga);
+        if (errors.Count > 0)
+        {
+            saga.Refuse(string.Join("; ", errors));
+            logger.RequestRefused(saga.RequestId, saga.Reason!);
+            return;
+        }
+        saga.Accept(timeouts.Value.ScheduleToCloseTimeout);
+        logger.RequestAccepted(saga.RequestId, saga.Model);
+    }
+
+    /// <summary>
+    /// Admits input already through the gate: attempt 1, held (true) when every endpoint of its model cools down.
+    /// </summary>
+    public bool AcceptChecked(InferenceRequestState saga)
+    {
+        Stamp(saga);
+        saga.Accept(timeouts.Value.ScheduleToCloseTimeout);
+        return hold.Apply(saga);
+    }
+
+    void Stamp(InferenceRequestState saga) =>
+        saga.Stamp(clock.GetUtcNow().UtcDateTime, timeouts.Value.DefaultDeadline, System.Diagnostics.Activity.Current?.Id);
+}

@@ -1,0 +1,249 @@
+using Orchestrator.Contracts;
+
+namespace Orchestrator.StateMachines;
+
+/// <summary>
+/// Every change the machine makes to a request, by name. The machine and its activities call these and then
+/// transition on what the row says (<see cref="IsFinished"/>, <see cref="IsHeld"/>, <see cref="RetryIsScheduled"/>).
+/// </summary>
+public partial class InferenceRequestState
+{
+    /// <summary>The request reached its end (terminal state, or about to be moved there).</summary>
+    public bool IsFinished => CompletedAt is not null;
+
+    /// <summary>The current attempt waits, unspent, because no endpoint of the model may be called.</summary>
+    public bool IsHeld => HeldUntil is not null;
+
+    /// <summary>A backoff (or hold) timer is set: the retry poller fires it when due.</summary>
+    public bool RetryIsScheduled => RetryToken is not null;
+
+    /// <summary>An attempt was dispatched and not yet decided: its timeout is set exactly then.</summary>
+    public bool AttemptInFlight => AttemptTimeoutAt is not null;
+
+    /// <summary>What every submission gets, valid or not: the time, the trace, the default deadline.</summary>
+    public void Stamp(DateTime now, TimeSpan defaultDeadline, string? traceParent)
+    {
+        UpdatedAt = now;
+        TraceParent ??= traceParent;
+        Deadline ??= CreatedAt + defaultDeadline;
+    }
+
+    /// <summary>Invalid input: the request ends at once (the machine moves it to Failed).</summary>
+    public void Refuse(string reason)
+    {
+        FailureKind = nameof(Contracts.FailureKind.InvalidInput);
+        Reason = reason;
+        CompletedAt = UpdatedAt;
+    }
+
+    /// <summary>A valid submission's first attempt, and the timeout that ends it if no worker ever answers.</summary>
+    public void Accept(TimeSpan scheduleToClose)
+    {
+        Attempt = 1;
+        AttemptTimeoutAt = UpdatedAt + scheduleToClose;
+    }
+
+    /// <summary>The first attempt's command was not taken by the broker: back to unstarted, for the sweep to submit again.</summary>
+    public void ReturnToUnstarted()
+    {
+        CurrentState = null;
+        Attempt = 0;
+        AttemptTimeoutAt = null;
+    }
+
+    /// <summary>
+    /// The current attempt is not dispatched until <paramref name="until"/> (every endpoint of its model cools down):
+    /// its number is not spent, and the hold is a retry timer like a backoff.
+    /// </summary>
+    public void Hold(DateTime until, string reason, DateTime now)
+    {
+        ClearTimers();
+        HeldUntil = until;
+        HeldReason = reason;
+        NextAttemptAt = until;
+        RetryToken = Guid.NewGuid();
+        UpdatedAt = now;
+    }
+
+    /// <summary>The current attempt is decided (failed or timed out); what follows is a retry, a wait or the end.</summary>
+    public void EndAttempt(DateTime now)
+    {
+        UpdatedAt = now;
+        AttemptTimeoutAt = null;
+    }
+
+    /// <summary>The next attempt is due at <paramref name="dueAt"/>, after <paramref name="backoff"/>.</summary>
+    public void ScheduleRetry(TimeSpan backoff, DateTime dueAt, string failureKind, string reason)
+    {
+        NextAttemptAt = dueAt;
+        RetryToken = Guid.NewGuid();
+        LastBackoffMs = (long)backoff.TotalMilliseconds;
+        FailureKind = failureKind;
+        Reason = reason;
+        var row = AttemptRow(Attempt);
+        row.BackoffMs = LastBackoffMs;
+        row.ScheduledFor = dueAt;
+    }
+
+    /// <summary>
+    /// Every breaker of the model was open and no call was made: the same attempt goes again at
+    /// <paramref name="until"/>, or, while paused, on Resume (no timer then).
+    /// </summary>
+    public void WaitForBreakers(DateTime until, string reason, bool paused)
+    {
+        FailureKind = nameof(Contracts.FailureKind.CircuitOpen);
+        Reason = reason;
+        HeldUntil = until;
+        HeldReason = reason;
+        if (paused)
+            return;
+        NextAttemptAt = until;
+        RetryToken = Guid.NewGuid();
+    }
+
+    /// <summary>A retry is due but the request is paused: the failure stays on record and the retry waits for Resume.</summary>
+    public void KeepFailureForResume(string failureKind, string reason)
+    {
+        FailureKind = failureKind;
+        Reason = reason;
+    }
+
+    /// <summary>
+    /// The next attempt starts now: after its backoff, at an operator's request, or on resume. After a hold it is the
+    /// same attempt again (that dispatch made no call). Returns how long the request waited since its last attempt
+    /// failed, when a new number was taken.
+    /// </summary>
+    public TimeSpan? BeginNextAttempt(DateTime now, TimeSpan scheduleToClose)
+    {
+        TimeSpan? waited = null;
+        if (!IsHeld)
+        {
+            var previous = AttemptRow(Attempt);
+            previous.FiredAt ??= now;
+            if (previous.FinishedAt is { } failedAt)
+                waited = now - failedAt;
+            Attempt++;
+        }
+        ClearTimers();
+        UpdatedAt = now;
+        AttemptTimeoutAt = now + scheduleToClose;
+        return waited;
+    }
+
+    /// <summary>The answer waits for an operator's review: no timer of the request applies any more.</summary>
+    public void HoldForReview(DateTime now)
+    {
+        ClearTimers();
+        PausedAt = null;
+        UpdatedAt = now;
+    }
+
+    /// <summary>The request ends (Succeeded, Failed or Cancelled): every timer goes with it.</summary>
+    public void Complete(DateTime now)
+    {
+        ClearTimers();
+        PausedAt = null;
+        UpdatedAt = now;
+        CompletedAt = now;
+    }
+
+    /// <summary>The request ends Failed with <paramref name="kind"/>: retries, attempts or the deadline exhausted.</summary>
+    public void GiveUp(FailureKind kind, string reason, DateTime now)
+    {
+        FailureKind = kind.ToString();
+        Reason = reason;
+        Complete(now);
+    }
+
+    public void ExceedDeadline(DateTime now) =>
+        GiveUp(Contracts.FailureKind.DeadlineExceeded,
+            $"the request's deadline {Deadline:O} passed in state {CurrentState} (attempt {Attempt})", now);
+
+    public void Cancel(string? reason, DateTime now)
+    {
+        var why = string.IsNullOrWhiteSpace(reason)
+            ? CurrentState == RequestStates.AwaitingReview ? "cancelled in review" : $"cancelled in state {CurrentState}"
+            : reason;
+        FailureKind = null;
+        Reason = why;
+        Complete(now);
+    }
+
+    public void Approve(string? reviewer, string? note, DateTime now)
+    {
+        Decision += $"; approved by {reviewer ?? "an operator"}{Note(note)}";
+        Complete(now);
+    }
+
+    public void Reject(string? reviewer, string? reason, DateTime now)
+    {
+        Decision += $"; rejected by {reviewer ?? "an operator"}{Note(reason)}";
+        FailureKind = nameof(Contracts.FailureKind.Rejected);
+        Reason = $"rejected in review{Note(reason)}";
+        Complete(now);
+    }
+
+    /// <summary>The reviewer rejected the answer and asked again: the next attempt, on the same budget.</summary>
+    public void AskAgain(string? reviewer, string? reason, DateTime now, TimeSpan scheduleToClose)
+    {
+        Decision += $"; rejected by {reviewer ?? "an operator"}, asked again{Note(reason)}";
+        Output = null;
+        Confidence = null;
+        FinishReason = null;
+        Attempt++;
+        UpdatedAt = now;
+        AttemptTimeoutAt = now + scheduleToClose;
+    }
+
+    /// <summary>
+    /// No new attempt is dispatched until Resume. A running attempt is still awaited (its timeout stays), and a hold
+    /// keeps its mark so that Resume dispatches the same attempt.
+    /// </summary>
+    public void Pause(DateTime now)
+    {
+        UpdatedAt = now;
+        PausedAt = now;
+        NextAttemptAt = null;
+        RetryToken = null;
+        RetryClaimedAt = null;
+    }
+
+    public void Resume(DateTime now)
+    {
+        PausedAt = null;
+        UpdatedAt = now;
+    }
+
+    /// <summary>
+    /// An operator retries a Failed request: a new run with a fresh retry budget and a deadline of the original length.
+    /// Its outcome is a second terminal message with its own MessageId.
+    /// </summary>
+    public void Reopen(DateTime now, TimeSpan defaultDeadline, TimeSpan scheduleToClose)
+    {
+        var budget = Deadline is { } deadline ? deadline - CreatedAt : defaultDeadline;
+        Run++;
+        AttemptBase = Attempt;
+        Attempt++;
+        Deadline = now + budget;
+        FailureKind = null;
+        Reason = null;
+        Decision = null;
+        CompletedAt = null;
+        LastBackoffMs = null;
+        UpdatedAt = now;
+        AttemptTimeoutAt = now + scheduleToClose;
+    }
+
+    // The row is the timer: clearing its due times is what removes it.
+    void ClearTimers()
+    {
+        HeldUntil = null;
+        HeldReason = null;
+        NextAttemptAt = null;
+        RetryToken = null;
+        RetryClaimedAt = null;
+        AttemptTimeoutAt = null;
+    }
+
+    static string Note(string? text) => string.IsNullOrWhiteSpace(text) ? "" : $": {text}";
+}
