@@ -62,7 +62,7 @@ public static class SubmitRequestParser
 
     /// <summary>
     /// The request's own retry limits, <c>{"maximumAttempts","initialIntervalMs","backoffCoefficient","maximumIntervalMs"}</c>,
-    /// each optional; the server's caps still apply (README, Retries). Only their JSON types are checked here: their
+    /// each optional; the server's caps still apply (docs/concepts.md, Retries). Only their JSON types are checked here: their
     /// ranges are <see cref="Validation.InputGate"/>'s, the same for a request from the bus.
     /// </summary>
     static RetryPolicyOverride? Retry(JsonElement body, List<FieldError> errors)

@@ -28,7 +28,7 @@ public static class CliOutput
                 [--script '[[sim: 503, ok]]'] [--retry-initial-ms 2000,5000]   scripted faults and per-request backoff
 
             Configuration: Orchestrator__Store=Sqlite|Postgres, Orchestrator__Transport=InMemory|RabbitMQ,
-            ConnectionStrings__Postgres, ConnectionStrings__RabbitMQ (amqp://...), see README.md.
+            ConnectionStrings__Postgres, ConnectionStrings__RabbitMQ (amqp://...), see docs/reference/configuration.md.
             """);
         return 0;
     }

@@ -31,7 +31,7 @@ public static class InputGate
 
     /// <summary>
     /// The request's own retry policy: one rule for the API and the bus. Values above the server's caps are lowered
-    /// to them (README, Retries); values no policy can mean (a negative delay, a shrinking backoff) are refused.
+    /// to them (docs/concepts.md, Retries); values no policy can mean (a negative delay, a shrinking backoff) are refused.
     /// </summary>
     static void CheckRetry(RetryPolicyOverride? retry, List<FieldError> errors)
     {

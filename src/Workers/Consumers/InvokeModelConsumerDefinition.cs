@@ -31,7 +31,7 @@ public sealed class InvokeModelConsumerDefinition : ConsumerDefinition<InvokeMod
         // invokes in the worker's buffer in arrival order, where a later urgent one cannot overtake them.
         endpointConfigurator.PrefetchCount = _options.PrefetchCount > 0 ? _options.PrefetchCount : _options.ConcurrencyLimit;
         // RabbitMQ refuses to redeclare an existing queue with other arguments (PRECONDITION_FAILED): a deployment
-        // whose invoke-model queue predates priorities deletes it once on upgrade (README, "Upgrading").
+        // whose invoke-model queue predates priorities deletes it once on upgrade (docs/operations.md, "Upgrading").
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
             rabbit.EnablePriority(RequestPriority.Highest);
         // No outbox and no message retry here, on purpose: AttemptStarted must leave while the model call runs (an

@@ -5,7 +5,7 @@ using RabbitMQ.Client;
 namespace Orchestrator.IntegrationTests.EndToEnd;
 
 /// <summary>
-/// What the README promises to services in other languages: a plain AMQP publish of the documented envelope to the
+/// What docs/reference/messages.md promises to services in other languages: a plain AMQP publish of the documented envelope to the
 /// documented exchange starts a request.
 /// </summary>
 [Collection(RabbitMqCollection.Name)]
