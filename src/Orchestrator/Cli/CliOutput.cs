@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Cli;
@@ -5,34 +7,6 @@ namespace Orchestrator.Cli;
 /// <summary>What the CLI prints for people. Logs go to stderr; stdout holds only the command's output.</summary>
 public static class CliOutput
 {
-    public static int Usage()
-    {
-        Console.WriteLine("""
-            orchestrator                      run the orchestrator (embedded by default: SQLite, in-memory bus, workers, simulated model)
-                [--urls http://127.0.0.1:5080]
-            orchestrator migrate              apply the schema to the configured store
-            orchestrator requests list [FILTER] [--limit N] | show ID
-            orchestrator requests retry|cancel|pause|resume ID [--reason R]
-            orchestrator requests retry|cancel|pause|resume FILTER [--dry-run] [--reason R]    in bulk
-                FILTER: --state S --model M --failure-kind K --min-attempts N --id-prefix P
-                        --created-from T --created-to T --updated-from T --updated-to T
-            orchestrator review approve ID [--reviewer R] [--note N] | reject ID [--reason R] [--retry]
-            orchestrator submit --file request.json
-            orchestrator dead-letters list [--status Pending|Requeued|Discarded|all] | show ID | requeue ID | discard ID
-            orchestrator fleet                live workers, each endpoint's cooldown and breakers, held models
-                                              against a running orchestrator: --url URL (or ORCHESTRATOR_URL,
-                                              default http://127.0.0.1:5080); --api-key KEY (or
-                                              ORCHESTRATOR_API_KEY); --json for scripts
-            orchestrator demo --requests N    submit N requests to an embedded orchestrator, wait until all are terminal
-                [--fault-rate F] [--json] [--timeout SECONDS]
-                [--script '[[sim: 503, ok]]'] [--retry-initial-ms 2000,5000]   scripted faults and per-request backoff
-
-            Configuration: Orchestrator__Store=Sqlite|Postgres, Orchestrator__Transport=InMemory|RabbitMQ,
-            ConnectionStrings__Postgres, ConnectionStrings__RabbitMQ (amqp://...), see docs/reference/configuration.md.
-            """);
-        return 0;
-    }
-
     /// <summary>A host builder's logging, sent to stderr so stdout stays the command's own.</summary>
     public static void LogToStandardError(ILoggingBuilder logging, IConfiguration configuration, LogLevel minimum)
     {
@@ -41,4 +15,21 @@ public static class CliOutput
         // Above appsettings.json's per-category levels too: a CLI verb is quiet unless something is wrong.
         logging.AddFilter((_, level) => level >= minimum);
     }
+
+    /// <summary>A string field of an API answer, or "" when it is missing or not a string.</summary>
+    public static string Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
+
+    /// <summary>A number field as the API wrote it, or "-".</summary>
+    public static string Number(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetRawText() : "-";
+
+    /// <summary>A timestamp field in UTC to the second, or "-".</summary>
+    public static string Time(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.TryGetDateTime(out var at)
+            ? at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)
+            : "-";
+
+    /// <summary>The text cut to a table column, with an ellipsis where it was cut.</summary>
+    public static string Cut(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 }

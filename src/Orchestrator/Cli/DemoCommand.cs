@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -15,19 +17,61 @@ namespace Orchestrator.Cli;
 /// own fresh SQLite file, N requests through the whole saga, counts by state. Exits 0 only if every request
 /// reached a terminal state.
 /// </summary>
-public static class DemoCommand
+internal sealed class DemoCommand : Command
 {
-    sealed record Arguments(int Requests, double FaultRate, bool Json, TimeSpan Timeout, string? Script, int[] RetryInitialMs);
+    sealed record Settings(int Requests, double FaultRate, bool Json, TimeSpan Timeout, string? Script, int[] RetryInitialMs, TextWriter Output, TextWriter Error);
 
-    public static async Task<int> RunAsync(string[] args)
+    public DemoCommand() : base("demo", "Submit N requests to an embedded orchestrator (its own temporary SQLite file, in-process bus, " +
+        "workers and simulated model), wait until all are terminal and print counts by state; exit 0 only if all are")
     {
-        if (Parse(args) is not { } arguments)
-            return 2;
+        var requests = CliOptions.WholeNumber("--requests", "N", "How many requests to submit", minimum: 1, maximum: 1_000_000, defaultValue: 200);
+        var faultRate = new Option<double>("--fault-rate")
+        {
+            Description = "The share of the simulated model's answers that are faults (503, 429, 500, reset)",
+            HelpName = "F",
+            DefaultValueFactory = _ => 0,
+            CustomParser = result => ParseFaultRate(result),
+        };
+        var json = CliOptions.Flag("--json", "End with one JSON line: {\"requests\",\"succeeded\",\"failed\",...,\"elapsedMs\"} and the retry timers' lateness");
+        var timeout = CliOptions.WholeNumber("--timeout", "SECONDS", "How long to wait for every request to be terminal [default: 60 + N/20]", minimum: 1);
+        var script = new Option<string>("--script")
+        {
+            Description = "Appended to every request's text, to script its fate, e.g. '[[sim: 503, ok]]'",
+            HelpName = "TEXT",
+        };
+        script.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { Length: 0 })
+                result.AddError("--script must not be empty");
+        });
+        var retryInitialMs = new Option<int[]>("--retry-initial-ms")
+        {
+            Description = "Each request's first backoff in ms, taken in turn from the list, e.g. 2000,5000",
+            HelpName = "MS,MS...",
+            CustomParser = result => ParseIntervals(result),
+        };
+        Add(requests);
+        Add(faultRate);
+        Add(json);
+        Add(timeout);
+        Add(script);
+        Add(retryInitialMs);
 
+        SetAction(parse =>
+        {
+            var count = parse.GetValue(requests)!.Value;
+            return RunAsync(new Settings(count, parse.GetValue(faultRate), parse.GetValue(json),
+                TimeSpan.FromSeconds(parse.GetValue(timeout) ?? 60 + count / 20.0), parse.GetValue(script), parse.GetValue(retryInitialMs) ?? [],
+                parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+        });
+    }
+
+    static async Task<int> RunAsync(Settings settings)
+    {
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"orchestrator-demo-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
-            return await RunAsync(arguments, dataDirectory);
+            return await RunAsync(settings, dataDirectory);
         }
         finally
         {
@@ -42,7 +86,7 @@ public static class DemoCommand
         }
     }
 
-    static async Task<int> RunAsync(Arguments arguments, string dataDirectory)
+    static async Task<int> RunAsync(Settings settings, string dataDirectory)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         CliOutput.LogToStandardError(builder.Logging, builder.Configuration, LogLevel.Warning);
@@ -53,7 +97,7 @@ public static class DemoCommand
             ["Orchestrator:DataDirectory"] = dataDirectory,
             ["Orchestrator:EmbeddedWorkers"] = "true",
             ["Orchestrator:SimulatedModel"] = "true",
-            ["SimulatedModel:FaultRate"] = arguments.FaultRate.ToString(CultureInfo.InvariantCulture),
+            ["SimulatedModel:FaultRate"] = settings.FaultRate.ToString(CultureInfo.InvariantCulture),
         });
 
         await using var simulated = await EmbeddedSimulatedModel.StartIfEnabledAsync(builder.Configuration, CancellationToken.None);
@@ -65,32 +109,32 @@ public static class DemoCommand
         var stopwatch = Stopwatch.StartNew();
         var run = Guid.NewGuid().ToString("N")[..8];
         // Submitted as the HTTP API submits (an embedded orchestrator has no bus another service could reach).
-        await Parallel.ForEachAsync(Enumerable.Range(1, arguments.Requests), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(1, settings.Requests), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
         {
             await using var scope = host.Services.CreateAsyncScope();
             var submitted = await scope.ServiceProvider.GetRequiredService<Submissions>().SubmitAsync(new InferenceRequested
             {
                 RequestId = $"demo-{run}-{i:D6}",
                 Model = "sim",
-                Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText($"Demo request {i}: say hello. {arguments.Script}")] }],
+                Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText($"Demo request {i}: say hello. {settings.Script}")] }],
                 SourceService = "demo",
-                Retry = arguments.RetryInitialMs.Length == 0 ? null : new RetryPolicyOverride { InitialIntervalMs = arguments.RetryInitialMs[i % arguments.RetryInitialMs.Length] },
+                Retry = settings.RetryInitialMs.Length == 0 ? null : new RetryPolicyOverride { InitialIntervalMs = settings.RetryInitialMs[i % settings.RetryInitialMs.Length] },
             }, ct);
             if (submitted is Submission.Refused refused)
                 throw new InvalidOperationException($"demo request {i} was refused: {string.Join("; ", refused.Errors.Select(e => $"{e.Field}: {e.Message}"))}");
         });
 
-        var counts = await WaitForTerminalAsync(host.Services, arguments.Requests, arguments.Timeout);
+        var counts = await WaitForTerminalAsync(host.Services, settings.Requests, settings.Timeout);
         stopwatch.Stop();
         counts = counts with { Timers = await TimerLatenessAsync(host.Services) };
         await host.StopAsync();
 
         var terminal = counts.Terminal;
-        Print(arguments, counts, stopwatch.Elapsed);
-        if (terminal < arguments.Requests)
+        await PrintAsync(settings, counts, stopwatch.Elapsed);
+        if (terminal < settings.Requests)
         {
-            await Console.Error.WriteLineAsync(
-                $"demo: only {terminal} of {arguments.Requests} requests reached a terminal state within {arguments.Timeout.TotalSeconds:0} s");
+            await settings.Error.WriteLineAsync(
+                $"demo: only {terminal} of {settings.Requests} requests reached a terminal state within {settings.Timeout.TotalSeconds:0} s");
             return 1;
         }
         return 0;
@@ -138,21 +182,22 @@ public static class DemoCommand
         return new Lateness(lateness.Length, At(0.50), At(0.99), lateness[^1]);
     }
 
-    static void Print(Arguments arguments, Counts counts, TimeSpan elapsed)
+    static async Task PrintAsync(Settings settings, Counts counts, TimeSpan elapsed)
     {
+        var output = settings.Output;
         long Of(string state) => counts.States.GetValueOrDefault(state);
-        Console.WriteLine($"{"state",-16}{"requests",10}");
+        await output.WriteLineAsync($"{"state",-16}{"requests",10}");
         foreach (var state in RequestStates.All)
-            Console.WriteLine($"{state,-16}{Of(state),10}");
-        Console.WriteLine($"{"attempts",-16}{counts.Attempts,10}");
-        Console.WriteLine($"{arguments.Requests} requests in {elapsed.TotalSeconds:0.00} s ({arguments.Requests / Math.Max(elapsed.TotalSeconds, 0.001):0} requests/s)");
+            await output.WriteLineAsync($"{state,-16}{Of(state),10}");
+        await output.WriteLineAsync($"{"attempts",-16}{counts.Attempts,10}");
+        await output.WriteLineAsync($"{settings.Requests} requests in {elapsed.TotalSeconds:0.00} s ({settings.Requests / Math.Max(elapsed.TotalSeconds, 0.001):0} requests/s)");
         if (counts.Timers is { } t)
-            Console.WriteLine($"{t.Retries} retry timers fired, lateness p50 {t.P50Ms:0} ms, p99 {t.P99Ms:0} ms, max {t.MaxMs:0} ms");
-        if (arguments.Json)
+            await output.WriteLineAsync($"{t.Retries} retry timers fired, lateness p50 {t.P50Ms:0} ms, p99 {t.P99Ms:0} ms, max {t.MaxMs:0} ms");
+        if (settings.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            await output.WriteLineAsync(JsonSerializer.Serialize(new
             {
-                requests = arguments.Requests,
+                requests = settings.Requests,
                 succeeded = Of(RequestStates.Succeeded),
                 failed = Of(RequestStates.Failed),
                 cancelled = Of(RequestStates.Cancelled),
@@ -167,56 +212,26 @@ public static class DemoCommand
         }
     }
 
-    static Arguments? Parse(string[] args)
+    static double ParseFaultRate(ArgumentResult result)
     {
-        int requests = 200;
-        double faultRate = 0;
-        var json = false;
-        var timeout = (TimeSpan?)null;
-        string? script = null;
-        int[] retryInitialMs = [];
-        for (var i = 0; i < args.Length; i++)
-        {
-            string? Next() => i + 1 < args.Length ? args[++i] : null;
-            switch (args[i])
-            {
-                case "--requests" when int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 1_000_000:
-                    requests = n;
-                    break;
-                case "--fault-rate" when double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && f is >= 0 and <= 1:
-                    faultRate = f;
-                    break;
-                case "--timeout" when int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s >= 1:
-                    timeout = TimeSpan.FromSeconds(s);
-                    break;
-                case "--json":
-                    json = true;
-                    break;
-                case "--script" when Next() is { Length: > 0 } text:
-                    script = text;
-                    break;
-                case "--retry-initial-ms" when Next() is { } list && ParseIntervals(list) is { } intervals:
-                    retryInitialMs = intervals;
-                    break;
-                default:
-                    Console.Error.WriteLine(
-                        $"demo: bad argument '{args[i]}'. Usage: demo --requests N (1-1000000) [--fault-rate F (0-1)] [--json] [--timeout SECONDS] " +
-                        "[--script '[[sim: 503, ok]]'] [--retry-initial-ms 2000,5000]");
-                    return null;
-            }
-        }
-        return new Arguments(requests, faultRate, json, timeout ?? TimeSpan.FromSeconds(60 + requests / 20.0), script, retryInitialMs);
+        var text = result.Tokens[0].Value;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) && rate is >= 0 and <= 1)
+            return rate;
+        result.AddError($"--fault-rate must be a number from 0 to 1 (got '{text}')");
+        return 0;
     }
 
-    static int[]? ParseIntervals(string list)
+    static int[] ParseIntervals(ArgumentResult result)
     {
-        var parts = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var text = result.Tokens[0].Value;
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var values = new int[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]) || values[i] > 3_600_000)
-                return null;
-        }
-        return values.Length > 0 ? values : null;
+        var valid = parts.Length > 0;
+        for (var i = 0; i < parts.Length && valid; i++)
+            valid = int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]) && values[i] <= 3_600_000;
+        if (valid)
+            return values;
+        result.AddError($"--retry-initial-ms must be whole numbers of ms up to 3600000, comma separated (got '{text}')");
+        return [];
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Options;
 using Orchestrator.Hosting;
 using Orchestrator.Persistence;
@@ -5,9 +6,22 @@ using Orchestrator.Persistence;
 namespace Orchestrator.Cli;
 
 /// <summary><c>orchestrator migrate</c>: applies the schema to the configured store and exits.</summary>
-public static class MigrateCommand
+internal sealed class MigrateCommand : Command
 {
-    public static async Task<int> RunAsync(string[] args)
+    public MigrateCommand() : base("migrate", "Apply the schema to the configured store (PostgreSQL: as the owner role of ConnectionStrings:PostgresMigrations)")
+    {
+        // The store is configured as for the server: environment variables, or these switches passed through as they are.
+        var settings = new Argument<string[]>("SETTINGS")
+        {
+            Description = "Configuration switches, as the server takes them (--Orchestrator:Store=Postgres)",
+            Arity = ArgumentArity.ZeroOrMore,
+            CaptureRemainingTokens = true,
+        };
+        Add(settings);
+        SetAction(parse => RunAsync(parse.GetValue(settings) ?? [], parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
+    }
+
+    static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         CliOutput.LogToStandardError(builder.Logging, builder.Configuration, LogLevel.Information);
@@ -19,7 +33,7 @@ public static class MigrateCommand
         }
         catch (InvalidOperationException exception)
         {
-            await Console.Error.WriteLineAsync($"migrate: {exception.Message}");
+            await error.WriteLineAsync($"migrate: {exception.Message}");
             return 2;
         }
 
@@ -30,14 +44,14 @@ public static class MigrateCommand
             var applied = new List<string>();
             foreach (var migrator in store.Migrators(logger))
                 applied.AddRange(await migrator.MigrateAsync());
-            Console.WriteLine(applied.Count == 0
+            await output.WriteLineAsync(applied.Count == 0
                 ? $"{store.Kind}: schema up to date"
                 : $"{store.Kind}: applied {string.Join(", ", applied)}");
             return 0;
         }
         catch (Exception exception)
         {
-            await Console.Error.WriteLineAsync($"migrate: {store.Kind}: {exception.Message}");
+            await error.WriteLineAsync($"migrate: {store.Kind}: {exception.Message}");
             return 1;
         }
     }

@@ -49,7 +49,8 @@ public sealed class When_running_embedded : IDisposable
         await using var demo = ChildProcess.Start("demo", RepoPaths.Orchestrator, ["demo", "--requests", "zero"],
             new Dictionary<string, string>(), _workingDirectory);
         Assert.Equal(2, await demo.WaitForExitAsync(TimeSpan.FromMinutes(1)));
-        Assert.Contains("Usage: demo --requests N", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("demo: --requests must be a whole number from 1 to 1000000 (got 'zero')", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("orchestrator demo [options]", demo.Output, StringComparison.Ordinal); // and the demo's usage after it
     }
 
     [Fact]

@@ -153,7 +153,7 @@ public static partial class RepositoryDocs
     [GeneratedRegex(@"^#{1,6}\s+(?<text>.+?)\s*#*\s*$", RegexOptions.Multiline)]
     private static partial Regex Heading();
 
-    [GeneratedRegex(@"\b[A-Za-z_][A-Za-z0-9_]*\.cs\b")]
+    [GeneratedRegex(@"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\.cs\b")]
     private static partial Regex SourceFileName();
 
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9+.-]*:")]

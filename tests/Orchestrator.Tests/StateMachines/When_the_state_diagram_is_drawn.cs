@@ -1,15 +1,18 @@
 using Orchestrator.StateMachines;
+using Orchestrator.Tests.Docs;
 
 namespace Orchestrator.Tests.StateMachines;
 
 /// <summary>
-/// docs/state-machine.md draws the machine from its own code. This fails when the committed drawing is out of date;
-/// <c>ORCH_UPDATE_DOCS=1 dotnet test --filter When_the_state_diagram_is_drawn</c> writes it afresh.
+/// README.md and docs/state-machine.md draw the machine from its own code, in the Mermaid block after the marker
+/// below. This fails when a committed drawing is out of date;
+/// <c>ORCH_UPDATE_DOCS=1 dotnet test tests/Orchestrator.Tests --filter When_the_state_diagram_is_drawn</c> redraws them.
 /// </summary>
 public sealed class When_the_state_diagram_is_drawn
 {
-    const string Begin = "```mermaid";
-    const string End = "```";
+    const string Marker = "<!-- state diagram: generated from the state machine -->";
+    const string Begin = "```mermaid\n";
+    const string End = "```\n";
 
     [Fact]
     public async Task Should_draw_every_state_the_machine_can_reach()
@@ -25,16 +28,19 @@ public sealed class When_the_state_diagram_is_drawn
         Assert.DoesNotContain("Succeeded --> Pending", diagram, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Should_match_the_drawing_committed_in_the_docs()
+    [Theory]
+    [InlineData("README.md")]
+    [InlineData("docs/state-machine.md")]
+    public async Task Should_match_the_drawing_committed_in(string page)
     {
         await using var spec = await SagaSpecHarness.StartAsync();
         var diagram = StateDiagram.Mermaid(spec.Machine);
-        var path = Path.Combine(RepositoryRoot(), "docs", "state-machine.md");
+        var path = Path.Combine(RepositoryDocs.Root, page);
         var text = File.ReadAllText(path).ReplaceLineEndings("\n");
-        var start = text.IndexOf(Begin + "\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, $"{path} has no {Begin} block for the generated diagram");
-        var bodyStart = start + Begin.Length + 1;
+        var marker = text.IndexOf(Marker + "\n", StringComparison.Ordinal);
+        Assert.True(marker >= 0, $"{page} has no '{Marker}' line");
+        var bodyStart = marker + Marker.Length + 1 + Begin.Length;
+        Assert.Equal(Begin, text[(bodyStart - Begin.Length)..bodyStart]);
         var bodyEnd = text.IndexOf("\n" + End, bodyStart - 1, StringComparison.Ordinal) + 1;
         var committed = text[bodyStart..bodyEnd];
 
@@ -44,17 +50,7 @@ public sealed class When_the_state_diagram_is_drawn
             return;
         }
         Assert.True(committed == diagram,
-            $"docs/state-machine.md is out of date with the state machine: run ORCH_UPDATE_DOCS=1 dotnet test " +
-            $"tests/Orchestrator.Tests --filter {nameof(When_the_state_diagram_is_drawn)} and commit it. Generated:\n{diagram}");
-    }
-
-    static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln")))
-                return dir.FullName;
-        }
-        throw new DirectoryNotFoundException("Orchestrator.sln not found above " + AppContext.BaseDirectory);
+            $"{page} is out of date with the state machine: run ORCH_UPDATE_DOCS=1 dotnet test tests/Orchestrator.Tests " +
+            $"--filter {nameof(When_the_state_diagram_is_drawn)} and commit it. Generated:\n{diagram}");
     }
 }

@@ -4,13 +4,14 @@ using Orchestrator.Api.Access;
 using Orchestrator.Dashboard;
 using Orchestrator.DeadLetters;
 using Orchestrator.Fleet;
+using Orchestrator.Hosting;
 using Orchestrator.Persistence;
 using Orchestrator.Scheduling;
 using Orchestrator.ServiceDefaults;
 using Orchestrator.Telemetry;
 using Orchestrator.Workers.Telemetry;
 
-namespace Orchestrator.Hosting;
+namespace Orchestrator.Cli;
 
 /// <summary>The long-running orchestrator: API, saga consumers and, embedded, the workers and the simulated model.</summary>
 public static class ServerCommand
