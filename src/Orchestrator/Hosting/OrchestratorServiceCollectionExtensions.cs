@@ -56,7 +56,7 @@ public static class OrchestratorServiceCollectionExtensions
             services.AddWorkerServices();
 
         services.AddSingleton(new SagaEndpointSettings(options.EffectiveSagaConcurrency));
-        services.AddMassTransit(bus =>
+        services.AddMessageBus(bus =>
         {
             bus.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState, InferenceRequestStateDefinition>()
                 .EntityFrameworkRepository<InferenceRequestState, OrchestratorDbContext>(r =>
@@ -72,10 +72,9 @@ public static class OrchestratorServiceCollectionExtensions
 
             if (options.Transport == TransportKind.RabbitMQ)
             {
-                var rabbit = RabbitMqUri(configuration);
-                bus.UsingRabbitMq((context, cfg) =>
+                var rabbit = RabbitMqHost.UriFrom(configuration, requiredWhen: "Orchestrator:Transport is RabbitMQ");
+                bus.UsingRabbitMqAt(rabbit, (context, cfg) =>
                 {
-                    cfg.Host(rabbit);
                     cfg.ConfigureDeadLetterCollectors(context);
                     cfg.ConfigureEndpoints(context);
                 });
@@ -89,21 +88,6 @@ public static class OrchestratorServiceCollectionExtensions
                 });
             }
         });
-        services.AddOptions<MassTransitHostOptions>().Configure(o =>
-        {
-            // Without this, messages published right after start can be lost.
-            o.WaitUntilStarted = true;
-            o.StopTimeout = TimeSpan.FromSeconds(30);
-        });
         return services;
-    }
-
-    static Uri RabbitMqUri(IConfiguration configuration)
-    {
-        var value = configuration.GetConnectionString("RabbitMQ");
-        if (string.IsNullOrWhiteSpace(value) || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
-            throw new InvalidOperationException(
-                $"ConnectionStrings:RabbitMQ must be an amqp:// URL when Orchestrator:Transport is RabbitMQ (got '{value}')");
-        return uri;
     }
 }
