@@ -41,10 +41,22 @@ public sealed class SimulatedModelOptions
     public int TimeoutHoldSeconds { get; set; } = 300;
 
     /// <summary>
-    /// Checks every setting and throws <see cref="InvalidOperationException"/> whose message names each bad setting,
-    /// e.g. <c>SimulatedModel:FaultRate must be between 0 and 1 (was 1.5).</c>
+    /// Checks every setting and throws <see cref="InvalidOperationException"/> with <see cref="Problem"/>'s message
+    /// when one is bad.
     /// </summary>
     public void Validate()
+    {
+        if (Problem() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+    }
+
+    /// <summary>
+    /// Null when every setting is valid, else one message that names each bad setting,
+    /// e.g. <c>Invalid simulated model settings: SimulatedModel:FaultRate must be between 0 and 1 (was 1.5).</c>
+    /// </summary>
+    public string? Problem()
     {
         var errors = new List<string>();
         if (LatencyMs < 0)
@@ -83,10 +95,7 @@ public sealed class SimulatedModelOptions
             errors.Add($"{SectionName}:{nameof(Models)} must not contain blank names.");
         }
 
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException("Invalid simulated model settings: " + string.Join(" ", errors));
-        }
+        return errors.Count == 0 ? null : "Invalid simulated model settings: " + string.Join(" ", errors);
     }
 
     /// <summary>A copy, so a running server is not affected by later changes to the caller's instance.</summary>

@@ -2,8 +2,11 @@ using System.Globalization;
 
 namespace Orchestrator.SimulatedModel;
 
-/// <summary>Binds <see cref="SimulatedModelOptions"/> from configuration.</summary>
-internal static class SimulatedModelOptionsBinder
+/// <summary>
+/// Binds <see cref="SimulatedModelOptions"/> from configuration, the same for the standalone server and the one an
+/// embedded orchestrator starts: a configured <c>FaultMix</c> replaces the default mix.
+/// </summary>
+public static class SimulatedModelOptionsBinder
 {
     public static SimulatedModelOptions Bind(IConfiguration configuration)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Options;
 using Orchestrator.Hosting;
 using Orchestrator.Persistence;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Cli;
 
@@ -28,10 +29,10 @@ internal sealed class MigrateCommand : Command
         StoreSettings store;
         try
         {
-            var options = builder.Configuration.GetSection(OrchestratorOptions.SectionName).Get<OrchestratorOptions>() ?? new OrchestratorOptions();
+            var options = builder.Configuration.GetValidatedOptions<OrchestratorOptions>(OrchestratorOptions.SectionName);
             store = StoreSettings.From(options, builder.Configuration);
         }
-        catch (InvalidOperationException exception)
+        catch (Exception exception) when (exception is InvalidOperationException or OptionsValidationException)
         {
             await error.WriteLineAsync($"migrate: {exception.Message}");
             return 2;

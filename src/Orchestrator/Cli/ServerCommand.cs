@@ -31,7 +31,7 @@ public static class ServerCommand
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize =
             builder.Configuration.GetValue<long?>("Orchestrator:Api:MaxRequestBodyBytes") ?? 16 * 1024 * 1024);
 
-        var orchestratorOptions = builder.Configuration.GetSection(OrchestratorOptions.SectionName).Get<OrchestratorOptions>() ?? new OrchestratorOptions();
+        var orchestratorOptions = builder.Configuration.GetValidatedOptions<OrchestratorOptions>(OrchestratorOptions.SectionName);
         var accessProblems = builder.Services.AddApiAccessControl(builder.Configuration, orchestratorOptions, builder.Configuration["urls"]!);
         if (accessProblems.Count > 0)
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration.Memory;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.SimulatedModel;
 
 namespace Orchestrator.Hosting;
@@ -12,12 +13,12 @@ public static class EmbeddedSimulatedModel
     /// <summary>Starts the server when the options ask for it; null otherwise.</summary>
     public static async Task<SimulatedModelServer?> StartIfEnabledAsync(IConfigurationManager configuration, CancellationToken cancellationToken)
     {
-        var options = configuration.GetSection(OrchestratorOptions.SectionName).Get<OrchestratorOptions>() ?? new OrchestratorOptions();
+        var options = configuration.GetValidatedOptions<OrchestratorOptions>(OrchestratorOptions.SectionName);
         if (!options.RunsSimulatedModel)
             return null;
 
-        var simulated = configuration.GetSection(SimulatedModelOptions.SectionName).Get<SimulatedModelOptions>() ?? new SimulatedModelOptions();
-        simulated.Validate();
+        // The server is started before the host is built, from an options object it checks itself.
+        var simulated = SimulatedModelOptionsBinder.Bind(configuration);
         var server = await SimulatedModelServer.StartAsync(simulated, "http://127.0.0.1:0", cancellationToken);
         configuration.Sources.Add(new MemoryConfigurationSource
         {

@@ -1,10 +1,12 @@
+using Orchestrator.ServiceDefaults;
+
 namespace Orchestrator.Hosting;
 
 /// <summary>
 /// Crash drills (section <c>Orchestrator:FaultInjection</c>): off unless configured. They exist to prove that a crash
 /// in the narrowest windows loses nothing; never set them in production.
 /// </summary>
-public sealed class FaultInjectionOptions
+public sealed class FaultInjectionOptions : IValidatedOptions
 {
     public const string SectionName = "Orchestrator:FaultInjection";
 
@@ -19,6 +21,9 @@ public sealed class FaultInjectionOptions
     /// gets past the same message.
     /// </summary>
     public string? CrashMarkerFile { get; set; }
+
+    /// <summary>Always null: any value is valid; a CrashAfterCommitOf that names no message type simply never fires.</summary>
+    public string? Problem() => null;
 
     /// <summary>The repository hook that carries out the drill, or null when none is configured.</summary>
     public Action<Type>? AfterCommitHook()

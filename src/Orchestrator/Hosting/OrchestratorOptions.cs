@@ -1,4 +1,5 @@
 using Orchestrator.Persistence;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Hosting;
 
@@ -6,7 +7,7 @@ namespace Orchestrator.Hosting;
 /// How the orchestrator runs (section <c>Orchestrator</c>). With no configuration at all it runs embedded:
 /// SQLite under <c>./data</c>, the in-memory transport, in-process workers and a simulated model.
 /// </summary>
-public sealed class OrchestratorOptions
+public sealed class OrchestratorOptions : IValidatedOptions
 {
     public const string SectionName = "Orchestrator";
 

@@ -8,6 +8,7 @@ using Orchestrator.Persistence;
 using Orchestrator.Persistence.Sagas;
 using Orchestrator.Retries;
 using Orchestrator.Scheduling;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.StateMachines;
 using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
@@ -20,32 +21,24 @@ public static class OrchestratorServiceCollectionExtensions
 {
     /// <summary>
     /// Everything the orchestrator runs: options, the saga store, the state machine on the bus and, in the
-    /// embedded mode, the workers. Throws <see cref="OptionsValidationException"/>-style errors naming the setting.
+    /// embedded mode, the workers. A bad setting throws <see cref="OptionsValidationException"/> naming it: here for
+    /// the options that decide what is registered, at start for the rest.
     /// </summary>
     public static IServiceCollection AddOrchestrator(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection(OrchestratorOptions.SectionName).Get<OrchestratorOptions>() ?? new OrchestratorOptions();
-        if (options.Problem() is { } problem)
-            throw new InvalidOperationException(problem);
-        services.AddSingleton(Options.Create(options));
-
-        services.AddOptions<ValidationOptions>().BindConfiguration(ValidationOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ValidationOptions>, ProblemValidator<ValidationOptions>>();
-        services.AddOptions<RetryPolicyOptions>().BindConfiguration(RetryPolicyOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<RetryPolicyOptions>, ProblemValidator<RetryPolicyOptions>>();
-        services.AddOptions<ReviewOptions>().BindConfiguration(ReviewOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ReviewOptions>, ProblemValidator<ReviewOptions>>();
-        services.AddOptions<TimeoutOptions>().BindConfiguration(TimeoutOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TimeoutOptions>, ProblemValidator<TimeoutOptions>>();
-        // Quartz is configured while services are registered, so its options are read (and checked) here.
-        var timers = configuration.GetSection(TimerOptions.SectionName).Get<TimerOptions>() ?? new TimerOptions();
-        if (timers.Problem() is { } timerProblem)
-            throw new InvalidOperationException(timerProblem);
-        services.AddSingleton(Options.Create(timers));
-        var retention = configuration.GetSection(RetentionOptions.SectionName).Get<RetentionOptions>() ?? new RetentionOptions();
-        if (retention.Problem() is { } retentionProblem)
-            throw new InvalidOperationException(retentionProblem);
-        services.AddSingleton(Options.Create(retention));
+        services.AddValidatedOptions<OrchestratorOptions>(OrchestratorOptions.SectionName);
+        services.AddValidatedOptions<ValidationOptions>(ValidationOptions.SectionName);
+        services.AddValidatedOptions<RetryPolicyOptions>(RetryPolicyOptions.SectionName);
+        services.AddValidatedOptions<ReviewOptions>(ReviewOptions.SectionName);
+        services.AddValidatedOptions<TimeoutOptions>(TimeoutOptions.SectionName);
+        services.AddValidatedOptions<TimerOptions>(TimerOptions.SectionName);
+        services.AddValidatedOptions<RetentionOptions>(RetentionOptions.SectionName);
+        // The store, the transport, the embedded workers and Quartz are chosen while services are registered, so
+        // their options are read (and checked) now as well.
+        var options = configuration.GetValidatedOptions<OrchestratorOptions>(OrchestratorOptions.SectionName);
+        var timers = configuration.GetValidatedOptions<TimerOptions>(TimerOptions.SectionName);
+        var retention = configuration.GetValidatedOptions<RetentionOptions>(RetentionOptions.SectionName);
+        var faults = configuration.GetValidatedOptions<FaultInjectionOptions>(FaultInjectionOptions.SectionName);
         if (services.All(d => d.ServiceType != typeof(TimeProvider)))
             services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
@@ -53,7 +46,6 @@ public static class OrchestratorServiceCollectionExtensions
         services.AddSingleton<FleetView>();
         services.AddStateMachineActivities();
 
-        var faults = configuration.GetSection(FaultInjectionOptions.SectionName).Get<FaultInjectionOptions>() ?? new FaultInjectionOptions();
         var store = StoreSettings.From(options, configuration);
         services.AddSingleton(store);
         var writers = WriterGate.For(store.Kind);
@@ -66,7 +58,7 @@ public static class OrchestratorServiceCollectionExtensions
             services.AddWorkerServices();
 
         services.AddSingleton(new SagaEndpointSettings(options.EffectiveSagaConcurrency));
-        services.AddMassTransit(bus =>
+        services.AddMessageBus(bus =>
         {
             bus.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState, InferenceRequestStateDefinition>()
                 .EntityFrameworkRepository<InferenceRequestState, OrchestratorDbContext>(r =>
@@ -82,10 +74,9 @@ public static class OrchestratorServiceCollectionExtensions
 
             if (options.Transport == TransportKind.RabbitMQ)
             {
-                var rabbit = RabbitMqUri(configuration);
-                bus.UsingRabbitMq((context, cfg) =>
+                var rabbit = RabbitMqHost.UriFrom(configuration, requiredWhen: "Orchestrator:Transport is RabbitMQ");
+                bus.UsingRabbitMqAt(rabbit, (context, cfg) =>
                 {
-                    cfg.Host(rabbit);
                     cfg.ConfigureDeadLetterCollectors(context);
                     cfg.ConfigureEndpoints(context);
                 });
@@ -99,34 +90,6 @@ public static class OrchestratorServiceCollectionExtensions
                 });
             }
         });
-        services.AddOptions<MassTransitHostOptions>().Configure(o =>
-        {
-            // Without this, messages published right after start can be lost.
-            o.WaitUntilStarted = true;
-            o.StopTimeout = TimeSpan.FromSeconds(30);
-        });
         return services;
-    }
-
-    static Uri RabbitMqUri(IConfiguration configuration)
-    {
-        var value = configuration.GetConnectionString("RabbitMQ");
-        if (string.IsNullOrWhiteSpace(value) || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
-            throw new InvalidOperationException(
-                $"ConnectionStrings:RabbitMQ must be an amqp:// URL when Orchestrator:Transport is RabbitMQ (got '{value}')");
-        return uri;
-    }
-
-    sealed class ProblemValidator<T> : IValidateOptions<T>
-        where T : class
-    {
-        public ValidateOptionsResult Validate(string? name, T options) => options switch
-        {
-            ValidationOptions v when v.Problem() is { } p => ValidateOptionsResult.Fail(p),
-            RetryPolicyOptions r when r.Problem() is { } p => ValidateOptionsResult.Fail(p),
-            TimeoutOptions t when t.Problem() is { } p => ValidateOptionsResult.Fail(p),
-            ReviewOptions r when r.Problem() is { } p => ValidateOptionsResult.Fail(p),
-            _ => ValidateOptionsResult.Success,
-        };
     }
 }

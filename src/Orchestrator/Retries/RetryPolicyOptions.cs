@@ -1,4 +1,5 @@
 using Orchestrator.Contracts;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Retries;
 
@@ -6,7 +7,7 @@ namespace Orchestrator.Retries;
 /// How failed attempts are retried: exponential backoff with jitter in the shape of Temporal's retry policy,
 /// refined per failure cause and, within caps, per request.
 /// </summary>
-public sealed class RetryPolicyOptions
+public sealed class RetryPolicyOptions : IValidatedOptions
 {
     public const string SectionName = "Orchestrator:Retry";
 

@@ -1,7 +1,9 @@
+using Orchestrator.ServiceDefaults;
+
 namespace Orchestrator.Scheduling;
 
 /// <summary>How long finished requests stay in the hot tables (section <c>Orchestrator:Retention</c>).</summary>
-public sealed class RetentionOptions
+public sealed class RetentionOptions : IValidatedOptions
 {
     public const string SectionName = "Orchestrator:Retention";
 

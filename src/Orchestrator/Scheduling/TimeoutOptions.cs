@@ -1,7 +1,9 @@
+using Orchestrator.ServiceDefaults;
+
 namespace Orchestrator.Scheduling;
 
 /// <summary>How long each wait may last (section <c>Orchestrator:Timeouts</c>), named as Temporal names them.</summary>
-public sealed class TimeoutOptions
+public sealed class TimeoutOptions : IValidatedOptions
 {
     public const string SectionName = "Orchestrator:Timeouts";
 

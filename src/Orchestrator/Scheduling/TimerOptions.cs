@@ -1,7 +1,9 @@
+using Orchestrator.ServiceDefaults;
+
 namespace Orchestrator.Scheduling;
 
 /// <summary>The durable timers' machinery (section <c>Orchestrator:Timers</c>).</summary>
-public sealed class TimerOptions
+public sealed class TimerOptions : IValidatedOptions
 {
     public const string SectionName = "Orchestrator:Timers";
 

@@ -1,7 +1,9 @@
+using Orchestrator.ServiceDefaults;
+
 namespace Orchestrator.StateMachines;
 
 /// <summary>The output gate (section <c>Orchestrator:Review</c>).</summary>
-public sealed class ReviewOptions
+public sealed class ReviewOptions : IValidatedOptions
 {
     public const string SectionName = "Orchestrator:Review";
 

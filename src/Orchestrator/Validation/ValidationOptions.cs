@@ -1,9 +1,10 @@
 using Orchestrator.Contracts;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Validation;
 
 /// <summary>Limits the input gate applies to every request, on the API and on the bus, before any model call.</summary>
-public sealed class ValidationOptions
+public sealed class ValidationOptions : IValidatedOptions
 {
     public const string SectionName = "Orchestrator:Validation";
 

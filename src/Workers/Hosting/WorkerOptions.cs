@@ -1,9 +1,10 @@
+using Orchestrator.ServiceDefaults;
 using Orchestrator.Workers.Resilience;
 
 namespace Orchestrator.Workers.Hosting;
 
 /// <summary>A worker process's settings (section <c>Workers</c>).</summary>
-public sealed class WorkerOptions
+public sealed class WorkerOptions : IValidatedOptions
 {
     public const string SectionName = "Workers";
 

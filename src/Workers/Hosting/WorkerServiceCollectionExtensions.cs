@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.Workers.Consumers;
 using Orchestrator.Workers.Fleet;
 using Orchestrator.Workers.ModelClient;
@@ -14,12 +15,8 @@ public static class WorkerServiceCollectionExtensions
     /// <summary>The worker's services: options (validated at start), the model client and its connection pool.</summary>
     public static IServiceCollection AddWorkerServices(this IServiceCollection services)
     {
-        services.AddOptions<WorkerOptions>()
-            .BindConfiguration(WorkerOptions.SectionName)
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
-        services.AddOptions<ClassificationOptions>().BindConfiguration(ClassificationOptions.SectionName).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ClassificationOptions>, ClassificationOptionsValidator>();
+        services.AddValidatedOptions<WorkerOptions>(WorkerOptions.SectionName);
+        services.AddValidatedOptions<ClassificationOptions>(ClassificationOptions.SectionName);
         services.AddSingleton(sp => new FailureClassifier(sp.GetRequiredService<IOptions<ClassificationOptions>>().Value));
         services.TryAddSingletonTimeProvider();
         services.AddMetrics();
@@ -55,17 +52,5 @@ public static class WorkerServiceCollectionExtensions
     {
         if (services.All(d => d.ServiceType != typeof(TimeProvider)))
             services.AddSingleton(TimeProvider.System);
-    }
-
-    sealed class ClassificationOptionsValidator : IValidateOptions<ClassificationOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, ClassificationOptions options) =>
-            options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
-    }
-
-    sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, WorkerOptions options) =>
-            options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
     }
 }

@@ -1,4 +1,5 @@
 using Orchestrator.Contracts;
+using Orchestrator.ServiceDefaults;
 
 namespace Orchestrator.Workers.ModelClient;
 
@@ -6,7 +7,7 @@ namespace Orchestrator.Workers.ModelClient;
 /// How HTTP statuses map to failure kinds (section <c>Workers:Classification</c>). Statuses not listed: 5xx are
 /// transient, the rest permanent.
 /// </summary>
-public sealed class ClassificationOptions
+public sealed class ClassificationOptions : IValidatedOptions
 {
     public const string SectionName = "Workers:Classification";
 
