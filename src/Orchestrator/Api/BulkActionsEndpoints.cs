@@ -5,7 +5,7 @@ using Orchestrator.Api.Access;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.StateMachines;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Api;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Orchestrator.Contracts;
 using Orchestrator.StateMachines;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Api;
 

@@ -9,7 +9,7 @@ using Orchestrator.Persistence;
 using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 using Orchestrator.Telemetry;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Api;
 
@@ -94,13 +94,13 @@ public static class RequestsEndpoints
 
             return await submissions.SubmitAsync(request, cancellationToken) switch
             {
-                Submission.Refused refused => Invalid(refused.Errors),
-                Submission.Conflict => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request id already used",
+                SubmissionOutcome.Refused refused => Invalid(refused.Errors),
+                SubmissionOutcome.Conflict => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request id already used",
                     detail: $"request '{request.RequestId}' exists with a different payload; use a new request id"),
-                Submission.Existing { Request: var existing } => RequestStates.IsTerminal(existing.CurrentState)
+                SubmissionOutcome.Existing { Request: var existing } => RequestStates.IsTerminal(existing.CurrentState)
                     ? Results.Ok(RequestView.From(existing, withAttempts: false))
                     : Results.Accepted(Location(request.RequestId), RequestView.From(existing, withAttempts: false)),
-                Submission.Accepted { Request: var saga } => Results.Accepted(Location(request.RequestId),
+                SubmissionOutcome.Accepted { Request: var saga } => Results.Accepted(Location(request.RequestId),
                     new SubmitAccepted(request.RequestId, saga.CurrentState ?? RequestStates.Pending, Location(request.RequestId))),
                 var other => throw new InvalidOperationException($"unknown submission outcome {other}"),
             };

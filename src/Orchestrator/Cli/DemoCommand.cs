@@ -9,6 +9,7 @@ using Orchestrator.Contracts;
 using Orchestrator.Hosting;
 using Orchestrator.Persistence;
 using Orchestrator.StateMachines;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Cli;
 
@@ -120,7 +121,7 @@ internal sealed class DemoCommand : Command
                 SourceService = "demo",
                 Retry = settings.RetryInitialMs.Length == 0 ? null : new RetryPolicyOverride { InitialIntervalMs = settings.RetryInitialMs[i % settings.RetryInitialMs.Length] },
             }, ct);
-            if (submitted is Submission.Refused refused)
+            if (submitted is SubmissionOutcome.Refused refused)
                 throw new InvalidOperationException($"demo request {i} was refused: {string.Join("; ", refused.Errors.Select(e => $"{e.Field}: {e.Message}"))}");
         });
 

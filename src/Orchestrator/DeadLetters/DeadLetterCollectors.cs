@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using MassTransit;
 using Orchestrator.Persistence;
+using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.StateMachines;
 using Orchestrator.Telemetry;
 using Orchestrator.Workers.Consumers;

@@ -5,14 +5,14 @@ using Orchestrator.Api;
 using Orchestrator.DeadLetters;
 using Orchestrator.Fleet;
 using Orchestrator.Persistence;
-using Orchestrator.Persistence.Sagas;
+using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.Retries;
 using Orchestrator.Scheduling;
 using Orchestrator.ServiceDefaults;
 using Orchestrator.StateMachines;
 using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 using Orchestrator.Workers.Hosting;
 
 namespace Orchestrator.Hosting;
@@ -48,7 +48,7 @@ public static class OrchestratorServiceCollectionExtensions
 
         var store = StoreSettings.From(options, configuration);
         services.AddSingleton(store);
-        var writers = WriterGate.For(store.Kind);
+        var writers = store.Kind == StoreKind.Sqlite ? WriterGate.SingleWriter() : WriterGate.Open;
         services.AddSingleton(writers);
         services.AddDbContextPool<OrchestratorDbContext>(db => store.Configure(db));
         services.AddScoped<Submissions>();

@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Orchestrator.Hosting;
-using Orchestrator.Persistence.Sagas;
+using Orchestrator.Sagas.EntityFrameworkCore;
 
 namespace Orchestrator.Persistence;
 

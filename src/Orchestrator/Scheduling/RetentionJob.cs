@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.Persistence;
+using Orchestrator.Sagas.EntityFrameworkCore;
 using Quartz;
 
 namespace Orchestrator.Scheduling;

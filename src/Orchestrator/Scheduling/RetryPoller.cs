@@ -3,7 +3,9 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.Persistence;
+using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.ServiceDefaults;
+using Orchestrator.StateMachines;
 using Orchestrator.Telemetry;
 
 namespace Orchestrator.Scheduling;

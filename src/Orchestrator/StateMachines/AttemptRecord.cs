@@ -1,4 +1,4 @@
-using Orchestrator.Persistence.Sagas;
+using Orchestrator.Sagas.EntityFrameworkCore;
 
 namespace Orchestrator.StateMachines;
 

@@ -1,7 +1,7 @@
 using MassTransit;
 using Orchestrator.Contracts;
 using Orchestrator.StateMachines.Activities;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.StateMachines;
 

@@ -1,4 +1,5 @@
 using Orchestrator.Contracts;
+using Orchestrator.Submission;
 
 namespace Orchestrator.StateMachines;
 

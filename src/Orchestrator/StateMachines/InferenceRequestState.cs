@@ -1,7 +1,7 @@
 using MassTransit;
 using Orchestrator.Contracts;
-using Orchestrator.Persistence.Sagas;
-using Orchestrator.Validation;
+using Orchestrator.Sagas.EntityFrameworkCore;
+using Orchestrator.Submission;
 
 namespace Orchestrator.StateMachines;
 

@@ -1,7 +1,7 @@
 using MassTransit;
 using Orchestrator.Contracts;
 using Orchestrator.Scheduling;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.StateMachines;
 

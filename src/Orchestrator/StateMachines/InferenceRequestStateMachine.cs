@@ -5,7 +5,7 @@ using Orchestrator.Contracts;
 using Orchestrator.Scheduling;
 using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.StateMachines;
 
@@ -105,7 +105,7 @@ public sealed partial class InferenceRequestStateMachine : MassTransitStateMachi
     public Event<ResumeInference> ResumeInference { get; private set; } = null!;
 
     /// <summary>
-    /// The API's door (<see cref="Api.Submissions"/>): the Initially transition for input already through the
+    /// The API's door (<see cref="Submissions"/>): the Initially transition for input already through the
     /// <see cref="InputGate"/>, taken on a new row before it is inserted, through the same <see cref="RequestAdmission"/>.
     /// Returns the command to publish once the row is committed, or null when the attempt is held (its timer dispatches it).
     /// </summary>

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Orchestrator.IntegrationTests.Infrastructure;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.IntegrationTests.EndToEnd;
 

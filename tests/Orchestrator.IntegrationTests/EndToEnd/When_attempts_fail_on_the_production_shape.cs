@@ -144,7 +144,7 @@ public sealed class When_attempts_fail_on_the_production_shape(ProductionShapeFi
         var id = NewId("stuck");
         await Cluster.Database.ExecuteAsync($"""
             INSERT INTO inference_requests (correlation_id, request_id, state, model, payload, payload_hash, attempt, created_at, updated_at, next_attempt_at, version)
-            VALUES ('{Orchestrator.Validation.RequestIdentity.ToCorrelationId(id)}', '{id}', 'RetryScheduled', 'sim', jsonb_build_object(), repeat('0', 64), 1,
+            VALUES ('{Orchestrator.Submission.RequestIdentity.ToCorrelationId(id)}', '{id}', 'RetryScheduled', 'sim', jsonb_build_object(), repeat('0', 64), 1,
                     now() - interval '20 minutes', now() - interval '10 minutes', now() - interval '10 minutes', 1)
             """);
 

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Orchestrator.Hosting;
 using Orchestrator.Persistence;
 using Orchestrator.StateMachines;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.IntegrationTests.Infrastructure;
 

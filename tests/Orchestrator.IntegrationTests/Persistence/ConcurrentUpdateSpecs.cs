@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orchestrator.IntegrationTests.Infrastructure;
 using Orchestrator.Persistence;
-using Orchestrator.Persistence.Sagas;
+using Orchestrator.Sagas.EntityFrameworkCore;
 
 namespace Orchestrator.IntegrationTests.Persistence;
 
@@ -69,8 +69,8 @@ public sealed class When_events_race_on_one_saga(PostgresTestDatabase database) 
     static async Task<int> IncrementConcurrently(Action<DbContextOptionsBuilder> store, int perBus, bool gated, Func<Guid, Task<int>> read)
     {
         var id = Guid.NewGuid();
-        var a = await StartBus(store, gated ? WriterGate.For(StoreKind.Sqlite) : WriterGate.Open);
-        var b = await StartBus(store, gated ? WriterGate.For(StoreKind.Sqlite) : WriterGate.Open);
+        var a = await StartBus(store, gated ? WriterGate.SingleWriter() : WriterGate.Open);
+        var b = await StartBus(store, gated ? WriterGate.SingleWriter() : WriterGate.Open);
         try
         {
             var sends = Enumerable.Range(0, perBus).SelectMany(_ => new[]

@@ -1,6 +1,6 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
-using Orchestrator.Persistence.Sagas;
+using Orchestrator.Sagas.EntityFrameworkCore;
 
 namespace Orchestrator.IntegrationTests.Persistence;
 

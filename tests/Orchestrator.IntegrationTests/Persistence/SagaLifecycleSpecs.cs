@@ -6,8 +6,9 @@ using Orchestrator.Api;
 using Orchestrator.Contracts;
 using Orchestrator.IntegrationTests.Infrastructure;
 using Orchestrator.Persistence;
+using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.StateMachines;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.IntegrationTests.Persistence;
 

@@ -13,7 +13,7 @@ using Orchestrator.Hosting;
 using Orchestrator.IntegrationTests.Infrastructure;
 using Orchestrator.Persistence;
 using Orchestrator.Telemetry;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 using Orchestrator.Workers.Telemetry;
 
 namespace Orchestrator.IntegrationTests.Telemetry;

@@ -1,4 +1,5 @@
 using Orchestrator.Persistence;
+using Orchestrator.Sagas.EntityFrameworkCore;
 
 namespace Orchestrator.Tests.Persistence;
 
@@ -8,7 +9,7 @@ public sealed class WriterGateSpecs
     [Fact]
     public async Task Should_hand_the_SQLite_writer_turn_on_in_the_order_it_was_asked_for()
     {
-        var gate = WriterGate.For(StoreKind.Sqlite);
+        var gate = WriterGate.SingleWriter();
         var order = new List<int>();
         var first = await gate.EnterAsync(CancellationToken.None);
         var second = Task.Run(async () =>
@@ -31,7 +32,7 @@ public sealed class WriterGateSpecs
     [Fact]
     public async Task Should_give_up_waiting_when_the_message_is_cancelled_and_leave_the_turn_with_its_holder()
     {
-        var gate = WriterGate.For(StoreKind.Sqlite);
+        var gate = WriterGate.SingleWriter();
         using var held = await gate.EnterAsync(CancellationToken.None);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await gate.EnterAsync(cancel.Token));
@@ -40,7 +41,7 @@ public sealed class WriterGateSpecs
     [Fact]
     public async Task Should_never_wait_on_PostgreSQL()
     {
-        var gate = WriterGate.For(StoreKind.Postgres);
+        var gate = WriterGate.Open;
         using var a = await gate.EnterAsync(CancellationToken.None);
         var b = gate.EnterAsync(CancellationToken.None);
         Assert.True(b.IsCompletedSuccessfully);

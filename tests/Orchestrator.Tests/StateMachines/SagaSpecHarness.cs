@@ -9,7 +9,7 @@ using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Tests.StateMachines;
 

@@ -1,5 +1,6 @@
 using Orchestrator.Contracts;
 using Orchestrator.Scheduling;
+using Orchestrator.StateMachines;
 
 namespace Orchestrator.Tests.StateMachines;
 

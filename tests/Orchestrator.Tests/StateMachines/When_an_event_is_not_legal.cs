@@ -1,7 +1,7 @@
 using MassTransit.Testing;
 using Orchestrator.Contracts;
 using Orchestrator.StateMachines;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Tests.StateMachines;
 

@@ -2,7 +2,7 @@ using MassTransit.Testing;
 using Orchestrator.Contracts;
 using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Tests.StateMachines;
 

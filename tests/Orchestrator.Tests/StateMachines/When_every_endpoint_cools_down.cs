@@ -1,6 +1,7 @@
 using MassTransit.Testing;
 using Orchestrator.Contracts;
 using Orchestrator.Scheduling;
+using Orchestrator.StateMachines;
 
 namespace Orchestrator.Tests.StateMachines;
 

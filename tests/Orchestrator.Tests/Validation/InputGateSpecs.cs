@@ -1,5 +1,5 @@
 using Orchestrator.Contracts;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Tests.Validation;
 

@@ -1,4 +1,4 @@
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Tests.Validation;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Orchestrator.Api;
 using Orchestrator.Contracts;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.Tests.Validation;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.Retries;
 using Orchestrator.Scheduling;
+using Orchestrator.Submission;
 using Orchestrator.Telemetry;
 
 namespace Orchestrator.StateMachines.Activities;

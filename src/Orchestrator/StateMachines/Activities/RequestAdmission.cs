@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.Scheduling;
 using Orchestrator.Telemetry;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
 namespace Orchestrator.StateMachines.Activities;
 

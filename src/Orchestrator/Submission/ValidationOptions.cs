@@ -1,7 +1,7 @@
 using Orchestrator.Contracts;
 using Orchestrator.ServiceDefaults;
 
-namespace Orchestrator.Validation;
+namespace Orchestrator.Submission;
 
 /// <summary>Limits the input gate applies to every request, on the API and on the bus, before any model call.</summary>
 public sealed class ValidationOptions : IValidatedOptions

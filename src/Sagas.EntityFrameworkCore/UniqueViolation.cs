@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace Orchestrator.Persistence.Sagas;
+namespace Orchestrator.Sagas.EntityFrameworkCore;
 
 /// <summary>Recognises "that key exists already" on both providers, and nothing else.</summary>
 public static class UniqueViolation

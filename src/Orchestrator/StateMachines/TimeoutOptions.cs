@@ -1,6 +1,6 @@
 using Orchestrator.ServiceDefaults;
 
-namespace Orchestrator.Scheduling;
+namespace Orchestrator.StateMachines;
 
 /// <summary>How long each wait may last (section <c>Orchestrator:Timeouts</c>), named as Temporal names them.</summary>
 public sealed class TimeoutOptions : IValidatedOptions

@@ -1,4 +1,4 @@
-namespace Orchestrator.Scheduling;
+namespace Orchestrator.StateMachines;
 
 /// <summary>A retry's backoff timer fired (from Quartz, or from the sweep repairing a lost trigger).</summary>
 public sealed record RetryDue

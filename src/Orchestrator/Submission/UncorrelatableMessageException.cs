@@ -1,4 +1,4 @@
-namespace Orchestrator.Validation;
+namespace Orchestrator.Submission;
 
 /// <summary>
 /// A message that cannot be tied to any request (no request id): retrying cannot help, so it goes straight to the

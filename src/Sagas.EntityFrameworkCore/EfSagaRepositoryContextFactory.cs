@@ -2,7 +2,7 @@ using MassTransit;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
 
-namespace Orchestrator.Persistence.Sagas;
+namespace Orchestrator.Sagas.EntityFrameworkCore;
 
 /// <summary>
 /// Our EF Core saga repository (MassTransit.EntityFrameworkCore is not available to us): one scoped DbContext and

@@ -1,6 +1,6 @@
 using Orchestrator.Contracts;
 
-namespace Orchestrator.Validation;
+namespace Orchestrator.Submission;
 
 /// <summary>
 /// Checks a request before anything is called: pure code, no I/O. The API refuses what it finds with 400;

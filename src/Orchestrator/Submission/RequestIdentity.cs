@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Orchestrator.Validation;
+namespace Orchestrator.Submission;
 
 /// <summary>
 /// Maps a client's request id to the saga's CorrelationId: a name-based UUID (RFC 9562 version 5), so the same

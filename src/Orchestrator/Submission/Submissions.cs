@@ -3,31 +3,13 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
-using Orchestrator.Persistence.Sagas;
+using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.StateMachines;
 using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
-namespace Orchestrator.Api;
-
-/// <summary>What became of a submission.</summary>
-public abstract record Submission
-{
-    private Submission() { }
-
-    /// <summary>The input is refused; nothing was written.</summary>
-    public sealed record Refused(IReadOnlyList<FieldError> Errors) : Submission;
-
-    /// <summary>A new request: its row is written, accepted, and its first attempt sent or held.</summary>
-    public sealed record Accepted(InferenceRequestState Request) : Submission;
-
-    /// <summary>The id exists with the same payload: that request answers (a client's retry).</summary>
-    public sealed record Existing(InferenceRequestState Request) : Submission;
-
-    /// <summary>The id exists with another payload; nothing was written.</summary>
-    public sealed record Conflict(InferenceRequestState Request) : Submission;
-}
+namespace Orchestrator.Submission;
 
 /// <summary>
 /// Submission in-process, for the HTTP API and the embedded demo: the row is inserted already accepted (Pending,
@@ -49,10 +31,10 @@ public sealed class Submissions(
     /// <summary>How long a submission waits for the broker to take its first attempt.</summary>
     static readonly TimeSpan DispatchTimeout = TimeSpan.FromSeconds(10);
 
-    public async Task<Submission> SubmitAsync(InferenceRequested request, CancellationToken cancellationToken)
+    public async Task<SubmissionOutcome> SubmitAsync(InferenceRequested request, CancellationToken cancellationToken)
     {
         if (InputGate.Check(request, validation.Value) is { Count: > 0 } errors)
-            return new Submission.Refused(errors);
+            return new SubmissionOutcome.Refused(errors);
 
         var saga = admission.NewRow(request);
         var invocation = machine.Admit(saga);
@@ -67,13 +49,13 @@ public sealed class Submissions(
         {
             db.ChangeTracker.Clear();
             var existing = await db.Requests.AsNoTracking().SingleAsync(x => x.CorrelationId == saga.CorrelationId, cancellationToken);
-            return existing.PayloadHash == saga.PayloadHash ? new Submission.Existing(existing) : new Submission.Conflict(existing);
+            return existing.PayloadHash == saga.PayloadHash ? new SubmissionOutcome.Existing(existing) : new SubmissionOutcome.Conflict(existing);
         }
 
         logger.RequestAccepted(saga.RequestId, saga.Model);
         if (invocation is not null)
             await DispatchAsync(db, publish, writers, saga, invocation, logger);
-        return new Submission.Accepted(saga);
+        return new SubmissionOutcome.Accepted(saga);
     }
 
     /// <summary>

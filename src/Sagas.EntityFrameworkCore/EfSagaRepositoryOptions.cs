@@ -1,7 +1,7 @@
 using System.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace Orchestrator.Persistence.Sagas;
+namespace Orchestrator.Sagas.EntityFrameworkCore;
 
 /// <summary>How our EF Core saga repository loads and locks one saga type.</summary>
 public sealed class EfSagaRepositoryOptions<TSaga>

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Orchestrator.Contracts;
-using Orchestrator.Validation;
+using Orchestrator.Submission;
 
-namespace Orchestrator.Api;
+namespace Orchestrator.Submission;
 
 /// <summary>
 /// Reads the body of <c>POST /api/requests</c>: OpenAI-style messages whose content is a string or an array of
@@ -63,7 +63,7 @@ public static class SubmitRequestParser
     /// <summary>
     /// The request's own retry limits, <c>{"maximumAttempts","initialIntervalMs","backoffCoefficient","maximumIntervalMs"}</c>,
     /// each optional; the server's caps still apply (docs/concepts.md, Retries). Only their JSON types are checked here: their
-    /// ranges are <see cref="Validation.InputGate"/>'s, the same for a request from the bus.
+    /// ranges are <see cref="InputGate"/>'s, the same for a request from the bus.
     /// </summary>
     static RetryPolicyOverride? Retry(JsonElement body, List<FieldError> errors)
     {

@@ -1,4 +1,4 @@
-namespace Orchestrator.Scheduling;
+namespace Orchestrator.StateMachines;
 
 /// <summary>The sweep found a request past its overall deadline.</summary>
 public sealed record DeadlineReached

@@ -4,7 +4,7 @@ using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
-namespace Orchestrator.Persistence.Sagas;
+namespace Orchestrator.Sagas.EntityFrameworkCore;
 
 /// <summary>
 /// The per-message primitives MassTransit's saga pipes call (Insert, Load, Add, Save, Update, ...), all on the one

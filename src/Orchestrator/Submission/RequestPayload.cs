@@ -4,7 +4,7 @@ using System.Text.Json;
 using Orchestrator.Contracts;
 using Orchestrator.Retries;
 
-namespace Orchestrator.StateMachines;
+namespace Orchestrator.Submission;
 
 /// <summary>What the saga keeps of a request to build every attempt's command: stored as JSON on the saga row.</summary>
 public sealed record RequestPayload

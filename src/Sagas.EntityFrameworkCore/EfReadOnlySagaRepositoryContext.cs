@@ -3,7 +3,7 @@ using MassTransit.Middleware;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
 
-namespace Orchestrator.Persistence.Sagas;
+namespace Orchestrator.Sagas.EntityFrameworkCore;
 
 /// <summary>Read-only access for <c>ILoadSagaRepository</c> / <c>IQuerySagaRepository</c> (the test harness uses them).</summary>
 public sealed class EfReadOnlySagaRepositoryContext<TSaga>(DbContext db, EfSagaRepositoryOptions<TSaga> options, CancellationToken cancellationToken) :

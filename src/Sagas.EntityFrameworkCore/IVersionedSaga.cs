@@ -1,6 +1,6 @@
 using MassTransit;
 
-namespace Orchestrator.Persistence.Sagas;
+namespace Orchestrator.Sagas.EntityFrameworkCore;
 
 /// <summary>
 /// A saga whose <see cref="Version"/> column is its optimistic lock (mapped with <c>IsConcurrencyToken()</c>):

@@ -1,4 +1,4 @@
-namespace Orchestrator.Scheduling;
+namespace Orchestrator.StateMachines;
 
 /// <summary>The sweep found an attempt past its timeout without a result: a transient failure of that attempt.</summary>
 public sealed record AttemptTimedOut

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace Orchestrator.Persistence.Sagas;
+namespace Orchestrator.Sagas.EntityFrameworkCore;
 
 /// <summary>
 /// Bumps <see cref="IVersionedSaga.Version"/> of every saga written in a SaveChanges, including a saga whose only

@@ -1,4 +1,4 @@
-namespace Orchestrator.Persistence;
+namespace Orchestrator.Sagas.EntityFrameworkCore;
 
 /// <summary>
 /// Lets one write transaction at a time into an embedded SQLite file, in the order they asked, waiting
@@ -18,7 +18,8 @@ public sealed class WriterGate
     /// <summary>Never waits: a store with row locks (PostgreSQL).</summary>
     public static readonly WriterGate Open = new(null);
 
-    public static WriterGate For(StoreKind store) => store == StoreKind.Sqlite ? new(new SemaphoreSlim(1, 1)) : Open;
+    /// <summary>One writer at a time (SQLite).</summary>
+    public static WriterGate SingleWriter() => new(new SemaphoreSlim(1, 1));
 
     /// <summary>True where writers take turns (SQLite); false where the gate is always open (PostgreSQL).</summary>
     public bool TakesTurns => _single is not null;

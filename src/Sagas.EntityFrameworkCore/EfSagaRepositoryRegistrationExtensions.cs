@@ -4,7 +4,7 @@ using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Orchestrator.Persistence.Sagas;
+namespace Orchestrator.Sagas.EntityFrameworkCore;
 
 public static class EfSagaRepositoryRegistrationExtensions
 {
