@@ -15,6 +15,9 @@ namespace Orchestrator.Tests.StateMachines;
 /// <summary>A fresh MassTransit test harness per spec, with the state machine on the in-memory saga repository.</summary>
 public sealed class SagaSpecHarness : IAsyncDisposable
 {
+    /// <summary>How long a spec waits for the bus to do something (one value for every wait).</summary>
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+
     readonly ServiceProvider _provider;
 
     /// <summary>The harness's services, e.g. the <see cref="Orchestrator.Fleet.FleetView"/> a test feeds.</summary>
@@ -125,7 +128,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     public async Task<InferenceRequestState?> InState(string requestId, Func<InferenceRequestStateMachine, State> state)
     {
         var id = RequestIdentity.ToCorrelationId(requestId);
-        var found = await Saga.Exists(id, state, TimeSpan.FromSeconds(5));
+        var found = await Saga.Exists(id, state, Patience);
         return found is null ? null : Saga.Sagas.Contains(id);
     }
 
@@ -133,33 +136,18 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     /// Waits (bounded) until the bus has consumed <paramref name="messages"/> messages in all: the ones this spec
     /// published. (The harness's inactivity task completes only once, so it cannot tell a second wait from the first.)
     /// </summary>
-    public async Task Settle(int messages)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (Harness.Consumed.Select<object>().Count() >= messages)
-                return;
-            await Task.Delay(25);
-        }
-        throw new TimeoutException($"the bus consumed {Harness.Consumed.Select<object>().Count()} of {messages} messages within 5 s");
-    }
+    public Task Settle(int messages) =>
+        Eventually.Until(() => Harness.Consumed.Select<object>().Count(), consumed => consumed >= messages, Patience,
+            $"the bus consumed {messages} messages");
 
     /// <summary>
     /// Waits (bounded) until a message of type <typeparamref name="T"/> matching <paramref name="match"/> was published.
     /// A saga's state changes before the activities after its transition run, so a spec that saw the state may look
     /// for the message a moment too early; and the harness's own wait ends for good at its first inactivity.
     /// </summary>
-    public async Task<bool> WasPublished<T>(Func<T, bool> match)
-        where T : class
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (Harness.Published.Select<T>().Any(m => match(m.Context.Message)))
-                return true;
-            await Task.Delay(25);
-        }
-        return false;
-    }
+    public Task<bool> WasPublished<T>(Func<T, bool> match)
+        where T : class =>
+        Eventually.Holds(() => Harness.Published.Select<T>().Any(m => match(m.Context.Message)), Patience);
 
     public async ValueTask DisposeAsync()
     {

@@ -59,8 +59,7 @@ public sealed class When_an_event_is_not_legal
         await spec.Settle(2);
 
         await spec.Harness.Bus.Publish(result);
-        for (var i = 0; i < 100 && spec.Metrics.OutcomesRepublished == 0; i++)
-            await Task.Delay(50);
+        await Eventually.Until(() => spec.Metrics.OutcomesRepublished, n => n > 0, TimeSpan.FromSeconds(5), "the outcome republished");
 
         Assert.Equal(1, spec.Metrics.OutcomesRepublished);
         Assert.Equal(0, spec.Metrics.IllegalEvents);

@@ -155,23 +155,12 @@ public sealed class When_every_breaker_is_open
         await spec.Harness.Bus.Publish(new PauseInference { RequestId = id });
         await spec.InState(id, m => m.Paused);
         await spec.Harness.Bus.Publish(CircuitOpen(id, 1, DateTimeOffset.UtcNow.AddSeconds(1)));
-        Assert.True(await Eventually(async () => (await spec.InState(id, m => m.Paused))?.FailureKind == nameof(FailureKind.CircuitOpen)),
-            "the paused request should record the circuit-open wait");
+        await Eventually.Until(async () => (await spec.InState(id, m => m.Paused))?.FailureKind, kind => kind == nameof(FailureKind.CircuitOpen),
+            TimeSpan.FromSeconds(5), "the paused request should record the circuit-open wait");
 
         await spec.Harness.Bus.Publish(new ResumeInference { RequestId = id });
         Assert.True(await spec.WasPublished<InvokeModel>(_ => spec.Harness.Published.Select<InvokeModel>().Count(x => x.Context.Message.RequestId == id) == 2),
             "resume should dispatch again");
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == id && m.Context.Message.Attempt == 2));
-    }
-
-    static async Task<bool> Eventually(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (await condition())
-                return true;
-            await Task.Delay(25);
-        }
-        return false;
     }
 }
