@@ -3,6 +3,7 @@ using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Orchestrator.Contracts;
 using Orchestrator.Retries;
 using Orchestrator.Scheduling;
@@ -12,7 +13,10 @@ using Orchestrator.Validation;
 
 namespace Orchestrator.Tests.StateMachines;
 
-/// <summary>A fresh MassTransit test harness per spec, with the state machine on the in-memory saga repository.</summary>
+/// <summary>
+/// A fresh MassTransit test harness per spec, with the state machine on the in-memory saga repository and on a clock
+/// the spec moves: a backoff or a deadline passes when the spec advances <see cref="Clock"/>, not by sleeping.
+/// </summary>
 public sealed class SagaSpecHarness : IAsyncDisposable
 {
     /// <summary>How long a spec waits for the bus to do something (one value for every wait).</summary>
@@ -30,12 +34,22 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Saga = Harness.GetSagaStateMachineHarness<InferenceRequestStateMachine, InferenceRequestState>();
         Metrics = provider.GetRequiredService<OrchestratorMetrics>();
         Machine = provider.GetRequiredService<InferenceRequestStateMachine>();
+        Clock = (FakeTimeProvider)provider.GetRequiredService<TimeProvider>();
     }
 
     public ITestHarness Harness { get; }
     public ISagaStateMachineTestHarness<InferenceRequestStateMachine, InferenceRequestState> Saga { get; }
     public OrchestratorMetrics Metrics { get; }
     public InferenceRequestStateMachine Machine { get; }
+
+    /// <summary>
+    /// The machine's and the fleet view's clock. It starts at a fixed instant and stands still until a spec moves it
+    /// (<c>Clock.Advance(...)</c>); times a spec puts in messages come from it too.
+    /// </summary>
+    public FakeTimeProvider Clock { get; }
+
+    /// <summary>Now on <see cref="Clock"/>.</summary>
+    public DateTimeOffset Now => Clock.GetUtcNow();
 
     public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null, Action<ValidationOptions>? validation = null)
     {
@@ -47,7 +61,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddMetrics();
         services.AddSingleton<OrchestratorMetrics>();
-        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero)));
         services.AddSingleton<Orchestrator.Fleet.FleetView>();
         services.AddSingleton<Orchestrator.Scheduling.RetryWakeups>();
         services.AddSingleton(Options.Create(validationOptions));
@@ -71,10 +85,10 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText(text)] }],
     };
 
-    public static AttemptStarted Started(string requestId, int attempt) =>
-        new() { RequestId = requestId, Attempt = attempt, WorkerId = "worker-a", StartedAt = DateTimeOffset.UtcNow };
+    public AttemptStarted Started(string requestId, int attempt) =>
+        new() { RequestId = requestId, Attempt = attempt, WorkerId = "worker-a", StartedAt = Now };
 
-    public static AttemptSucceeded Succeeded(string requestId, int attempt, double confidence = 0.95) => new()
+    public AttemptSucceeded Succeeded(string requestId, int attempt, double confidence = 0.95) => new()
     {
         RequestId = requestId,
         Attempt = attempt,
@@ -83,11 +97,11 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Output = "Hi there",
         HttpStatus = 200,
         Confidence = confidence,
-        StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-40),
-        FinishedAt = DateTimeOffset.UtcNow,
+        StartedAt = Now.AddMilliseconds(-40),
+        FinishedAt = Now,
     };
 
-    public static AttemptFailed Failed(string requestId, int attempt, FailureKind kind = FailureKind.Permanent, int status = 400, TimeSpan? retryAfter = null) => new()
+    public AttemptFailed Failed(string requestId, int attempt, FailureKind kind = FailureKind.Permanent, int status = 400, TimeSpan? retryAfter = null) => new()
     {
         Cause = $"http-{status}",
         RetryAfter = retryAfter,
@@ -98,8 +112,8 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Kind = kind,
         Reason = $"HTTP {status} from sim: bad request",
         HttpStatus = status,
-        StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-40),
-        FinishedAt = DateTimeOffset.UtcNow,
+        StartedAt = Now.AddMilliseconds(-40),
+        FinishedAt = Now,
     };
 
     /// <summary>
@@ -109,7 +123,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     public DateTimeOffset CoolDownTheOnlyEndpoint(TimeSpan cooldown)
     {
         var fleet = Provider.GetRequiredService<Orchestrator.Fleet.FleetView>();
-        var now = DateTimeOffset.UtcNow;
+        var now = Now;
         fleet.Heard(new WorkerHeartbeat
         {
             WorkerId = "w1", At = now, Interval = TimeSpan.FromSeconds(5),
