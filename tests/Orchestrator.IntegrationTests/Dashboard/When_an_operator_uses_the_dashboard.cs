@@ -165,7 +165,7 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
         JsonDocument.Parse(await _api.GetStringAsync(new Uri($"api/requests/{id}", UriKind.Relative))).RootElement;
 
     Task<JsonElement> WaitForState(string id, string state) =>
-        Eventually.Until(() => GetAsync(id), r => r.GetProperty("state").GetString() == state, Patience, $"{id} in {state}\n{_server.Output}");
+        Eventually.Until(() => GetAsync(id), r => r.GetProperty("state").GetString() == state, Patience, $"{id} in {state}", () => _server.Output);
 
     public void Dispose() => _api?.Dispose();
 

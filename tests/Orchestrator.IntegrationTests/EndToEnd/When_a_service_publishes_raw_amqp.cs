@@ -38,7 +38,7 @@ public sealed class When_a_service_publishes_raw_amqp(ProductionShapeFixture app
 
         var state = await Eventually.Until(
             () => app.Database.ScalarAsync<string>($"SELECT COALESCE(state, '') || '|' || COALESCE(source_service, '') FROM inference_requests WHERE request_id = '{requestId}' UNION ALL SELECT '' LIMIT 1"),
-            s => s.StartsWith("Succeeded", StringComparison.Ordinal), TimeSpan.FromSeconds(60), $"{requestId} Succeeded\n{app.Diagnostics}");
+            s => s.StartsWith("Succeeded", StringComparison.Ordinal), TimeSpan.FromSeconds(60), $"{requestId} Succeeded", () => app.Diagnostics);
         Assert.Equal("Succeeded|python-billing", state);
     }
 }

@@ -24,7 +24,7 @@ public sealed class When_an_id_is_reused_after_its_window
         await cluster.SubmitAsync(id, "The first time");
         await cluster.WaitForStateAsync(id, "Succeeded", TimeSpan.FromSeconds(30));
         // The window passes: the request leaves the hot table for the archive, with its attempt.
-        await Eventually.Until(() => cluster.CountAsync($"request_id = '{id}'"), n => n == 0, TimeSpan.FromSeconds(30), "archived\n" + cluster.Diagnostics);
+        await Eventually.Until(() => cluster.CountAsync($"request_id = '{id}'"), n => n == 0, TimeSpan.FromSeconds(30), "archived", () => cluster.Diagnostics);
         Assert.Equal(1, await cluster.Database.ScalarAsync<long>($"SELECT COUNT(*) FROM inference_requests_archive WHERE request_id = '{id}' AND generation = 1 AND state = 'Succeeded'"));
         Assert.Equal(1, await cluster.Database.ScalarAsync<long>($"SELECT COUNT(*) FROM inference_attempts_archive WHERE correlation_id = '{RequestIdentity.ToCorrelationId(id)}'"));
         using (var gone = await cluster.Api.GetAsync(new Uri($"api/requests/{id}", UriKind.Relative)))

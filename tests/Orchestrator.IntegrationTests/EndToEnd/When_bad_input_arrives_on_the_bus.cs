@@ -23,7 +23,7 @@ public sealed class When_bad_input_arrives_on_the_bus(ProductionShapeFixture app
             return page.RootElement.GetProperty("items").EnumerateArray()
                 .Where(i => i.GetProperty("requestId").GetString() is { } id && requestId.StartsWith(id, StringComparison.Ordinal))
                 .Select(i => i.Clone()).FirstOrDefault();
-        }, item => item.ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(30), $"a {status} dead letter for {requestId[..20]}...\n{app.Diagnostics}");
+        }, item => item.ValueKind == JsonValueKind.Object, TimeSpan.FromSeconds(30), $"a {status} dead letter for {requestId[..20]}...", () => app.Diagnostics);
 
     [Fact]
     public async Task Should_fail_each_with_InvalidInput_and_its_own_reason_and_call_no_model()

@@ -84,5 +84,5 @@ public sealed class When_hostile_messages_arrive_on_the_bus(ProductionShapeFixtu
         Eventually.Until(
             () => app.Database.ScalarAsync<string>(
                 $"SELECT COALESCE((SELECT reason FROM dead_letters WHERE queue = '{queue}' AND position(convert_to('{marker}', 'UTF8') IN body) > 0 LIMIT 1), '')"),
-            reason => reason.Length > 0, TimeSpan.FromSeconds(60), $"the message {marker} recorded from {queue}\n{app.Diagnostics}");
+            reason => reason.Length > 0, TimeSpan.FromSeconds(60), $"the message {marker} recorded from {queue}", () => app.Diagnostics);
 }

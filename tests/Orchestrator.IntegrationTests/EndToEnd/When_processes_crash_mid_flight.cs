@@ -60,7 +60,7 @@ public sealed class When_processes_crash_mid_flight
         await cluster.StartOrchestratorAsync("orchestrator-1");
 
         await Eventually.Until(() => cluster.CountAsync($"request_id LIKE 'restart-{run}-%' AND state = 'Succeeded'"),
-            n => n == 50, TimeSpan.FromSeconds(60), "50 requests Succeeded after the restart\n" + cluster.Diagnostics);
+            n => n == 50, TimeSpan.FromSeconds(60), "50 requests Succeeded after the restart", () => cluster.Diagnostics);
         foreach (var id in ids)
         {
             var attempts = await cluster.AttemptsAsync(id);
@@ -79,7 +79,7 @@ public sealed class When_processes_crash_mid_flight
             await cluster.SubmitAsync(id, $"Request {id} [[sim: 503, ok]]", new { retry = new { initialIntervalMs = 1000 } }));
 
         await Eventually.Until(() => cluster.CountAsync($"request_id LIKE 'pair-{run}-%' AND state = 'Succeeded'"),
-            n => n == 50, TimeSpan.FromSeconds(60), "50 requests Succeeded\n" + cluster.Diagnostics);
+            n => n == 50, TimeSpan.FromSeconds(60), "50 requests Succeeded", () => cluster.Diagnostics);
         foreach (var id in ids)
         {
             var attempts = await cluster.AttemptsAsync(id);

@@ -26,7 +26,7 @@ public sealed class When_requests_flow_through_separate_processes(ProductionShap
 
         var succeeded = await Eventually.Until(
             () => app.Database.ScalarAsync<long>($"SELECT COUNT(*) FROM inference_requests WHERE request_id LIKE 'e2e-{run}-%' AND state = 'Succeeded'"),
-            n => n == 200, TimeSpan.FromSeconds(120), "200 requests Succeeded\n" + app.Diagnostics);
+            n => n == 200, TimeSpan.FromSeconds(120), "200 requests Succeeded", () => app.Diagnostics);
         Assert.Equal(200, succeeded);
 
         var attemptRows = await app.Database.ScalarAsync<long>(
@@ -75,7 +75,7 @@ public sealed class When_requests_flow_through_separate_processes(ProductionShap
         {
             using var get = await app.Api.GetAsync(new Uri($"api/requests/{id}", UriKind.Relative));
             return get.IsSuccessStatusCode ? await get.Content.ReadAsStringAsync() : "";
-        }, body => body.Contains("\"state\":\"Failed\"", StringComparison.Ordinal), TimeSpan.FromSeconds(60), $"{id} Failed\n{app.Diagnostics}");
+        }, body => body.Contains("\"state\":\"Failed\"", StringComparison.Ordinal), TimeSpan.FromSeconds(60), $"{id} Failed", () => app.Diagnostics);
 
         using var doc = JsonDocument.Parse(state);
         var root = doc.RootElement;

@@ -127,7 +127,7 @@ public sealed class When_running_embedded : IDisposable
         async Task<JsonElement> Terminal(string id, TimeSpan within) =>
             JsonDocument.Parse(await Eventually.Until(() => http.GetStringAsync(new Uri($"api/requests/{id}", UriKind.Relative)),
                 b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal) || b.Contains("\"state\":\"Failed\"", StringComparison.Ordinal),
-                within, $"{id} terminal\n{server.Output}")).RootElement;
+                within, $"{id} terminal", () => server.Output)).RootElement;
 
         await Submit("emb-503", "Busy? [[sim: 503, 503, ok]]");
         await Submit("emb-400", "Bad [[sim: 400]]");

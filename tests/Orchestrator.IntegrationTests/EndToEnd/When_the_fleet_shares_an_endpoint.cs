@@ -31,7 +31,7 @@ public sealed class When_the_fleet_shares_an_endpoint
             workerSettings: workers, modelUrl: model.BaseAddress);
         // Both workers have told the orchestrator about the endpoint: the fleet is assembled.
         await Eventually.Until(() => cluster.Api.GetStringAsync(new Uri("api/fleet", UriKind.Relative)),
-            body => WorkersServing(body) == 2, TimeSpan.FromSeconds(30), $"two workers reporting model {Model}\n{cluster.Diagnostics}");
+            body => WorkersServing(body) == 2, TimeSpan.FromSeconds(30), $"two workers reporting model {Model}", () => cluster.Diagnostics);
         return (cluster, model);
     }
 
@@ -79,7 +79,7 @@ public sealed class When_the_fleet_shares_an_endpoint
         }
         await Submit(cluster, trigger, "[[sim: 429:6, ok]]");
         var limitedAt = (await Eventually.Until(() => Task.FromResult(model.Stats.RecentCalls().FirstOrDefault(c => c.RequestId == trigger)),
-            c => c.RequestId is not null, TimeSpan.FromSeconds(30), $"the 429 call\n{cluster.Diagnostics}")).At;
+            c => c.RequestId is not null, TimeSpan.FromSeconds(30), "the 429 call", () => cluster.Diagnostics)).At;
 
         // While the endpoint cools down, a request submitted now is held: the row and the API say until when and why.
         string? heldId = null;

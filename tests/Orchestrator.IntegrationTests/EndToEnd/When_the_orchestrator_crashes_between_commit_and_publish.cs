@@ -26,13 +26,13 @@ public sealed class When_the_orchestrator_crashes_between_commit_and_publish
         {
             await cluster.SubmitAsync(id, "Survive the crash");
             // The orchestrator commits Succeeded and dies before the outcome leaves.
-            await Eventually.Until(() => Task.FromResult(File.Exists(marker)), done => done, TimeSpan.FromSeconds(30), "the crash drill ran\n" + cluster.Diagnostics);
+            await Eventually.Until(() => Task.FromResult(File.Exists(marker)), done => done, TimeSpan.FromSeconds(30), "the crash drill ran", () => cluster.Diagnostics);
             Assert.Equal("Succeeded", await cluster.StateAsync(id));
             await Task.Delay(TimeSpan.FromSeconds(1));
             Assert.Empty(outcomes.MessageIds);
 
             await cluster.StartOrchestratorAsync("orchestrator-1");
-            await Eventually.Until(() => Task.FromResult(outcomes.MessageIds.Count), n => n >= 1, TimeSpan.FromSeconds(30), "the outcome was published after the restart\n" + cluster.Diagnostics);
+            await Eventually.Until(() => Task.FromResult(outcomes.MessageIds.Count), n => n >= 1, TimeSpan.FromSeconds(30), "the outcome was published after the restart", () => cluster.Diagnostics);
             await Task.Delay(TimeSpan.FromSeconds(2));
 
             Assert.Single(outcomes.MessageIds);

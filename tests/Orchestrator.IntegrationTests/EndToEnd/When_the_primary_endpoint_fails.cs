@@ -35,7 +35,7 @@ public sealed class When_the_primary_endpoint_fails : IDisposable
     static async Task<JsonElement> Terminal(HttpClient http, ChildProcess server, string id, TimeSpan within) =>
         JsonDocument.Parse(await Eventually.Until(() => http.GetStringAsync(new Uri($"api/requests/{id}", UriKind.Relative)),
             b => b.Contains("\"state\":\"Succeeded\"", StringComparison.Ordinal) || b.Contains("\"state\":\"Failed\"", StringComparison.Ordinal),
-            within, $"{id} terminal\n{server.Output}")).RootElement;
+            within, $"{id} terminal", () => server.Output)).RootElement;
 
     static List<(int Attempt, string? Endpoint, string Outcome)> Timeline(JsonElement request) =>
         request.GetProperty("attempts").EnumerateArray()

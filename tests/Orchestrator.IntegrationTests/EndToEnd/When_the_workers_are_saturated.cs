@@ -30,7 +30,7 @@ public sealed class When_the_workers_are_saturated(ITestOutputHelper output)
         // and make the measured difference a matter of chance.
         await Task.WhenAll(Enumerable.Range(0, 4).Select(i => cluster.SubmitAsync($"prio-{run}-warm-{i}", $"Warm up prio-{run}-warm-{i}")));
         await Eventually.Until(() => cluster.CountAsync($"request_id LIKE 'prio-{run}-warm-%' AND state = 'Succeeded'"), n => n == 4,
-            TimeSpan.FromSeconds(60), $"the warm-up requests Succeeded\n{cluster.Diagnostics}");
+            TimeSpan.FromSeconds(60), "the warm-up requests Succeeded", () => cluster.Diagnostics);
 
         // The hard order: every priority-1 request is submitted first, then every priority-5 one. Each prompt holds
         // its request id, so the simulated model's script position is the request's own.
@@ -52,7 +52,7 @@ public sealed class When_the_workers_are_saturated(ITestOutputHelper output)
 
         // 60 calls of 300 ms, two at a time: about 9 s of model time.
         await Eventually.Until(() => cluster.CountAsync($"request_id LIKE 'prio-{run}-p%' AND state = 'Succeeded'"), n => n == 2 * PerPriority,
-            TimeSpan.FromSeconds(90), $"all {2 * PerPriority} requests Succeeded\n{cluster.Diagnostics}");
+            TimeSpan.FromSeconds(90), $"all {2 * PerPriority} requests Succeeded", () => cluster.Diagnostics);
 
         var rows = new List<(string Id, int Priority, double Ms, double CreatedMs, double CompletedMs)>();
         await using (var connection = new NpgsqlConnection(cluster.Database.ConnectionString))

@@ -102,29 +102,24 @@ public sealed class ChildProcess : IAsyncDisposable
     public async Task WaitUntilHealthyAsync(string url, TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var clock = Stopwatch.StartNew();
-        while (true)
+        await Eventually.Until(async () =>
         {
             if (_process.HasExited)
                 throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it was healthy. Output:\n{Output}");
             try
             {
                 using var response = await http.GetAsync(new Uri(url));
-                if (response.IsSuccessStatusCode)
-                    return;
+                return $"HTTP {(int)response.StatusCode}";
             }
             catch (HttpRequestException)
             {
-                // Not listening yet.
+                return "not listening";
             }
             catch (TaskCanceledException)
             {
-                // Not answering yet.
+                return "not answering";
             }
-            if (clock.Elapsed > timeout)
-                throw new TimeoutException($"{Name} not healthy at {url} within {timeout.TotalSeconds:0} s. Output:\n{Output}");
-            await Task.Delay(100);
-        }
+        }, answer => answer.StartsWith("HTTP 2", StringComparison.Ordinal), timeout, $"{Name} healthy at {url}", () => $"Output:\n{Output}");
     }
 
     public void Kill()

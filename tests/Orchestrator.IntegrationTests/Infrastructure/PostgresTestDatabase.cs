@@ -28,25 +28,30 @@ public sealed class PostgresTestDatabase : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         // FORCE ends our own sessions, but not one of another role: an autovacuum worker busy on the database makes
         // the drop fail with 42501 for a moment. Wait it out; a throwaway database left behind harms nothing.
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                await using var admin = new NpgsqlConnection(TestServers.PostgresOwner);
-                await admin.OpenAsync();
-                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
-                await drop.ExecuteNonQueryAsync();
-                return;
-            }
-            catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
-            {
-                if (attempt == 20)
-                {
-                    await Console.Error.WriteLineAsync($"left the test database {_name} behind: {exception.MessageText}");
-                    return;
-                }
-                await Task.Delay(250);
-            }
+            await Eventually.Until(TryDropAsync, refusal => refusal is null, TimeSpan.FromSeconds(5), $"the test database {_name} dropped");
+        }
+        catch (TimeoutException left)
+        {
+            await Console.Error.WriteLineAsync($"left the test database {_name} behind: {left.Message}");
+        }
+    }
+
+    /// <summary>Drops the database; null once it is gone, or why PostgreSQL refused for now.</summary>
+    async Task<string?> TryDropAsync()
+    {
+        try
+        {
+            await using var admin = new NpgsqlConnection(TestServers.PostgresOwner);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+            return null;
+        }
+        catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
+        {
+            return exception.MessageText;
         }
     }
 

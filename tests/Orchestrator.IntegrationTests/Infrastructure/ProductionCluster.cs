@@ -207,7 +207,7 @@ public sealed class ProductionCluster : IAsyncDisposable
     }
 
     public Task<string?> WaitForStateAsync(string requestId, string state, TimeSpan timeout) =>
-        Eventually.Until(() => StateAsync(requestId), s => s == state, timeout, $"{requestId} in {state}\n{Diagnostics}");
+        Eventually.Until(() => StateAsync(requestId), s => s == state, timeout, $"{requestId} in {state}", () => Diagnostics);
 
     public async Task<long> CountAsync(string where)
     {

@@ -3,6 +3,7 @@ using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Orchestrator.Contracts;
 using Orchestrator.Retries;
 using Orchestrator.Scheduling;
@@ -13,9 +14,15 @@ using Orchestrator.Submission;
 
 namespace Orchestrator.Tests.StateMachines;
 
-/// <summary>A fresh MassTransit test harness per spec, with the state machine on the in-memory saga repository.</summary>
+/// <summary>
+/// A fresh MassTransit test harness per spec, with the state machine on the in-memory saga repository and on a clock
+/// the spec moves: a backoff or a deadline passes when the spec advances <see cref="Clock"/>, not by sleeping.
+/// </summary>
 public sealed class SagaSpecHarness : IAsyncDisposable
 {
+    /// <summary>How long a spec waits for the bus to do something (one value for every wait).</summary>
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+
     readonly ServiceProvider _provider;
 
     /// <summary>The harness's services, e.g. the <see cref="Orchestrator.Fleet.FleetView"/> a test feeds.</summary>
@@ -28,12 +35,22 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Saga = Harness.GetSagaStateMachineHarness<InferenceRequestStateMachine, InferenceRequestState>();
         Metrics = provider.GetRequiredService<OrchestratorMetrics>();
         Machine = provider.GetRequiredService<InferenceRequestStateMachine>();
+        Clock = (FakeTimeProvider)provider.GetRequiredService<TimeProvider>();
     }
 
     public ITestHarness Harness { get; }
     public ISagaStateMachineTestHarness<InferenceRequestStateMachine, InferenceRequestState> Saga { get; }
     public OrchestratorMetrics Metrics { get; }
     public InferenceRequestStateMachine Machine { get; }
+
+    /// <summary>
+    /// The machine's and the fleet view's clock. It starts at a fixed instant and stands still until a spec moves it
+    /// (<c>Clock.Advance(...)</c>); times a spec puts in messages come from it too.
+    /// </summary>
+    public FakeTimeProvider Clock { get; }
+
+    /// <summary>Now on <see cref="Clock"/>.</summary>
+    public DateTimeOffset Now => Clock.GetUtcNow();
 
     public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null, Action<ValidationOptions>? validation = null)
     {
@@ -45,7 +62,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddMetrics();
         services.AddSingleton<OrchestratorMetrics>();
-        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero)));
         services.AddSingleton<Orchestrator.Fleet.FleetView>();
         services.AddSingleton<Orchestrator.Scheduling.RetryWakeups>();
         services.AddSingleton(Options.Create(validationOptions));
@@ -70,10 +87,10 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText(text)] }],
     };
 
-    public static AttemptStarted Started(string requestId, int attempt) =>
-        new() { RequestId = requestId, Attempt = attempt, WorkerId = "worker-a", StartedAt = DateTimeOffset.UtcNow };
+    public AttemptStarted Started(string requestId, int attempt) =>
+        new() { RequestId = requestId, Attempt = attempt, WorkerId = "worker-a", StartedAt = Now };
 
-    public static AttemptSucceeded Succeeded(string requestId, int attempt, double confidence = 0.95) => new()
+    public AttemptSucceeded Succeeded(string requestId, int attempt, double confidence = 0.95) => new()
     {
         RequestId = requestId,
         Attempt = attempt,
@@ -82,11 +99,11 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Output = "Hi there",
         HttpStatus = 200,
         Confidence = confidence,
-        StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-40),
-        FinishedAt = DateTimeOffset.UtcNow,
+        StartedAt = Now.AddMilliseconds(-40),
+        FinishedAt = Now,
     };
 
-    public static AttemptFailed Failed(string requestId, int attempt, FailureKind kind = FailureKind.Permanent, int status = 400, TimeSpan? retryAfter = null) => new()
+    public AttemptFailed Failed(string requestId, int attempt, FailureKind kind = FailureKind.Permanent, int status = 400, TimeSpan? retryAfter = null) => new()
     {
         Cause = $"http-{status}",
         RetryAfter = retryAfter,
@@ -97,8 +114,8 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Kind = kind,
         Reason = $"HTTP {status} from sim: bad request",
         HttpStatus = status,
-        StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-40),
-        FinishedAt = DateTimeOffset.UtcNow,
+        StartedAt = Now.AddMilliseconds(-40),
+        FinishedAt = Now,
     };
 
     /// <summary>
@@ -108,7 +125,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     public DateTimeOffset CoolDownTheOnlyEndpoint(TimeSpan cooldown)
     {
         var fleet = Provider.GetRequiredService<Orchestrator.Fleet.FleetView>();
-        var now = DateTimeOffset.UtcNow;
+        var now = Now;
         fleet.Heard(new WorkerHeartbeat
         {
             WorkerId = "w1", At = now, Interval = TimeSpan.FromSeconds(5),
@@ -127,7 +144,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     public async Task<InferenceRequestState?> InState(string requestId, Func<InferenceRequestStateMachine, State> state)
     {
         var id = RequestIdentity.ToCorrelationId(requestId);
-        var found = await Saga.Exists(id, state, TimeSpan.FromSeconds(5));
+        var found = await Saga.Exists(id, state, Patience);
         return found is null ? null : Saga.Sagas.Contains(id);
     }
 
@@ -135,33 +152,18 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     /// Waits (bounded) until the bus has consumed <paramref name="messages"/> messages in all: the ones this spec
     /// published. (The harness's inactivity task completes only once, so it cannot tell a second wait from the first.)
     /// </summary>
-    public async Task Settle(int messages)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (Harness.Consumed.Select<object>().Count() >= messages)
-                return;
-            await Task.Delay(25);
-        }
-        throw new TimeoutException($"the bus consumed {Harness.Consumed.Select<object>().Count()} of {messages} messages within 5 s");
-    }
+    public Task Settle(int messages) =>
+        Eventually.Until(() => Harness.Consumed.Select<object>().Count(), consumed => consumed >= messages, Patience,
+            $"the bus consumed {messages} messages");
 
     /// <summary>
     /// Waits (bounded) until a message of type <typeparamref name="T"/> matching <paramref name="match"/> was published.
     /// A saga's state changes before the activities after its transition run, so a spec that saw the state may look
     /// for the message a moment too early; and the harness's own wait ends for good at its first inactivity.
     /// </summary>
-    public async Task<bool> WasPublished<T>(Func<T, bool> match)
-        where T : class
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (Harness.Published.Select<T>().Any(m => match(m.Context.Message)))
-                return true;
-            await Task.Delay(25);
-        }
-        return false;
-    }
+    public Task<bool> WasPublished<T>(Func<T, bool> match)
+        where T : class =>
+        Eventually.Holds(() => Harness.Published.Select<T>().Any(m => match(m.Context.Message)), Patience);
 
     public async ValueTask DisposeAsync()
     {

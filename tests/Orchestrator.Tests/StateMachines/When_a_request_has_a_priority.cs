@@ -15,12 +15,12 @@ public sealed class When_a_request_has_a_priority
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "prio-retry" && m.Attempt == 1 && m.Priority == 5),
             "attempt 1 was not dispatched with priority 5");
 
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("prio-retry", 1, FailureKind.Transient, 503));
+        await spec.Harness.Bus.Publish(spec.Failed("prio-retry", 1, FailureKind.Transient, 503));
         var scheduled = await spec.InState("prio-retry", m => m.RetryScheduled);
         Assert.NotNull(scheduled);
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "prio-retry", Token = scheduled.RetryToken!.Value, DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "poller",
+            RequestId = "prio-retry", Token = scheduled.RetryToken!.Value, DueAt = spec.Now, FiredAt = spec.Now, Source = "poller",
         });
 
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "prio-retry" && m.Attempt == 2),

@@ -13,7 +13,7 @@ public sealed class When_a_request_is_stopped
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("stop-1"));
         await spec.InState("stop-1", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("stop-1", 1, FailureKind.Transient, 503));
+        await spec.Harness.Bus.Publish(spec.Failed("stop-1", 1, FailureKind.Transient, 503));
         var scheduled = await spec.InState("stop-1", m => m.RetryScheduled);
         // The in-memory repository hands out the live instance: keep what the spec needs before it changes.
         var token = scheduled!.RetryToken!.Value;
@@ -29,7 +29,7 @@ public sealed class When_a_request_is_stopped
         // The timer that slipped through changes nothing.
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "stop-1", Token = token, DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "quartz",
+            RequestId = "stop-1", Token = token, DueAt = spec.Now, FiredAt = spec.Now, Source = "quartz",
         });
         await spec.Settle(4);
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));
@@ -41,7 +41,7 @@ public sealed class When_a_request_is_stopped
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("stop-2"));
         await spec.InState("stop-2", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("stop-2", 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded("stop-2", 1));
         await spec.InState("stop-2", m => m.Succeeded);
 
         await spec.Harness.Bus.Publish(new CancelInference { RequestId = "stop-2" });
@@ -60,10 +60,10 @@ public sealed class When_a_request_is_stopped
         });
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("stop-3"));
         await spec.InState("stop-3", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Started("stop-3", 1));
+        await spec.Harness.Bus.Publish(spec.Started("stop-3", 1));
         await spec.InState("stop-3", m => m.Processing);
-        await Task.Delay(20); // the 1 ms timeout has passed
-        await spec.Harness.Bus.Publish(new AttemptTimedOut { RequestId = "stop-3", Attempt = 1, TimeoutAt = DateTimeOffset.UtcNow });
+        spec.Clock.Advance(TimeSpan.FromMilliseconds(20)); // the 1 ms timeout has passed
+        await spec.Harness.Bus.Publish(new AttemptTimedOut { RequestId = "stop-3", Attempt = 1, TimeoutAt = spec.Now });
 
         var saga = await spec.InState("stop-3", m => m.RetryScheduled);
         Assert.NotNull(saga);
@@ -71,7 +71,7 @@ public sealed class When_a_request_is_stopped
         Assert.Equal(AttemptOutcome.TimedOut, row.Outcome);
         Assert.Equal("timeout", row.Cause);
 
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("stop-3", 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded("stop-3", 1));
         await spec.Settle(4);
         saga = await spec.InState("stop-3", m => m.RetryScheduled);
         Assert.Equal("Succeeded", Assert.Single(saga!.Attempts).StaleResult);
@@ -82,10 +82,10 @@ public sealed class When_a_request_is_stopped
     public async Task Should_fail_with_DeadlineExceeded_when_the_deadline_passes_mid_attempt()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("stop-4") with { Deadline = DateTimeOffset.UtcNow.AddMilliseconds(10) });
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("stop-4") with { Deadline = spec.Now.AddMilliseconds(10) });
         await spec.InState("stop-4", m => m.Pending);
-        await Task.Delay(30);
-        await spec.Harness.Bus.Publish(new DeadlineReached { RequestId = "stop-4", Deadline = DateTimeOffset.UtcNow });
+        spec.Clock.Advance(TimeSpan.FromMilliseconds(30)); // the 10 ms deadline has passed
+        await spec.Harness.Bus.Publish(new DeadlineReached { RequestId = "stop-4", Deadline = spec.Now });
 
         var saga = await spec.InState("stop-4", m => m.Failed);
         Assert.NotNull(saga);

@@ -13,7 +13,7 @@ public sealed class When_a_worker_reports_an_attempt
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-start"));
         await spec.InState("req-start", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Started("req-start", 1));
+        await spec.Harness.Bus.Publish(spec.Started("req-start", 1));
 
         var saga = await spec.InState("req-start", m => m.Processing);
         Assert.NotNull(saga);
@@ -29,9 +29,9 @@ public sealed class When_a_worker_reports_an_attempt
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-ok"));
         await spec.InState("req-ok", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Started("req-ok", 1));
+        await spec.Harness.Bus.Publish(spec.Started("req-ok", 1));
         await spec.InState("req-ok", m => m.Processing);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-ok", 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded("req-ok", 1));
 
         var saga = await spec.InState("req-ok", m => m.Succeeded);
         Assert.NotNull(saga);
@@ -55,7 +55,7 @@ public sealed class When_a_worker_reports_an_attempt
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-400"));
         await spec.InState("req-400", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("req-400", 1));
+        await spec.Harness.Bus.Publish(spec.Failed("req-400", 1));
 
         var saga = await spec.InState("req-400", m => m.Failed);
         Assert.NotNull(saga);
@@ -74,10 +74,10 @@ public sealed class When_a_worker_reports_an_attempt
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-race"));
         await spec.InState("req-race", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-race", 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded("req-race", 1));
         Assert.NotNull(await spec.InState("req-race", m => m.Succeeded));
 
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Started("req-race", 1));
+        await spec.Harness.Bus.Publish(spec.Started("req-race", 1));
         await spec.Settle(3);
         var saga = await spec.InState("req-race", m => m.Succeeded);
         Assert.NotNull(saga);

@@ -11,7 +11,7 @@ public sealed class When_an_answer_is_not_confident
         var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
         await spec.InState(id, m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded(id, 1, confidence: 0.3));
+        await spec.Harness.Bus.Publish(spec.Succeeded(id, 1, confidence: 0.3));
         var saga = await spec.InState(id, m => m.AwaitingReview);
         Assert.NotNull(saga);
         Assert.StartsWith("held for review: confidence 0.3 below the threshold 0.5", saga.Decision, StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public sealed class When_an_answer_is_not_confident
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("review-skip"));
         await spec.InState("review-skip", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("review-skip", 1, confidence: 0.93));
+        await spec.Harness.Bus.Publish(spec.Succeeded("review-skip", 1, confidence: 0.93));
         var saga = await spec.InState("review-skip", m => m.Succeeded);
         Assert.StartsWith("passed: confidence 0.93", saga!.Decision, StringComparison.Ordinal);
     }

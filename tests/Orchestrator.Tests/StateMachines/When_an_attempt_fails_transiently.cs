@@ -12,7 +12,7 @@ public sealed class When_an_attempt_fails_transiently
     {
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
         await spec.InState(id, m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed(id, 1, FailureKind.Transient, status, retryAfter));
+        await spec.Harness.Bus.Publish(spec.Failed(id, 1, FailureKind.Transient, status, retryAfter));
         var saga = await spec.InState(id, m => m.RetryScheduled);
         Assert.NotNull(saga);
         return saga;
@@ -22,12 +22,12 @@ public sealed class When_an_attempt_fails_transiently
     public async Task Should_schedule_a_retry_within_the_policy_bounds_on_the_row()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
-        var before = DateTime.UtcNow;
+        var before = spec.Now.UtcDateTime;
         var saga = await ScheduledRetry(spec, "retry-1");
 
         Assert.NotNull(saga.RetryToken);
         // http-503 retries start at 2 s, proportional jitter: 1 s to 2 s.
-        Assert.InRange(saga.NextAttemptAt!.Value, before.AddSeconds(1), DateTime.UtcNow.AddSeconds(2));
+        Assert.InRange(saga.NextAttemptAt!.Value, before.AddSeconds(1), spec.Now.UtcDateTime.AddSeconds(2));
         var row = Assert.Single(saga.Attempts);
         Assert.InRange(row.BackoffMs!.Value, 1000, 2000);
         Assert.Equal(saga.NextAttemptAt, row.ScheduledFor);
@@ -43,7 +43,7 @@ public sealed class When_an_attempt_fails_transiently
         var saga = await ScheduledRetry(spec, "retry-2");
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "retry-2", Token = saga.RetryToken!.Value, DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "quartz",
+            RequestId = "retry-2", Token = saga.RetryToken!.Value, DueAt = spec.Now, FiredAt = spec.Now, Source = "quartz",
         });
 
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "retry-2" && m.Attempt == 2));
@@ -60,7 +60,7 @@ public sealed class When_an_attempt_fails_transiently
         await ScheduledRetry(spec, "retry-3");
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "retry-3", Token = Guid.NewGuid(), DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "sweep",
+            RequestId = "retry-3", Token = Guid.NewGuid(), DueAt = spec.Now, FiredAt = spec.Now, Source = "sweep",
         });
         await spec.Settle(3);
 
@@ -72,7 +72,7 @@ public sealed class When_an_attempt_fails_transiently
     public async Task Should_never_retry_sooner_than_retry_after()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
-        var before = DateTime.UtcNow;
+        var before = spec.Now.UtcDateTime;
         var saga = await ScheduledRetry(spec, "retry-429", 429, TimeSpan.FromSeconds(7));
         Assert.True(saga.NextAttemptAt >= before.AddSeconds(7));
         Assert.Equal(7000, Assert.Single(saga.Attempts).RetryAfterMs);
@@ -82,9 +82,9 @@ public sealed class When_an_attempt_fails_transiently
     public async Task Should_fail_with_DeadlineExceeded_when_the_backoff_would_pass_the_deadline()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("retry-deadline") with { Deadline = DateTimeOffset.UtcNow.AddMilliseconds(800) });
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("retry-deadline") with { Deadline = spec.Now.AddMilliseconds(800) });
         await spec.InState("retry-deadline", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("retry-deadline", 1, FailureKind.Transient, 503));
+        await spec.Harness.Bus.Publish(spec.Failed("retry-deadline", 1, FailureKind.Transient, 503));
 
         var saga = await spec.InState("retry-deadline", m => m.Failed);
         Assert.NotNull(saga);
@@ -102,10 +102,10 @@ public sealed class When_an_attempt_fails_transiently
         var saga = await ScheduledRetry(spec, "retry-401", 401);
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "retry-401", Token = saga.RetryToken!.Value, DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "quartz",
+            RequestId = "retry-401", Token = saga.RetryToken!.Value, DueAt = spec.Now, FiredAt = spec.Now, Source = "quartz",
         });
         await spec.InState("retry-401", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("retry-401", 2, FailureKind.Transient, 401));
+        await spec.Harness.Bus.Publish(spec.Failed("retry-401", 2, FailureKind.Transient, 401));
 
         var failed = await spec.InState("retry-401", m => m.Failed);
         Assert.NotNull(failed);

@@ -13,10 +13,10 @@ public sealed class When_an_event_is_not_legal
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-late"));
         await spec.InState("req-late", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("req-late", 1));
+        await spec.Harness.Bus.Publish(spec.Failed("req-late", 1));
         await spec.InState("req-late", m => m.Failed);
 
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-late", 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded("req-late", 1));
         await spec.Settle(3);
 
         var saga = await spec.InState("req-late", m => m.Failed);
@@ -34,10 +34,10 @@ public sealed class When_an_event_is_not_legal
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-done"));
         await spec.InState("req-done", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-done", 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded("req-done", 1));
         await spec.InState("req-done", m => m.Succeeded);
 
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("req-done", 1, FailureKind.Transient, 503));
+        await spec.Harness.Bus.Publish(spec.Failed("req-done", 1, FailureKind.Transient, 503));
         await spec.Settle(3);
 
         var saga = await spec.InState("req-done", m => m.Succeeded);
@@ -53,14 +53,13 @@ public sealed class When_an_event_is_not_legal
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-again"));
         await spec.InState("req-again", m => m.Pending);
-        var result = SagaSpecHarness.Succeeded("req-again", 1);
+        var result = spec.Succeeded("req-again", 1);
         await spec.Harness.Bus.Publish(result);
         await spec.InState("req-again", m => m.Succeeded);
         await spec.Settle(2);
 
         await spec.Harness.Bus.Publish(result);
-        for (var i = 0; i < 100 && spec.Metrics.OutcomesRepublished == 0; i++)
-            await Task.Delay(50);
+        await Eventually.Until(() => spec.Metrics.OutcomesRepublished, n => n > 0, TimeSpan.FromSeconds(5), "the outcome republished");
 
         Assert.Equal(1, spec.Metrics.OutcomesRepublished);
         Assert.Equal(0, spec.Metrics.IllegalEvents);
@@ -75,7 +74,7 @@ public sealed class When_an_event_is_not_legal
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-stale"));
         await spec.InState("req-stale", m => m.Pending);
 
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-stale", 7));
+        await spec.Harness.Bus.Publish(spec.Succeeded("req-stale", 7));
         await spec.Settle(2);
 
         var saga = await spec.InState("req-stale", m => m.Pending);
@@ -88,7 +87,7 @@ public sealed class When_an_event_is_not_legal
     public async Task Should_discard_worker_events_for_an_unknown_request()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("req-nobody", 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded("req-nobody", 1));
         await spec.Settle(1);
 
         Assert.Empty(spec.Saga.Sagas.Select(_ => true));

@@ -14,7 +14,7 @@ public sealed class When_an_operator_steers_a_request
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("steer-1"));
         await spec.InState("steer-1", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("steer-1", 1, FailureKind.Transient, 503));
+        await spec.Harness.Bus.Publish(spec.Failed("steer-1", 1, FailureKind.Transient, 503));
         var scheduled = await spec.InState("steer-1", m => m.RetryScheduled);
         var token = scheduled!.RetryToken!.Value;
 
@@ -26,7 +26,7 @@ public sealed class When_an_operator_steers_a_request
         Assert.Null(paused.RetryToken);
 
         // The retry timer that was already claimed changes nothing while paused.
-        await spec.Harness.Bus.Publish(new RetryDue { RequestId = "steer-1", Token = token, DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "poller" });
+        await spec.Harness.Bus.Publish(new RetryDue { RequestId = "steer-1", Token = token, DueAt = spec.Now, FiredAt = spec.Now, Source = "poller" });
         await spec.Settle(4);
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));
 
@@ -44,12 +44,12 @@ public sealed class When_an_operator_steers_a_request
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("steer-2"));
         await spec.InState("steer-2", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Started("steer-2", 1));
+        await spec.Harness.Bus.Publish(spec.Started("steer-2", 1));
         await spec.InState("steer-2", m => m.Processing);
 
         await spec.Harness.Bus.Publish(new PauseInference { RequestId = "steer-2" });
         Assert.NotNull(await spec.InState("steer-2", m => m.Paused));
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("steer-2", 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded("steer-2", 1));
 
         var saga = await spec.InState("steer-2", m => m.Succeeded);
         Assert.NotNull(saga);
@@ -67,7 +67,7 @@ public sealed class When_an_operator_steers_a_request
         await spec.Harness.Bus.Publish(new PauseInference { RequestId = "steer-3" });
         await spec.InState("steer-3", m => m.Paused);
 
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("steer-3", 1, FailureKind.Transient, 503));
+        await spec.Harness.Bus.Publish(spec.Failed("steer-3", 1, FailureKind.Transient, 503));
         await spec.Settle(3);
         var saga = await spec.InState("steer-3", m => m.Paused);
         Assert.NotNull(saga);
@@ -78,7 +78,7 @@ public sealed class When_an_operator_steers_a_request
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));
 
         // The same failure redelivered is late now: the attempt was decided.
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("steer-3", 1, FailureKind.Transient, 503));
+        await spec.Harness.Bus.Publish(spec.Failed("steer-3", 1, FailureKind.Transient, 503));
         await spec.Settle(4);
         Assert.NotNull(await spec.InState("steer-3", m => m.Paused));
 
@@ -96,7 +96,7 @@ public sealed class When_an_operator_steers_a_request
         await spec.Harness.Bus.Publish(new PauseInference { RequestId = "steer-4" });
         await spec.InState("steer-4", m => m.Paused);
 
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("steer-4", 1, FailureKind.Permanent, 400));
+        await spec.Harness.Bus.Publish(spec.Failed("steer-4", 1, FailureKind.Permanent, 400));
         var saga = await spec.InState("steer-4", m => m.Failed);
         Assert.NotNull(saga);
         Assert.Null(saga.PausedAt);
@@ -109,7 +109,7 @@ public sealed class When_an_operator_steers_a_request
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("steer-5"));
         await spec.InState("steer-5", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Started("steer-5", 1));
+        await spec.Harness.Bus.Publish(spec.Started("steer-5", 1));
         await spec.InState("steer-5", m => m.Processing);
         await spec.Harness.Bus.Publish(new PauseInference { RequestId = "steer-5" });
         await spec.InState("steer-5", m => m.Paused);
@@ -128,7 +128,7 @@ public sealed class When_an_operator_steers_a_request
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("steer-6"));
         await spec.InState("steer-6", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("steer-6", 1, FailureKind.Transient, 503));
+        await spec.Harness.Bus.Publish(spec.Failed("steer-6", 1, FailureKind.Transient, 503));
         await spec.InState("steer-6", m => m.RetryScheduled);
 
         await spec.Harness.Bus.Publish(new RetryInference { RequestId = "steer-6" });
@@ -145,7 +145,7 @@ public sealed class When_an_operator_steers_a_request
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("steer-7"));
         await spec.InState("steer-7", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("steer-7", 1, FailureKind.Permanent, 400));
+        await spec.Harness.Bus.Publish(spec.Failed("steer-7", 1, FailureKind.Permanent, 400));
         await spec.InState("steer-7", m => m.Failed);
 
         await spec.Harness.Bus.Publish(new RetryInference { RequestId = "steer-7", Reason = "model fixed" });
@@ -156,9 +156,9 @@ public sealed class When_an_operator_steers_a_request
         Assert.Equal(1, reopened.AttemptBase);
         Assert.Null(reopened.CompletedAt);
         Assert.Null(reopened.FailureKind);
-        Assert.True(reopened.Deadline > DateTime.UtcNow);
+        Assert.True(reopened.Deadline > spec.Now.UtcDateTime);
 
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("steer-7", 2));
+        await spec.Harness.Bus.Publish(spec.Succeeded("steer-7", 2));
         Assert.NotNull(await spec.InState("steer-7", m => m.Succeeded));
         Assert.True(await spec.WasPublished<InferenceSucceeded>(m => m.RequestId == "steer-7"));
         var failedId = spec.Harness.Published.Select<InferenceFailed>().Single(m => m.Context.Message.RequestId == "steer-7").Context.MessageId;
@@ -177,7 +177,7 @@ public sealed class When_an_operator_steers_a_request
         // Exhaust the default budget (5 attempts; HTTP 500 has no per-cause override) with transient failures, each retry run at once by an operator.
         for (var attempt = 1; attempt <= 5; attempt++)
         {
-            await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("steer-8", attempt, FailureKind.Transient, 500));
+            await spec.Harness.Bus.Publish(spec.Failed("steer-8", attempt, FailureKind.Transient, 500));
             if (attempt == 5)
                 break;
             Assert.NotNull(await spec.InState("steer-8", m => m.RetryScheduled));
@@ -189,7 +189,7 @@ public sealed class When_an_operator_steers_a_request
         await spec.Harness.Bus.Publish(new RetryInference { RequestId = "steer-8" });
         Assert.NotNull(await spec.InState("steer-8", m => m.Pending));
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "steer-8" && m.Attempt == 6));
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed("steer-8", 6, FailureKind.Transient, 500));
+        await spec.Harness.Bus.Publish(spec.Failed("steer-8", 6, FailureKind.Transient, 500));
         // The first failure of the new run is retried, not the end.
         var saga = await spec.InState("steer-8", m => m.RetryScheduled);
         Assert.NotNull(saga);
@@ -217,7 +217,7 @@ public sealed class When_an_operator_steers_a_request
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("steer-10"));
         await spec.InState("steer-10", m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded("steer-10", 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded("steer-10", 1));
         await spec.InState("steer-10", m => m.Succeeded);
 
         await spec.Harness.Bus.Publish(new PauseInference { RequestId = "steer-10" });

@@ -12,7 +12,7 @@ namespace Orchestrator.Tests.StateMachines;
 /// </summary>
 public sealed class When_every_breaker_is_open
 {
-    static AttemptFailed CircuitOpen(string requestId, int attempt, DateTimeOffset retryAt) => new()
+    static AttemptFailed CircuitOpen(SagaSpecHarness spec, string requestId, int attempt, DateTimeOffset retryAt) => new()
     {
         RequestId = requestId,
         Attempt = attempt,
@@ -21,13 +21,13 @@ public sealed class When_every_breaker_is_open
         Cause = "circuit-open",
         Reason = $"every endpoint of model 'sim' is open (sim open until {retryAt:O})",
         RetryAt = retryAt,
-        StartedAt = DateTimeOffset.UtcNow,
-        FinishedAt = DateTimeOffset.UtcNow,
+        StartedAt = spec.Now,
+        FinishedAt = spec.Now,
     };
 
-    static RetryDue Fire(string requestId, InferenceRequestState saga) => new()
+    static RetryDue Fire(SagaSpecHarness spec, string requestId, InferenceRequestState saga) => new()
     {
-        RequestId = requestId, Token = saga.RetryToken!.Value, DueAt = DateTimeOffset.UtcNow, FiredAt = DateTimeOffset.UtcNow, Source = "poller",
+        RequestId = requestId, Token = saga.RetryToken!.Value, DueAt = spec.Now, FiredAt = spec.Now, Source = "poller",
     };
 
     [Fact]
@@ -37,8 +37,8 @@ public sealed class When_every_breaker_is_open
         const string id = "open-1";
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
         await spec.InState(id, m => m.Pending);
-        var retryAt = DateTimeOffset.UtcNow.AddSeconds(4);
-        await spec.Harness.Bus.Publish(CircuitOpen(id, 1, retryAt));
+        var retryAt = spec.Now.AddSeconds(4);
+        await spec.Harness.Bus.Publish(CircuitOpen(spec, id, 1, retryAt));
 
         var saga = await spec.InState(id, m => m.RetryScheduled);
         Assert.NotNull(saga);
@@ -58,9 +58,9 @@ public sealed class When_every_breaker_is_open
         const string id = "open-2";
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
         await spec.InState(id, m => m.Pending);
-        await spec.Harness.Bus.Publish(CircuitOpen(id, 1, DateTimeOffset.UtcNow.AddSeconds(1)));
+        await spec.Harness.Bus.Publish(CircuitOpen(spec, id, 1, spec.Now.AddSeconds(1)));
         var waiting = await spec.InState(id, m => m.RetryScheduled);
-        await spec.Harness.Bus.Publish(Fire(id, waiting!));
+        await spec.Harness.Bus.Publish(Fire(spec, id, waiting!));
 
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == id && m.Attempt == 1 &&
                                                              spec.Harness.Published.Select<InvokeModel>().Count(x => x.Context.Message.RequestId == id) == 2),
@@ -72,8 +72,8 @@ public sealed class When_every_breaker_is_open
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == id && m.Context.Message.Attempt == 2));
 
         // That dispatch is served: the request succeeds on attempt 1 with one attempt row.
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Started(id, 1));
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Succeeded(id, 1));
+        await spec.Harness.Bus.Publish(spec.Started(id, 1));
+        await spec.Harness.Bus.Publish(spec.Succeeded(id, 1));
         var done = await spec.InState(id, m => m.Succeeded);
         Assert.Equal(1, Assert.Single(done!.Attempts).Attempt);
         Assert.True(await spec.WasPublished<InferenceSucceeded>(m => m.RequestId == id && m.Attempts == 1));
@@ -89,22 +89,22 @@ public sealed class When_every_breaker_is_open
         // The default policy allows 5 attempts; 7 circuit-open waits in a row leave the request on attempt 1.
         for (var i = 1; i <= 7; i++)
         {
-            await spec.Harness.Bus.Publish(CircuitOpen(id, 1, DateTimeOffset.UtcNow.AddMilliseconds(100)));
+            await spec.Harness.Bus.Publish(CircuitOpen(spec, id, 1, spec.Now.AddMilliseconds(100)));
             var waiting = await spec.InState(id, m => m.RetryScheduled);
             Assert.True(waiting is not null, $"wait {i}: not in RetryScheduled");
-            await spec.Harness.Bus.Publish(Fire(id, waiting));
+            await spec.Harness.Bus.Publish(Fire(spec, id, waiting));
             Assert.True(await spec.WasPublished<InvokeModel>(_ => spec.Harness.Published.Select<InvokeModel>().Count(x => x.Context.Message.RequestId == id) == i + 1),
                 $"wait {i}: attempt 1 was not dispatched again");
             await spec.InState(id, m => m.Pending);
         }
 
         // A real failure afterwards is attempt 1's, and the next one is attempt 2: the budget is untouched.
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Failed(id, 1, FailureKind.Transient, 500));
+        await spec.Harness.Bus.Publish(spec.Failed(id, 1, FailureKind.Transient, 500));
         var retry = await spec.InState(id, m => m.RetryScheduled);
         Assert.Equal(1, retry!.Attempt);
         Assert.Equal(1, Assert.Single(retry.Attempts).Attempt);
         Assert.Equal(nameof(FailureKind.Transient), retry.FailureKind);
-        await spec.Harness.Bus.Publish(Fire(id, retry));
+        await spec.Harness.Bus.Publish(Fire(spec, id, retry));
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == id && m.Attempt == 2));
         Assert.False(await spec.Harness.Published.Any<InferenceFailed>(m => m.Context.Message.RequestId == id));
     }
@@ -116,10 +116,10 @@ public sealed class When_every_breaker_is_open
         const string id = "open-6";
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
         await spec.InState(id, m => m.Pending);
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Started(id, 1));
+        await spec.Harness.Bus.Publish(spec.Started(id, 1));
         await spec.InState(id, m => m.Processing);
         // The report of an earlier dispatch of attempt 1, delivered again: the attempt now running is not touched.
-        await spec.Harness.Bus.Publish(CircuitOpen(id, 1, DateTimeOffset.UtcNow.AddSeconds(5)));
+        await spec.Harness.Bus.Publish(CircuitOpen(spec, id, 1, spec.Now.AddSeconds(5)));
         await spec.Settle(3);
 
         var saga = await spec.InState(id, m => m.Processing);
@@ -134,9 +134,9 @@ public sealed class When_every_breaker_is_open
     {
         await using var spec = await SagaSpecHarness.StartAsync();
         const string id = "open-4";
-        await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id) with { Deadline = DateTimeOffset.UtcNow.AddSeconds(30) });
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id) with { Deadline = spec.Now.AddSeconds(30) });
         await spec.InState(id, m => m.Pending);
-        await spec.Harness.Bus.Publish(CircuitOpen(id, 1, DateTimeOffset.UtcNow.AddSeconds(60)));
+        await spec.Harness.Bus.Publish(CircuitOpen(spec, id, 1, spec.Now.AddSeconds(60)));
 
         var failed = await spec.InState(id, m => m.Failed);
         Assert.NotNull(failed);
@@ -154,24 +154,13 @@ public sealed class When_every_breaker_is_open
         await spec.InState(id, m => m.Pending);
         await spec.Harness.Bus.Publish(new PauseInference { RequestId = id });
         await spec.InState(id, m => m.Paused);
-        await spec.Harness.Bus.Publish(CircuitOpen(id, 1, DateTimeOffset.UtcNow.AddSeconds(1)));
-        Assert.True(await Eventually(async () => (await spec.InState(id, m => m.Paused))?.FailureKind == nameof(FailureKind.CircuitOpen)),
-            "the paused request should record the circuit-open wait");
+        await spec.Harness.Bus.Publish(CircuitOpen(spec, id, 1, spec.Now.AddSeconds(1)));
+        await Eventually.Until(async () => (await spec.InState(id, m => m.Paused))?.FailureKind, kind => kind == nameof(FailureKind.CircuitOpen),
+            TimeSpan.FromSeconds(5), "the paused request should record the circuit-open wait");
 
         await spec.Harness.Bus.Publish(new ResumeInference { RequestId = id });
         Assert.True(await spec.WasPublished<InvokeModel>(_ => spec.Harness.Published.Select<InvokeModel>().Count(x => x.Context.Message.RequestId == id) == 2),
             "resume should dispatch again");
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == id && m.Context.Message.Attempt == 2));
-    }
-
-    static async Task<bool> Eventually(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (await condition())
-                return true;
-            await Task.Delay(25);
-        }
-        return false;
     }
 }

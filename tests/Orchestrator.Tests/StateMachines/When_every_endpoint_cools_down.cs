@@ -33,11 +33,10 @@ public sealed class When_every_endpoint_cools_down
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == id));
 
         // The poller fires the row's timer once the cooldown is over: attempt 1, the same number, goes out.
-        while (DateTimeOffset.UtcNow < until)
-            await Task.Delay(50);
+        spec.Clock.SetUtcNow(until);
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = id, Token = held.RetryToken!.Value, DueAt = until, FiredAt = DateTimeOffset.UtcNow, Source = "poller",
+            RequestId = id, Token = held.RetryToken!.Value, DueAt = until, FiredAt = spec.Now, Source = "poller",
         });
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == id && m.Attempt == 1));
         var pending = await spec.InState(id, m => m.Pending);
@@ -54,12 +53,12 @@ public sealed class When_every_endpoint_cools_down
         const string id = "held-2";
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
         await spec.InState(id, m => m.Pending);
-        var retryAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        var retryAt = spec.Now.AddSeconds(3);
         await spec.Harness.Bus.Publish(new AttemptFailed
         {
             RequestId = id, Attempt = 1, WorkerId = "w1", Kind = FailureKind.CircuitOpen, Cause = "circuit-open",
             Reason = "every endpoint of model 'sim' is open or cooling down (only open until ...)", RetryAt = retryAt,
-            StartedAt = DateTimeOffset.UtcNow, FinishedAt = DateTimeOffset.UtcNow,
+            StartedAt = spec.Now, FinishedAt = spec.Now,
         });
         var held = await spec.InState(id, m => m.RetryScheduled);
         Assert.NotNull(held);

@@ -13,14 +13,14 @@ public sealed class When_the_api_admits_a_request
     public async Task Should_take_the_transition_and_send_the_command_a_bus_submission_gets()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
-        var request = SagaSpecHarness.Request("adm-bus") with { Priority = 4, Deadline = DateTimeOffset.UtcNow.AddMinutes(5) };
+        var request = SagaSpecHarness.Request("adm-bus") with { Priority = 4, Deadline = spec.Now.AddMinutes(5) };
         await spec.Harness.Bus.Publish(request);
         var viaBus = await spec.InState("adm-bus", m => m.Pending);
         Assert.NotNull(viaBus);
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "adm-bus"));
         var dispatched = spec.Harness.Published.Select<InvokeModel>().Single().Context.Message;
 
-        var viaApi = InferenceRequestState.Create(request with { RequestId = "adm-api" }, DateTime.UtcNow);
+        var viaApi = InferenceRequestState.Create(request with { RequestId = "adm-api" }, spec.Now.UtcDateTime);
         var invocation = spec.Machine.Admit(viaApi);
 
         Assert.Equal(RequestStates.Pending, viaApi.CurrentState);
@@ -44,7 +44,7 @@ public sealed class When_the_api_admits_a_request
     public async Task Should_give_a_request_without_a_deadline_the_default_one()
     {
         await using var spec = await SagaSpecHarness.StartAsync(t => t.DefaultDeadline = TimeSpan.FromMinutes(7));
-        var saga = InferenceRequestState.Create(SagaSpecHarness.Request("adm-deadline"), DateTime.UtcNow);
+        var saga = InferenceRequestState.Create(SagaSpecHarness.Request("adm-deadline"), spec.Now.UtcDateTime);
 
         spec.Machine.Admit(saga);
 
@@ -56,7 +56,7 @@ public sealed class When_the_api_admits_a_request
     {
         await using var spec = await SagaSpecHarness.StartAsync();
         var until = spec.CoolDownTheOnlyEndpoint(TimeSpan.FromSeconds(30));
-        var saga = InferenceRequestState.Create(SagaSpecHarness.Request("adm-held"), DateTime.UtcNow);
+        var saga = InferenceRequestState.Create(SagaSpecHarness.Request("adm-held"), spec.Now.UtcDateTime);
 
         var invocation = spec.Machine.Admit(saga);
 

@@ -54,12 +54,14 @@ public sealed class When_a_call_outlasts_the_started_notice : IAsyncLifetime
         await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("notice-slow", 1, "[[sim: slow:4000]]"));
 
         // The notice leaves while the model is still answering.
-        Assert.True(await WorkerSpecHarness.Eventually(() => arrivals.OfType<AttemptStarted>().Any(m => m.RequestId == "notice-slow")));
+        await Eventually.True(() => arrivals.OfType<AttemptStarted>().Any(m => m.RequestId == "notice-slow"), WorkerSpecHarness.Patience,
+            "AttemptStarted of notice-slow on the bus");
         Assert.DoesNotContain(arrivals.OfType<AttemptSucceeded>(), m => m.RequestId == "notice-slow");
         var started = arrivals.OfType<AttemptStarted>().Single(m => m.RequestId == "notice-slow");
         Assert.Equal((1, "worker-notice"), (started.Attempt, started.WorkerId));
 
-        Assert.True(await WorkerSpecHarness.Eventually(() => arrivals.OfType<AttemptSucceeded>().Any(m => m.RequestId == "notice-slow")));
+        await Eventually.True(() => arrivals.OfType<AttemptSucceeded>().Any(m => m.RequestId == "notice-slow"), WorkerSpecHarness.Patience,
+            "AttemptSucceeded of notice-slow on the bus");
         var ok = arrivals.OfType<AttemptSucceeded>().Single(m => m.RequestId == "notice-slow");
         Assert.Equal(started.StartedAt, ok.StartedAt);
         Assert.Single(arrivals.OfType<AttemptStarted>(), m => m.RequestId == "notice-slow");

@@ -119,8 +119,8 @@ public sealed class When_the_fleet_shares_endpoint_news : IAsyncLifetime
             Reason = "circuit breaker opened", WorkerId = "worker-a", At = _clock.GetUtcNow(),
         });
         await worker.Harness.Bus.Publish(new WorkerHeartbeat { WorkerId = "worker-b", At = _clock.GetUtcNow(), Interval = TimeSpan.FromSeconds(5) });
-        Assert.True(await WorkerSpecHarness.Eventually(() => worker.Harness.Consumed.Select<EndpointCoolingDown>().Any() &&
-                                                             worker.Harness.Consumed.Select<WorkerHeartbeat>().Any()));
+        await Eventually.True(() => worker.Harness.Consumed.Select<EndpointCoolingDown>().Any() && worker.Harness.Consumed.Select<WorkerHeartbeat>().Any(),
+            WorkerSpecHarness.Patience, "the worker consumed the cooldown and the heartbeat");
         Assert.Equal("primary", Assert.IsType<AttemptSucceeded>(await worker.AttemptAsync("cool-5", 1)).Endpoint);
 
         var peers = worker.Services.GetRequiredService<FleetPeers>();
@@ -142,7 +142,8 @@ public sealed class When_the_fleet_shares_endpoint_news : IAsyncLifetime
         // Two slow calls at once: the second waits for the first to end, in the worker, without failing.
         await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("busy-1", 1, "[[sim: slow:600]]"));
         await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("busy-2", 1, "[[sim: slow:600]]"));
-        Assert.True(await WorkerSpecHarness.Eventually(() => worker.Result("busy-1", 1) is not null && worker.Result("busy-2", 1) is not null));
+        await Eventually.True(() => worker.Result("busy-1", 1) is not null && worker.Result("busy-2", 1) is not null,
+            WorkerSpecHarness.Patience, "results for busy-1 and busy-2");
 
         var first = Assert.IsType<AttemptSucceeded>(worker.Result("busy-1", 1));
         var second = Assert.IsType<AttemptSucceeded>(worker.Result("busy-2", 1));
@@ -163,16 +164,17 @@ public sealed class When_the_fleet_shares_endpoint_news : IAsyncLifetime
             Settings(withFallback: false, new() { ["Workers:Models:sim:Endpoints:0:MaxInFlight"] = "1" }), _clock);
         // The busy call holds the one slot long enough for both others to queue behind it, even on a loaded machine.
         await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-busy", 1, "[[sim: slow:4000]]"));
-        Assert.True(await WorkerSpecHarness.Eventually(() => _primary.Stats.CallsFor("prio-busy") == 1));
+        await Eventually.Until(() => _primary.Stats.CallsFor("prio-busy"), calls => calls == 1, WorkerSpecHarness.Patience, "one call of prio-busy at the model");
         // Both wait inside the worker for the one slot: the low one first, the urgent one after it.
         var limits = worker.Services.GetRequiredService<EndpointLimits>();
         await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-low", 1) with { Priority = 1 });
-        Assert.True(await WorkerSpecHarness.Eventually(() => limits.WaitingFor("sim") == 1));
+        await Eventually.Until(() => limits.WaitingFor("sim"), waiting => waiting == 1, WorkerSpecHarness.Patience, "one invoke waiting for a slot of sim");
         await worker.Harness.Bus.Publish(WorkerSpecHarness.Invoke("prio-high", 1) with { Priority = 5 });
-        Assert.True(await WorkerSpecHarness.Eventually(() => limits.WaitingFor("sim") == 2));
+        await Eventually.Until(() => limits.WaitingFor("sim"), waiting => waiting == 2, WorkerSpecHarness.Patience, "two invokes waiting for a slot of sim");
         Assert.Equal(1, _primary.Stats.CallsFor("prio-busy"));
         Assert.Equal(0, _primary.Stats.CallsFor("prio-low") + _primary.Stats.CallsFor("prio-high"));
-        Assert.True(await WorkerSpecHarness.Eventually(() => worker.Result("prio-low", 1) is not null && worker.Result("prio-high", 1) is not null));
+        await Eventually.True(() => worker.Result("prio-low", 1) is not null && worker.Result("prio-high", 1) is not null,
+            WorkerSpecHarness.Patience, "results for prio-low and prio-high");
 
         var order = _primary.Stats.RecentCalls().Where(c => c.RequestId is "prio-low" or "prio-high").Select(c => c.RequestId).ToList();
         Assert.Equal(["prio-high", "prio-low"], order);

@@ -13,6 +13,9 @@ namespace Orchestrator.Tests.Workers;
 /// </summary>
 public sealed class WorkerSpecHarness : IAsyncDisposable
 {
+    /// <summary>How long a spec waits for the worker to do something (one value for every wait).</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
     readonly ServiceProvider _provider;
 
     WorkerSpecHarness(ServiceProvider provider)
@@ -55,14 +58,9 @@ public sealed class WorkerSpecHarness : IAsyncDisposable
     {
         var before = Results(requestId, attempt).Count;
         await Harness.Bus.Publish(Invoke(requestId, attempt, script));
-        for (var i = 0; i < 600; i++)
-        {
-            var results = Results(requestId, attempt);
-            if (results.Count > before)
-                return results[^1];
-            await Task.Delay(25);
-        }
-        throw new TimeoutException($"no result for {requestId} attempt {attempt} within 15 s");
+        var results = await Eventually.Until(() => Results(requestId, attempt), found => found.Count > before, Patience,
+            $"a new result for {requestId} attempt {attempt} (it had {before})");
+        return results[^1];
     }
 
     /// <summary>The latest result of the attempt, if any.</summary>
@@ -77,18 +75,6 @@ public sealed class WorkerSpecHarness : IAsyncDisposable
             .OrderBy(m => m.SentTime)
             .Select(m => m.Message)
             .ToList();
-
-    /// <summary>Waits (bounded) until <paramref name="condition"/> holds.</summary>
-    public static async Task<bool> Eventually(Func<bool> condition, int timeoutMs = 15_000)
-    {
-        for (var waited = 0; waited < timeoutMs; waited += 25)
-        {
-            if (condition())
-                return true;
-            await Task.Delay(25);
-        }
-        return condition();
-    }
 
     public async ValueTask DisposeAsync()
     {
