@@ -35,12 +35,14 @@ public static class SchemaStartup
         var check = new StoreHealthCheck(store);
         var waited = Stopwatch.StartNew();
         var delay = TimeSpan.FromMilliseconds(250);
+        var waits = 0;
         while (true)
         {
             var result = await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken);
             if (result.Status == HealthStatus.Healthy)
             {
-                if (waited.Elapsed > TimeSpan.FromSeconds(1))
+                // Said whenever it had to wait, however briefly, so the log always pairs with the waits above.
+                if (waits > 0)
                     logger.StoreReady(waited.Elapsed.TotalSeconds);
                 return null;
             }
@@ -48,6 +50,7 @@ public static class SchemaStartup
             if (waited.Elapsed + delay > options.StartupTimeout)
                 return $"{problem} (gave up after {waited.Elapsed.TotalSeconds:0} s; Orchestrator:StartupTimeout is {options.StartupTimeout})";
             logger.WaitingForStore(problem, delay.TotalSeconds);
+            waits++;
             await Task.Delay(delay, cancellationToken);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
         }
