@@ -160,8 +160,8 @@ public sealed class EfSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     /// Waits for the writer's turn (the gate is open except on a single-writer store) and begins the message's transaction, once.
     /// The factory calls it at the start of the message, except on a single-writer store: there every write calls it,
     /// so everything the message read before (the saga's load, the state machine's work) ran outside it and the one
-    /// writer is held only for the writes and the commit (measured on the embedded demo, holding it for the whole
-    /// message made it the bottleneck). Reading outside the transaction is safe for the same reason as on PostgreSQL
+    /// writer is held only for the writes and the commit (held for the whole message, it was the embedded mode's
+    /// bottleneck). Reading outside the transaction is safe for the same reason as on PostgreSQL
     /// at read committed: the UPDATE checks the version it read, and a lost race throws and runs the message again.
     /// </summary>
     internal async Task BeginWriteAsync()

@@ -3,10 +3,9 @@ namespace Orchestrator.Sagas.EntityFrameworkCore;
 /// <summary>
 /// Lets one write transaction at a time into an embedded SQLite file, in the order they asked, waiting
 /// asynchronously. SQLite has one writer: when several transactions of this process race for its lock, the losers
-/// get SQLITE_BUSY and the ADO.NET driver retries them after a blocking sleep (the embedded demo left 43% of the box
-/// idle at 108 requests/s). Queued here instead, each starts the moment the previous one commits: measured, the
-/// demo ran 12% faster with the gate alone, and 15–20% more with the saga's writes made late (see
-/// EfSagaRepositoryContext). Other processes on the same file (the CLI) still meet SQLite's own lock and its busy
+/// get SQLITE_BUSY and the ADO.NET driver retries them after a blocking sleep, leaving the box idle while they wait.
+/// Queued here instead, each starts the moment the previous one commits (bench/README.md has what it bought, with the
+/// saga's writes made late in EfSagaRepositoryContext). Other processes on the same file (the CLI) still meet SQLite's own lock and its busy
 /// timeout. PostgreSQL has row locks and needs no gate: there it is open.
 /// </summary>
 public sealed class WriterGate

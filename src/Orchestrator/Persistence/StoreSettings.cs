@@ -14,8 +14,10 @@ public sealed record StoreSettings(StoreKind Kind, string ConnectionString, stri
         {
             var runtime = configuration.GetConnectionString("Postgres");
             if (string.IsNullOrWhiteSpace(runtime))
+            {
                 throw new InvalidOperationException(
                     "ConnectionStrings:Postgres is required when Orchestrator:Store is Postgres (e.g. Host=127.0.0.1;Database=orchestrator;Username=...;Password=...)");
+            }
             // Migrations create tables, which the runtime role may not: they may use the owner's connection.
             var owner = configuration.GetConnectionString("PostgresMigrations");
             // Quartz's tables live in the same database, so one migration run creates everything.
@@ -41,7 +43,7 @@ public sealed record StoreSettings(StoreKind Kind, string ConnectionString, stri
     /// The runtime's pooled connections, unless the connection string says otherwise:
     /// <list type="bullet">
     /// <item>skip Npgsql's reset (<c>DISCARD ALL</c>) when they are taken again. PostgreSQL counts each reset as a
-    /// transaction of its own: measured, it was half the commits per request (11.5 of them, 6.0 without). The runtime
+    /// transaction of its own, about as many commits as the work itself (bench/README.md has the figures). The runtime
     /// keeps no session state (no SET, no temporary tables, no session locks; transactions always end); the migrator,
     /// which takes a session advisory lock, keeps the reset on its own connection string;</item>
     /// <item>prepare the statements they run again and again (<c>Max Auto Prepare</c>), so PostgreSQL parses and
