@@ -42,7 +42,7 @@ public static class BenchCommand
         try
         {
             var options = BenchArguments.Parse(args[1..]);
-            object result = args[0] switch
+            var result = args[0] switch
             {
                 "floor-pg" => await FloorPg(options, cancel.Token),
                 "floor-rabbit" => await FloorRabbit(options, cancel.Token),

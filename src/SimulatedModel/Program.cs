@@ -4,7 +4,7 @@ using Orchestrator.SimulatedModel.Logging;
 
 // Standalone simulated model: `dotnet run --project src/SimulatedModel -- --urls http://127.0.0.1:5090`.
 // Settings come from the "SimulatedModel" section (e.g. SimulatedModel__FaultRate=0.2).
-WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
 {
     Args = args,
 
@@ -45,11 +45,11 @@ catch (InvalidOperationException exception)
     return 2;
 }
 
-WebApplication app = builder.Build();
+var app = builder.Build();
 app.MapSimulatedModel();
 
-SimulatedModelOptions options = app.Services.GetRequiredService<SimulatedModelOptions>();
-ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.SimulatedModel");
+var options = app.Services.GetRequiredService<SimulatedModelOptions>();
+var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.SimulatedModel");
 app.Lifetime.ApplicationStarted.Register(() => Log.Ready(
     logger,
     options.LatencyMs,

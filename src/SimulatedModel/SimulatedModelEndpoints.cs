@@ -14,17 +14,17 @@ public static class SimulatedModelEndpoints
     /// <summary>The name listed by <c>/v1/models</c> when any model name is accepted.</summary>
     public const string DefaultModelName = "simulated-model";
 
-    private static readonly HealthStatus Healthy = new("ok");
+    static readonly HealthStatus Healthy = new("ok");
 
     /// <summary>Maps every route of the simulated model onto <paramref name="endpoints"/>.</summary>
     public static IEndpointRouteBuilder MapSimulatedModel(this IEndpointRouteBuilder endpoints)
     {
-        IServiceProvider services = endpoints.ServiceProvider;
-        ChatCompletionsEndpoint chat = services.GetRequiredService<ChatCompletionsEndpoint>();
-        SimulatedModelStats stats = services.GetRequiredService<SimulatedModelStats>();
-        SimulatedModelOptions options = services.GetRequiredService<SimulatedModelOptions>();
+        var services = endpoints.ServiceProvider;
+        var chat = services.GetRequiredService<ChatCompletionsEndpoint>();
+        var stats = services.GetRequiredService<SimulatedModelStats>();
+        var options = services.GetRequiredService<SimulatedModelOptions>();
 
-        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         string[] names = options.Models.Count == 0 ? [DefaultModelName] : [.. options.Models];
         var models = new ModelList("list", Array.ConvertAll(names, name => new ModelEntry(name, "model", created, "simulated")));
 
@@ -36,7 +36,7 @@ public static class SimulatedModelEndpoints
             StatsJsonContext.Default.StatsSnapshot));
         endpoints.MapGet("/stats/requests/{requestId}", context =>
         {
-            string requestId = (string)context.Request.RouteValues["requestId"]!;
+            var requestId = (string)context.Request.RouteValues["requestId"]!;
             return context.Response.WriteAsJsonAsync(
                 new RequestCallCount(requestId, stats.CallsFor(requestId)),
                 StatsJsonContext.Default.RequestCallCount);

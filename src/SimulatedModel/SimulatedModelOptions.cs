@@ -111,9 +111,9 @@ public sealed class SimulatedModelOptions
         TimeoutHoldSeconds = TimeoutHoldSeconds,
     };
 
-    private void ValidateFaultMix(List<string> errors)
+    void ValidateFaultMix(List<string> errors)
     {
-        string setting = $"{SectionName}:{nameof(FaultMix)}";
+        var setting = $"{SectionName}:{nameof(FaultMix)}";
         if (FaultMix is null)
         {
             errors.Add($"{setting} must not be null.");
@@ -121,9 +121,9 @@ public sealed class SimulatedModelOptions
         }
 
         double total = 0;
-        foreach ((string step, double weight) in FaultMix)
+        foreach ((var step, var weight) in FaultMix)
         {
-            if (!ScriptParser.TryParseStep(step, out _, out string? stepError))
+            if (!ScriptParser.TryParseStep(step, out _, out var stepError))
             {
                 errors.Add($"{setting}:{step} is not a known fault: {stepError}");
             }
@@ -145,7 +145,7 @@ public sealed class SimulatedModelOptions
         }
     }
 
-    private static Dictionary<string, double> CreateDefaultFaultMix() => new(StringComparer.OrdinalIgnoreCase)
+    static Dictionary<string, double> CreateDefaultFaultMix() => new(StringComparer.OrdinalIgnoreCase)
     {
         ["503"] = 0.5,
         ["429"] = 0.2,

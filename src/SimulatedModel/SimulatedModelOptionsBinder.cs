@@ -10,14 +10,14 @@ public static class SimulatedModelOptionsBinder
 {
     public static SimulatedModelOptions Bind(IConfiguration configuration)
     {
-        IConfigurationSection section = configuration.GetSection(SimulatedModelOptions.SectionName);
-        SimulatedModelOptions options = section.Get<SimulatedModelOptions>() ?? new SimulatedModelOptions();
+        var section = configuration.GetSection(SimulatedModelOptions.SectionName);
+        var options = section.Get<SimulatedModelOptions>() ?? new SimulatedModelOptions();
 
         // The binder merges dictionary entries into the default mix; a configured mix must replace it instead,
         // otherwise "only 503" could never be expressed.
-        IConfigurationSection mixSection = section.GetSection(nameof(SimulatedModelOptions.FaultMix));
+        var mixSection = section.GetSection(nameof(SimulatedModelOptions.FaultMix));
         var configured = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
-        foreach (IConfigurationSection entry in mixSection.GetChildren())
+        foreach (var entry in mixSection.GetChildren())
         {
             if (entry.Value is null)
             {
@@ -25,7 +25,7 @@ public static class SimulatedModelOptionsBinder
                     $"{entry.Path} has no weight; ':' separates configuration keys, so write 429_N or slow_MS instead of 429:N or slow:MS.");
             }
 
-            if (!double.TryParse(entry.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double weight))
+            if (!double.TryParse(entry.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var weight))
             {
                 throw new InvalidOperationException($"{entry.Path} must be a number (was '{entry.Value}').");
             }

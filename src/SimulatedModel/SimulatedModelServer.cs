@@ -10,12 +10,12 @@ public sealed class SimulatedModelServer : IAsyncDisposable
     public const string DefaultUrl = "http://127.0.0.1:0";
 
     // A held `timeout` step ends on shutdown anyway; this only bounds a stuck normal request.
-    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
+    static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly WebApplication _app;
-    private int _disposed;
+    readonly WebApplication _app;
+    int _disposed;
 
-    private SimulatedModelServer(WebApplication app, Uri baseAddress, SimulatedModelStats stats)
+    SimulatedModelServer(WebApplication app, Uri baseAddress, SimulatedModelStats stats)
     {
         _app = app;
         BaseAddress = baseAddress;
@@ -41,7 +41,7 @@ public sealed class SimulatedModelServer : IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(url);
 
         // The empty builder: an embedding host's appsettings (e.g. its Kestrel endpoints) must not leak in here.
-        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             ContentRootPath = AppContext.BaseDirectory,
         });
@@ -51,7 +51,7 @@ public sealed class SimulatedModelServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSimulatedModel(options);
 
-        WebApplication app = builder.Build();
+        var app = builder.Build();
         app.MapSimulatedModel();
         try
         {
@@ -63,7 +63,7 @@ public sealed class SimulatedModelServer : IAsyncDisposable
             throw;
         }
 
-        string address = app.Urls.First();
+        var address = app.Urls.First();
         return new SimulatedModelServer(app, new Uri(address.TrimEnd('/') + "/"), app.Services.GetRequiredService<SimulatedModelStats>());
     }
 

@@ -10,10 +10,10 @@ namespace Orchestrator.SimulatedModel;
 public sealed class SimulatedModelStats
 {
     // StrongBox values: a call increments an existing counter with Interlocked, without locking or re-adding the entry.
-    private readonly ConcurrentDictionary<string, StrongBox<long>> _byRequestId = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<ulong, StrongBox<long>> _callsByScriptKey = new();
-    private readonly ConcurrentQueue<(DateTimeOffset At, string? RequestId)> _recent = new();
-    private long _totalCalls;
+    readonly ConcurrentDictionary<string, StrongBox<long>> _byRequestId = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<ulong, StrongBox<long>> _callsByScriptKey = new();
+    readonly ConcurrentQueue<(DateTimeOffset At, string? RequestId)> _recent = new();
+    long _totalCalls;
 
     /// <summary>How many of the latest calls <see cref="RecentCalls"/> keeps.</summary>
     public const int RecentCallsKept = 100_000;
@@ -23,13 +23,13 @@ public sealed class SimulatedModelStats
 
     /// <summary>Calls that carried the header <c>X-Request-Id: <paramref name="requestId"/></c>.</summary>
     public long CallsFor(string requestId) =>
-        _byRequestId.TryGetValue(requestId, out StrongBox<long>? box) ? Interlocked.Read(ref box.Value) : 0;
+        _byRequestId.TryGetValue(requestId, out var box) ? Interlocked.Read(ref box.Value) : 0;
 
     /// <summary>A snapshot of the calls per <c>X-Request-Id</c>.</summary>
     public IReadOnlyDictionary<string, long> CallsByRequestId()
     {
         var snapshot = new Dictionary<string, long>(_byRequestId.Count, StringComparer.Ordinal);
-        foreach (KeyValuePair<string, StrongBox<long>> entry in _byRequestId)
+        foreach (var entry in _byRequestId)
         {
             snapshot[entry.Key] = Interlocked.Read(ref entry.Value.Value);
         }

@@ -43,7 +43,7 @@ public static class Chat
     {
         try
         {
-            using HttpResponseMessage response = await PostAsync(client, body);
+            using var response = await PostAsync(client, body);
             return ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (HttpRequestException)
@@ -54,14 +54,14 @@ public static class Chat
 
     public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
     {
-        string text = await response.Content.ReadAsStringAsync();
-        using JsonDocument document = JsonDocument.Parse(text);
+        var text = await response.Content.ReadAsStringAsync();
+        using var document = JsonDocument.Parse(text);
         return document.RootElement.Clone();
     }
 
     public static async Task<JsonElement> AnswerAsync(HttpClient client, JsonNode body)
     {
-        using HttpResponseMessage response = await PostAsync(client, body);
+        using var response = await PostAsync(client, body);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await ReadJsonAsync(response);
     }
@@ -69,7 +69,7 @@ public static class Chat
     /// <summary>exp(mean logprob): the geometric mean of the token probabilities.</summary>
     public static double GeometricMeanProbability(JsonElement completion)
     {
-        JsonElement tokens = completion.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("content");
+        var tokens = completion.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("content");
         Assert.True(tokens.GetArrayLength() > 0);
         return Math.Exp(tokens.EnumerateArray().Average(token => token.GetProperty("logprob").GetDouble()));
     }
@@ -77,7 +77,7 @@ public static class Chat
     /// <summary>Asserts the OpenAI error shape and returns the error object.</summary>
     public static async Task<JsonElement> ReadErrorAsync(HttpResponseMessage response)
     {
-        JsonElement error = (await ReadJsonAsync(response)).GetProperty("error");
+        var error = (await ReadJsonAsync(response)).GetProperty("error");
         Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
         Assert.Equal(JsonValueKind.String, error.GetProperty("type").ValueKind);
         Assert.True(error.TryGetProperty("param", out _));

@@ -5,8 +5,8 @@ namespace SimulatedModel.Tests;
 /// <summary>A simulated model with default options on a free port, shared by the tests of one class.</summary>
 public sealed class SimulatedModelFixture : IAsyncLifetime, IDisposable
 {
-    private SimulatedModelServer? _server;
-    private HttpClient? _client;
+    SimulatedModelServer? _server;
+    HttpClient? _client;
 
     public SimulatedModelServer Server => _server ?? throw new InvalidOperationException("The fixture is not started.");
 

@@ -9,23 +9,23 @@ public sealed class When_a_normal_request_is_answered(SimulatedModelFixture fixt
     [Fact]
     public async Task Should_return_the_openai_completion_shape_with_usage()
     {
-        JsonObject body = Chat.Body("What is the capital of France?");
+        var body = Chat.Body("What is the capital of France?");
         body["messages"]!.AsArray().Insert(0, new JsonObject { ["role"] = "system", ["content"] = "You are terse." });
 
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, body);
+        var completion = await Chat.AnswerAsync(fixture.Client, body);
 
         Assert.StartsWith("chatcmpl-", completion.GetProperty("id").GetString(), StringComparison.Ordinal);
         Assert.Equal("chat.completion", completion.GetProperty("object").GetString());
         Assert.True(completion.GetProperty("created").GetInt64() > 1_600_000_000);
         Assert.Equal(Chat.DefaultModel, completion.GetProperty("model").GetString());
 
-        JsonElement choice = Assert.Single(completion.GetProperty("choices").EnumerateArray());
+        var choice = Assert.Single(completion.GetProperty("choices").EnumerateArray());
         Assert.Equal(0, choice.GetProperty("index").GetInt32());
         Assert.Equal("assistant", choice.GetProperty("message").GetProperty("role").GetString());
         Assert.Equal("Simulated answer to: What is the capital of France?", choice.GetProperty("message").GetProperty("content").GetString());
         Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
 
-        JsonElement usage = completion.GetProperty("usage");
+        var usage = completion.GetProperty("usage");
         Assert.Equal(9, usage.GetProperty("prompt_tokens").GetInt32()); // 3 system words + 6 user words
         Assert.Equal(9, usage.GetProperty("completion_tokens").GetInt32());
         Assert.Equal(18, usage.GetProperty("total_tokens").GetInt32());
@@ -34,7 +34,7 @@ public sealed class When_a_normal_request_is_answered(SimulatedModelFixture fixt
     [Fact]
     public async Task Should_leave_logprobs_null_when_they_are_not_requested()
     {
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, Chat.Body("No logprobs please"));
+        var completion = await Chat.AnswerAsync(fixture.Client, Chat.Body("No logprobs please"));
 
         Assert.Equal(JsonValueKind.Null, completion.GetProperty("choices")[0].GetProperty("logprobs").ValueKind);
     }
@@ -42,18 +42,18 @@ public sealed class When_a_normal_request_is_answered(SimulatedModelFixture fixt
     [Fact]
     public async Task Should_give_confident_logprobs_with_a_geometric_mean_of_at_least_0_9()
     {
-        JsonObject body = Chat.Body("Tell me something confident about the weather");
+        var body = Chat.Body("Tell me something confident about the weather");
         body["logprobs"] = true;
         body["top_logprobs"] = 3;
 
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, body);
+        var completion = await Chat.AnswerAsync(fixture.Client, body);
 
         Assert.True(Chat.GeometricMeanProbability(completion) >= 0.9);
-        JsonElement tokens = completion.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("content");
-        string content = completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        var tokens = completion.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("content");
+        var content = completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
         Assert.Equal(content, string.Concat(tokens.EnumerateArray().Select(token => token.GetProperty("token").GetString())));
         Assert.Equal(completion.GetProperty("usage").GetProperty("completion_tokens").GetInt32(), tokens.GetArrayLength());
-        foreach (JsonElement token in tokens.EnumerateArray())
+        foreach (var token in tokens.EnumerateArray())
         {
             Assert.NotEmpty(token.GetProperty("bytes").EnumerateArray());
             Assert.Equal(3, token.GetProperty("top_logprobs").GetArrayLength());
@@ -75,7 +75,7 @@ public sealed class When_a_normal_request_is_answered(SimulatedModelFixture fixt
             }),
         };
 
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, body);
+        var completion = await Chat.AnswerAsync(fixture.Client, body);
 
         Assert.Equal(
             "Simulated answer to: Describe this picture",
@@ -86,13 +86,13 @@ public sealed class When_a_normal_request_is_answered(SimulatedModelFixture fixt
     [Fact]
     public async Task Should_truncate_at_max_tokens_with_finish_reason_length()
     {
-        JsonObject body = Chat.Body("one two three four five six");
+        var body = Chat.Body("one two three four five six");
         body["max_tokens"] = 4;
         body["logprobs"] = true;
 
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, body);
+        var completion = await Chat.AnswerAsync(fixture.Client, body);
 
-        JsonElement choice = completion.GetProperty("choices")[0];
+        var choice = completion.GetProperty("choices")[0];
         Assert.Equal("Simulated answer to: one", choice.GetProperty("message").GetProperty("content").GetString());
         Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
         Assert.Equal(4, completion.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
@@ -102,12 +102,12 @@ public sealed class When_a_normal_request_is_answered(SimulatedModelFixture fixt
     [Fact]
     public async Task Should_cut_the_answer_at_a_stop_sequence()
     {
-        JsonObject body = Chat.Body("alpha beta gamma");
+        var body = Chat.Body("alpha beta gamma");
         body["stop"] = new JsonArray("gamma", "zeta");
 
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, body);
+        var completion = await Chat.AnswerAsync(fixture.Client, body);
 
-        JsonElement choice = completion.GetProperty("choices")[0];
+        var choice = completion.GetProperty("choices")[0];
         Assert.Equal("Simulated answer to: alpha beta", choice.GetProperty("message").GetProperty("content").GetString());
         Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
     }
@@ -115,22 +115,22 @@ public sealed class When_a_normal_request_is_answered(SimulatedModelFixture fixt
     [Fact]
     public async Task Should_echo_at_most_80_characters_of_the_last_user_message()
     {
-        string longPrompt = string.Join(' ', Enumerable.Repeat("abcdefghi", 20));
+        var longPrompt = string.Join(' ', Enumerable.Repeat("abcdefghi", 20));
 
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, Chat.Body(longPrompt));
+        var completion = await Chat.AnswerAsync(fixture.Client, Chat.Body(longPrompt));
 
-        string content = completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        var content = completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
         Assert.Equal("Simulated answer to: " + longPrompt[..80].TrimEnd(), content);
     }
 
     [Fact]
     public async Task Should_answer_the_same_content_and_logprobs_for_the_same_prompt()
     {
-        JsonObject body = Chat.Body("Repeatable question");
+        var body = Chat.Body("Repeatable question");
         body["logprobs"] = true;
 
-        JsonElement first = await Chat.AnswerAsync(fixture.Client, body);
-        JsonElement second = await Chat.AnswerAsync(fixture.Client, body);
+        var first = await Chat.AnswerAsync(fixture.Client, body);
+        var second = await Chat.AnswerAsync(fixture.Client, body);
 
         Assert.Equal(
             first.GetProperty("choices")[0].GetProperty("logprobs").GetRawText(),
@@ -140,10 +140,10 @@ public sealed class When_a_normal_request_is_answered(SimulatedModelFixture fixt
     [Fact]
     public async Task Should_list_an_accepted_model_and_report_health()
     {
-        using HttpResponseMessage models = await fixture.Client.GetAsync(new Uri("v1/models", UriKind.Relative));
-        using HttpResponseMessage health = await fixture.Client.GetAsync(new Uri("health", UriKind.Relative));
+        using var models = await fixture.Client.GetAsync(new Uri("v1/models", UriKind.Relative));
+        using var health = await fixture.Client.GetAsync(new Uri("health", UriKind.Relative));
 
-        JsonElement list = await Chat.ReadJsonAsync(models);
+        var list = await Chat.ReadJsonAsync(models);
         Assert.Equal("list", list.GetProperty("object").GetString());
         Assert.Equal("model", list.GetProperty("data")[0].GetProperty("object").GetString());
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);

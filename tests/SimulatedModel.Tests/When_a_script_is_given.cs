@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.SimulatedModel;
 
@@ -11,12 +10,12 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [Fact]
     public async Task Should_answer_503_twice_then_succeed()
     {
-        JsonObject body = Chat.Body(Chat.Unique("Summarise this [[sim: 503, 503, ok]]"));
+        var body = Chat.Body(Chat.Unique("Summarise this [[sim: 503, 503, ok]]"));
 
-        using HttpResponseMessage first = await Chat.PostAsync(fixture.Client, body);
-        using HttpResponseMessage second = await Chat.PostAsync(fixture.Client, body);
-        using HttpResponseMessage third = await Chat.PostAsync(fixture.Client, body);
-        using HttpResponseMessage fourth = await Chat.PostAsync(fixture.Client, body);
+        using var first = await Chat.PostAsync(fixture.Client, body);
+        using var second = await Chat.PostAsync(fixture.Client, body);
+        using var third = await Chat.PostAsync(fixture.Client, body);
+        using var fourth = await Chat.PostAsync(fixture.Client, body);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
         Assert.Equal("server_error", (await Chat.ReadErrorAsync(first)).GetProperty("type").GetString());
@@ -28,7 +27,7 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [Fact]
     public async Task Should_strip_the_script_from_the_echoed_answer()
     {
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, Chat.Body("Hello  [[ SIM : ok ]]  world"));
+        var completion = await Chat.AnswerAsync(fixture.Client, Chat.Body("Hello  [[ SIM : ok ]]  world"));
 
         Assert.Equal(
             "Simulated answer to: Hello world",
@@ -38,7 +37,7 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [Fact]
     public async Task Should_send_Retry_After_2_for_429_2()
     {
-        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: 429:2]]")));
+        using var response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: 429:2]]")));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
@@ -48,7 +47,7 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [Fact]
     public async Task Should_send_Retry_After_1_for_a_bare_429()
     {
-        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: 429]]")));
+        using var response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: 429]]")));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
@@ -57,10 +56,10 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [Fact]
     public async Task Should_answer_400_with_an_openai_error_body()
     {
-        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: 400]]")));
+        using var response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: 400]]")));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        JsonElement error = await Chat.ReadErrorAsync(response);
+        var error = await Chat.ReadErrorAsync(response);
         Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
     }
 
@@ -71,7 +70,7 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [InlineData(500)]
     public async Task Should_answer_any_scripted_status_with_an_openai_error_body(int status)
     {
-        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique($"Hi [[sim: {status}]]")));
+        using var response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique($"Hi [[sim: {status}]]")));
 
         Assert.Equal(status, (int)response.StatusCode);
         await Chat.ReadErrorAsync(response);
@@ -80,10 +79,10 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [Fact]
     public async Task Should_drop_the_connection_on_reset()
     {
-        string requestId = Guid.NewGuid().ToString("N");
+        var requestId = Guid.NewGuid().ToString("N");
 
         // A warm-up call first, so the reset hits a reused pooled connection as it would in production.
-        using HttpResponseMessage warmUp = await Chat.PostAsync(fixture.Client, Chat.Body("warm up"));
+        using var warmUp = await Chat.PostAsync(fixture.Client, Chat.Body("warm up"));
         await Assert.ThrowsAsync<HttpRequestException>(
             () => Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: reset]]")), requestId));
 
@@ -106,7 +105,7 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     {
         var clock = Stopwatch.StartNew();
 
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: slow:300]]")));
+        var completion = await Chat.AnswerAsync(fixture.Client, Chat.Body(Chat.Unique("Hi [[sim: slow:300]]")));
 
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(300), $"answered after {clock.Elapsed}");
         Assert.Equal("chat.completion", completion.GetProperty("object").GetString());
@@ -115,11 +114,11 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [Fact]
     public async Task Should_answer_lowconf_with_a_geometric_mean_below_0_5()
     {
-        JsonObject body = Chat.Body(Chat.Unique("How sure are you? [[sim: lowconf]]"));
+        var body = Chat.Body(Chat.Unique("How sure are you? [[sim: lowconf]]"));
         body["logprobs"] = true;
 
-        JsonElement lowConfidence = await Chat.AnswerAsync(fixture.Client, body);
-        JsonElement afterScript = await Chat.AnswerAsync(fixture.Client, body);
+        var lowConfidence = await Chat.AnswerAsync(fixture.Client, body);
+        var afterScript = await Chat.AnswerAsync(fixture.Client, body);
 
         Assert.True(Chat.GeometricMeanProbability(lowConfidence) < 0.5);
         Assert.InRange(Chat.GeometricMeanProbability(lowConfidence), 0.25, 0.35);
@@ -135,10 +134,10 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [InlineData("[[sim 503]]")]
     public async Task Should_reject_a_malformed_script_with_400(string script)
     {
-        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi " + script)));
+        using var response = await Chat.PostAsync(fixture.Client, Chat.Body(Chat.Unique("Hi " + script)));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        JsonElement error = await Chat.ReadErrorAsync(response);
+        var error = await Chat.ReadErrorAsync(response);
         Assert.Equal("invalid_sim_script", error.GetProperty("code").GetString());
         Assert.Contains("[[sim:", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
@@ -146,12 +145,12 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [Fact]
     public async Task Should_key_the_script_on_the_whole_conversation()
     {
-        JsonObject first = Chat.Body(Chat.Unique("Hi [[sim: 503]]"));
-        JsonObject other = first.DeepClone().AsObject();
+        var first = Chat.Body(Chat.Unique("Hi [[sim: 503]]"));
+        var other = first.DeepClone().AsObject();
         other["messages"]!.AsArray().Insert(0, new JsonObject { ["role"] = "system", ["content"] = "Be brief." });
 
-        using HttpResponseMessage firstResponse = await Chat.PostAsync(fixture.Client, first);
-        using HttpResponseMessage otherResponse = await Chat.PostAsync(fixture.Client, other);
+        using var firstResponse = await Chat.PostAsync(fixture.Client, first);
+        using var otherResponse = await Chat.PostAsync(fixture.Client, other);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, firstResponse.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, otherResponse.StatusCode);
@@ -160,13 +159,13 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     [Fact]
     public async Task Should_start_the_script_over_after_the_stats_are_reset()
     {
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
+        await using var server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
-        JsonObject body = Chat.Body("Hi [[sim: 503]]");
+        var body = Chat.Body("Hi [[sim: 503]]");
 
-        using HttpResponseMessage first = await Chat.PostAsync(client, body);
-        using HttpResponseMessage reset = await client.PostAsync(new Uri("stats/reset", UriKind.Relative), null);
-        using HttpResponseMessage again = await Chat.PostAsync(client, body);
+        using var first = await Chat.PostAsync(client, body);
+        using var reset = await client.PostAsync(new Uri("stats/reset", UriKind.Relative), null);
+        using var again = await Chat.PostAsync(client, body);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);

@@ -14,29 +14,29 @@ public sealed class When_an_outage_is_switched_on
     [Fact]
     public async Task Should_answer_every_call_with_its_step_until_it_is_ended()
     {
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
+        await using var server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
 
-        using (HttpResponseMessage set = await client.PutAsJsonAsync(Fault, new { step = "503", seconds = 300 }))
+        using (var set = await client.PutAsJsonAsync(Fault, new { step = "503", seconds = 300 }))
         {
             Assert.Equal(HttpStatusCode.NoContent, set.StatusCode);
         }
 
-        JsonElement status = await Chat.ReadJsonAsync(await client.GetAsync(Fault));
+        var status = await Chat.ReadJsonAsync(await client.GetAsync(Fault));
         Assert.Equal("503", status.GetProperty("step").GetString());
         Assert.True(status.GetProperty("until").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(200));
 
         // Unscripted and scripted calls alike, and they are still counted per request id.
         Assert.Equal("503", await Chat.OutcomeAsync(client, Chat.Body(Chat.Unique("Hello"))));
         Assert.Equal("503", await Chat.OutcomeAsync(client, Chat.Body(Chat.Unique("Hello [[sim: ok]]"))));
-        using (HttpResponseMessage counted = await Chat.PostAsync(client, Chat.Body("Hi"), "outage-1"))
+        using (var counted = await Chat.PostAsync(client, Chat.Body("Hi"), "outage-1"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, counted.StatusCode);
         }
 
         Assert.Equal(1, server.Stats.CallsFor("outage-1"));
 
-        using (HttpResponseMessage slow = await client.PutAsJsonAsync(Fault, new { step = "slow:400", seconds = 300 }))
+        using (var slow = await client.PutAsJsonAsync(Fault, new { step = "slow:400", seconds = 300 }))
         {
             Assert.Equal(HttpStatusCode.NoContent, slow.StatusCode);
         }
@@ -45,7 +45,7 @@ public sealed class When_an_outage_is_switched_on
         Assert.Equal("200", await Chat.OutcomeAsync(client, Chat.Body(Chat.Unique("Slowly"))));
         Assert.True(clock.ElapsedMilliseconds >= 400, $"a slow:400 outage answered after {clock.ElapsedMilliseconds} ms");
 
-        using (HttpResponseMessage cleared = await client.DeleteAsync(Fault))
+        using (var cleared = await client.DeleteAsync(Fault))
         {
             Assert.Equal(HttpStatusCode.NoContent, cleared.StatusCode);
         }
@@ -58,15 +58,15 @@ public sealed class When_an_outage_is_switched_on
     [Fact]
     public async Task Should_end_by_itself_when_its_time_runs_out()
     {
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
+        await using var server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
-        using (HttpResponseMessage set = await client.PutAsJsonAsync(Fault, new { step = "500", seconds = 0.5 }))
+        using (var set = await client.PutAsJsonAsync(Fault, new { step = "500", seconds = 0.5 }))
         {
             Assert.Equal(HttpStatusCode.NoContent, set.StatusCode);
         }
 
         // Polled, bounded: the first answers may still be 500 on a slow box; a 200 must come once it ran out.
-        string outcome = await Eventually.Until(() => Chat.OutcomeAsync(client, Chat.Body(Chat.Unique("Are you back?"))), answer =>
+        var outcome = await Eventually.Until(() => Chat.OutcomeAsync(client, Chat.Body(Chat.Unique("Are you back?"))), answer =>
         {
             Assert.True(answer is "500" or "200", $"unexpected outcome {answer}");
             return answer == "200";
@@ -82,11 +82,11 @@ public sealed class When_an_outage_is_switched_on
     [InlineData("{not json", "The body must be")]
     public async Task Should_refuse_a_bad_outage_with_400_and_change_nothing(string body, string reason)
     {
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
+        await using var server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
         using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
 
-        using HttpResponseMessage response = await client.PutAsync(Fault, content);
+        using var response = await client.PutAsync(Fault, content);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(reason, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);

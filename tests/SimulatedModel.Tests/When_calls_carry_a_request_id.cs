@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Orchestrator.SimulatedModel;
 
 namespace SimulatedModel.Tests;
@@ -9,17 +8,17 @@ public sealed class When_calls_carry_a_request_id
     [Fact]
     public async Task Should_count_the_calls_of_each_request_id()
     {
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
+        await using var server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
 
         // Failed calls count too: the orchestrator's retries are what is being measured.
-        for (int i = 0; i < 3; i++)
+        for (var i = 0; i < 3; i++)
         {
-            using HttpResponseMessage response = await Chat.PostAsync(client, Chat.Body("Hi [[sim: 503, 503]]"), "request-a");
+            using var response = await Chat.PostAsync(client, Chat.Body("Hi [[sim: 503, 503]]"), "request-a");
         }
 
-        using HttpResponseMessage other = await Chat.PostAsync(client, Chat.Body("Hello"), "request-b");
-        using HttpResponseMessage anonymous = await Chat.PostAsync(client, Chat.Body("Hello"));
+        using var other = await Chat.PostAsync(client, Chat.Body("Hello"), "request-b");
+        using var anonymous = await Chat.PostAsync(client, Chat.Body("Hello"));
 
         Assert.Equal(5, server.Stats.TotalCalls);
         Assert.Equal(3, server.Stats.CallsFor("request-a"));
@@ -33,16 +32,16 @@ public sealed class When_calls_carry_a_request_id
     [Fact]
     public async Task Should_report_the_counts_over_http_and_reset_them()
     {
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
+        await using var server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
-        using HttpResponseMessage first = await Chat.PostAsync(client, Chat.Body("Hi"), "request-a");
-        using HttpResponseMessage second = await Chat.PostAsync(client, Chat.Body("Hi"), "request-a");
+        using var first = await Chat.PostAsync(client, Chat.Body("Hi"), "request-a");
+        using var second = await Chat.PostAsync(client, Chat.Body("Hi"), "request-a");
 
-        using HttpResponseMessage statsResponse = await client.GetAsync(new Uri("stats", UriKind.Relative));
-        JsonElement stats = await Chat.ReadJsonAsync(statsResponse);
-        using HttpResponseMessage perRequestResponse = await client.GetAsync(new Uri("stats/requests/request-a", UriKind.Relative));
-        JsonElement perRequest = await Chat.ReadJsonAsync(perRequestResponse);
-        using HttpResponseMessage reset = await client.PostAsync(new Uri("stats/reset", UriKind.Relative), null);
+        using var statsResponse = await client.GetAsync(new Uri("stats", UriKind.Relative));
+        var stats = await Chat.ReadJsonAsync(statsResponse);
+        using var perRequestResponse = await client.GetAsync(new Uri("stats/requests/request-a", UriKind.Relative));
+        var perRequest = await Chat.ReadJsonAsync(perRequestResponse);
+        using var reset = await client.PostAsync(new Uri("stats/reset", UriKind.Relative), null);
 
         Assert.Equal(2, stats.GetProperty("totalCalls").GetInt64());
         Assert.Equal(2, stats.GetProperty("byRequestId").GetProperty("request-a").GetInt64());
@@ -56,7 +55,7 @@ public sealed class When_calls_carry_a_request_id
     [Fact]
     public async Task Should_count_concurrent_calls_without_losing_any()
     {
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
+        await using var server = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
 
         await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Chat.OutcomeAsync(client, Chat.Body($"Concurrent {i % 10}"))));

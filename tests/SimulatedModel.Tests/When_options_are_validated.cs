@@ -22,7 +22,7 @@ public sealed class When_options_are_validated
     {
         var options = new SimulatedModelOptions { FaultRate = 1.5 };
 
-        InvalidOperationException exception = Assert.Throws<InvalidOperationException>(options.Validate);
+        var exception = Assert.Throws<InvalidOperationException>(options.Validate);
 
         Assert.Contains("SimulatedModel:FaultRate must be between 0 and 1", exception.Message, StringComparison.Ordinal);
     }
@@ -43,7 +43,7 @@ public sealed class When_options_are_validated
             default: options.TimeoutHoldSeconds = 0; break;
         }
 
-        InvalidOperationException exception = Assert.Throws<InvalidOperationException>(options.Validate);
+        var exception = Assert.Throws<InvalidOperationException>(options.Validate);
 
         Assert.Contains(setting, exception.Message, StringComparison.Ordinal);
     }
@@ -53,7 +53,7 @@ public sealed class When_options_are_validated
     {
         var options = new SimulatedModelOptions { FaultMix = new() { ["explode"] = 1 } };
 
-        InvalidOperationException exception = Assert.Throws<InvalidOperationException>(options.Validate);
+        var exception = Assert.Throws<InvalidOperationException>(options.Validate);
 
         Assert.Contains("SimulatedModel:FaultMix:explode", exception.Message, StringComparison.Ordinal);
     }
@@ -63,7 +63,7 @@ public sealed class When_options_are_validated
     {
         var options = new SimulatedModelOptions { FaultRate = 0.1, FaultMix = new() { ["503"] = 0 } };
 
-        InvalidOperationException exception = Assert.Throws<InvalidOperationException>(options.Validate);
+        var exception = Assert.Throws<InvalidOperationException>(options.Validate);
 
         Assert.Contains("SimulatedModel:FaultMix", exception.Message, StringComparison.Ordinal);
     }
@@ -73,7 +73,7 @@ public sealed class When_options_are_validated
     {
         var options = new SimulatedModelOptions { FaultRate = 1.5 };
 
-        InvalidOperationException exception = await Assert.ThrowsAsync<InvalidOperationException>(
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(
             () => SimulatedModelServer.StartAsync(options));
 
         Assert.Contains("SimulatedModel:FaultRate", exception.Message, StringComparison.Ordinal);
@@ -95,8 +95,8 @@ public sealed class When_options_are_validated
 
         services.AddSimulatedModel(configuration);
 
-        using ServiceProvider provider = services.BuildServiceProvider();
-        SimulatedModelOptions options = provider.GetRequiredService<SimulatedModelOptions>();
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<SimulatedModelOptions>();
         Assert.Equal(0.2, options.FaultRate);
         Assert.Equal(new Dictionary<string, double> { ["503"] = 1, ["slow_250"] = 2 }, options.FaultMix);
         Assert.Equal(["gpt-sim"], options.Models);

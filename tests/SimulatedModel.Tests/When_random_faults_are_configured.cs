@@ -9,10 +9,10 @@ public sealed class When_random_faults_are_configured
     public async Task Should_fail_every_unscripted_call_with_503_when_the_rate_is_1_and_the_mix_only_503()
     {
         var options = new SimulatedModelOptions { FaultRate = 1, FaultMix = new() { ["503"] = 1 } };
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(options);
+        await using var server = await SimulatedModelServer.StartAsync(options);
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
 
-        for (int i = 0; i < 20; i++)
+        for (var i = 0; i < 20; i++)
         {
             Assert.Equal("503", await Chat.OutcomeAsync(client, Chat.Body($"Question number {i}")));
         }
@@ -22,7 +22,7 @@ public sealed class When_random_faults_are_configured
     public async Task Should_never_fault_a_scripted_call()
     {
         var options = new SimulatedModelOptions { FaultRate = 1, FaultMix = new() { ["503"] = 1 } };
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(options);
+        await using var server = await SimulatedModelServer.StartAsync(options);
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
 
         Assert.Equal("500", await Chat.OutcomeAsync(client, Chat.Body("Hi [[sim: 500]]")));
@@ -34,10 +34,10 @@ public sealed class When_random_faults_are_configured
     public async Task Should_use_the_configured_Retry_After_for_random_429s()
     {
         var options = new SimulatedModelOptions { FaultRate = 1, FaultMix = new() { ["429"] = 1 }, RetryAfterSeconds = 7 };
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(options);
+        await using var server = await SimulatedModelServer.StartAsync(options);
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
 
-        using HttpResponseMessage response = await Chat.PostAsync(client, Chat.Body("Hi"));
+        using var response = await Chat.PostAsync(client, Chat.Body("Hi"));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(7), response.Headers.RetryAfter?.Delta);
@@ -46,8 +46,8 @@ public sealed class When_random_faults_are_configured
     [Fact]
     public async Task Should_repeat_the_same_fault_sequence_for_the_same_seed()
     {
-        IReadOnlyList<string> first = await FaultSequenceAsync(seed: 42);
-        IReadOnlyList<string> second = await FaultSequenceAsync(seed: 42);
+        var first = await FaultSequenceAsync(seed: 42);
+        var second = await FaultSequenceAsync(seed: 42);
 
         Assert.Equal(first, second);
 
@@ -59,8 +59,8 @@ public sealed class When_random_faults_are_configured
     [Fact]
     public async Task Should_give_a_different_fault_sequence_for_a_different_seed()
     {
-        IReadOnlyList<string> first = await FaultSequenceAsync(seed: 42);
-        IReadOnlyList<string> other = await FaultSequenceAsync(seed: 4242);
+        var first = await FaultSequenceAsync(seed: 42);
+        var other = await FaultSequenceAsync(seed: 4242);
 
         Assert.NotEqual(first, other);
     }
@@ -69,7 +69,7 @@ public sealed class When_random_faults_are_configured
     public async Task Should_add_the_base_latency_to_a_normal_answer()
     {
         var options = new SimulatedModelOptions { LatencyMs = 20, LatencyJitterMs = 30 };
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(options);
+        await using var server = await SimulatedModelServer.StartAsync(options);
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -79,10 +79,10 @@ public sealed class When_random_faults_are_configured
     }
 
     /// <summary>The outcome of one call for each of 50 distinct prompts, against a fresh server with the seed.</summary>
-    private static async Task<IReadOnlyList<string>> FaultSequenceAsync(int seed)
+    static async Task<IReadOnlyList<string>> FaultSequenceAsync(int seed)
     {
         var options = new SimulatedModelOptions { Seed = seed, FaultRate = 0.5 };
-        await using SimulatedModelServer server = await SimulatedModelServer.StartAsync(options);
+        await using var server = await SimulatedModelServer.StartAsync(options);
         using var client = new HttpClient { BaseAddress = server.BaseAddress };
 
         // Sent concurrently: outcomes must depend on the inputs only, not on the order the calls arrive in.

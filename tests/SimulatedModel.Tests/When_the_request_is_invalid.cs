@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace SimulatedModel.Tests;
@@ -13,7 +12,7 @@ public sealed class When_the_request_is_invalid(SimulatedModelFixture fixture) :
     [InlineData("[1, 2, 3]")]
     public async Task Should_reject_a_malformed_body_with_400(string json)
     {
-        using HttpResponseMessage response = await Chat.PostRawAsync(fixture.Client, json);
+        using var response = await Chat.PostRawAsync(fixture.Client, json);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("invalid_request_error", (await Chat.ReadErrorAsync(response)).GetProperty("type").GetString());
@@ -22,10 +21,10 @@ public sealed class When_the_request_is_invalid(SimulatedModelFixture fixture) :
     [Fact]
     public async Task Should_reject_a_missing_model_naming_the_param()
     {
-        JsonObject body = Chat.Body("Hi");
+        var body = Chat.Body("Hi");
         body.Remove("model");
 
-        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, body);
+        using var response = await Chat.PostAsync(fixture.Client, body);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("model", (await Chat.ReadErrorAsync(response)).GetProperty("param").GetString());
@@ -34,10 +33,10 @@ public sealed class When_the_request_is_invalid(SimulatedModelFixture fixture) :
     [Fact]
     public async Task Should_reject_empty_messages_naming_the_param()
     {
-        JsonObject body = Chat.Body("Hi");
+        var body = Chat.Body("Hi");
         body["messages"] = new JsonArray();
 
-        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, body);
+        using var response = await Chat.PostAsync(fixture.Client, body);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("messages", (await Chat.ReadErrorAsync(response)).GetProperty("param").GetString());
@@ -46,13 +45,13 @@ public sealed class When_the_request_is_invalid(SimulatedModelFixture fixture) :
     [Fact]
     public async Task Should_reject_streaming_as_unsupported()
     {
-        JsonObject body = Chat.Body("Hi");
+        var body = Chat.Body("Hi");
         body["stream"] = true;
 
-        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, body);
+        using var response = await Chat.PostAsync(fixture.Client, body);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        JsonElement error = await Chat.ReadErrorAsync(response);
+        var error = await Chat.ReadErrorAsync(response);
         Assert.Equal("streaming is not supported by the simulated model", error.GetProperty("message").GetString());
     }
 
@@ -65,10 +64,10 @@ public sealed class When_the_request_is_invalid(SimulatedModelFixture fixture) :
     [InlineData("top_logprobs", "50")]
     public async Task Should_reject_a_parameter_of_the_wrong_type_naming_it(string name, string json)
     {
-        JsonObject body = Chat.Body("Hi");
+        var body = Chat.Body("Hi");
         body[name] = JsonNode.Parse(json);
 
-        using HttpResponseMessage response = await Chat.PostAsync(fixture.Client, body);
+        using var response = await Chat.PostAsync(fixture.Client, body);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(name, (await Chat.ReadErrorAsync(response)).GetProperty("param").GetString());
@@ -77,13 +76,13 @@ public sealed class When_the_request_is_invalid(SimulatedModelFixture fixture) :
     [Fact]
     public async Task Should_accept_null_optional_parameters_and_unknown_fields()
     {
-        JsonObject body = Chat.Body("Hi");
+        var body = Chat.Body("Hi");
         body["temperature"] = null;
         body["stop"] = null;
         body["user"] = "someone";
         body["seed"] = 7;
 
-        JsonElement completion = await Chat.AnswerAsync(fixture.Client, body);
+        var completion = await Chat.AnswerAsync(fixture.Client, body);
 
         Assert.Equal("chat.completion", completion.GetProperty("object").GetString());
     }

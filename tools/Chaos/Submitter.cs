@@ -92,7 +92,7 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
         {
             var names = cluster.OrchestratorNames;
             var clock = Stopwatch.StartNew();
-            string last = "";
+            var last = "";
             for (var attempt = 0; clock.Elapsed < GiveUpAfter; attempt++)
             {
                 var target = cluster.OrchestratorUrl(names[(turn + attempt) % names.Count]);

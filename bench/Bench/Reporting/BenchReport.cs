@@ -111,7 +111,7 @@ public static class BenchReport
         var msgs = Number(run, "saturated.msgsPerRequest");
         var byDb = Divide(floorTx, tx, 1);
         var byBus = Divide(floorMt, msgs, 1);
-        double? floor = byDb is { } a && byBus is { } b ? Math.Min(a, b) : byDb ?? byBus;
+        var floor = byDb is { } a && byBus is { } b ? Math.Min(a, b) : byDb ?? byBus;
         return (tx, msgs, floor, Divide(Number(run, "saturated.requestsPerSec"), floor, 3));
     }
 

@@ -36,11 +36,16 @@ public static class BulkActionsEndpoints
     static async Task<IResult> Run(string action, HttpRequest http, OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         if (Actions.FirstOrDefault(a => string.Equals(a.Name, action, StringComparison.OrdinalIgnoreCase)) is not { } chosen)
+        {
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown bulk action",
                 detail: $"'{action}' is not a bulk action; one of {string.Join(", ", Actions.Select(a => a.Name))}");
+        }
+
         if (!http.HasJsonContentType())
+        {
             return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
                 detail: "send the filter as application/json: {\"filter\": {...}, \"dryRun\": true}");
+        }
 
         JsonElement body;
         try
@@ -84,8 +89,11 @@ public static class BulkActionsEndpoints
         {
             var page = eligible;
             if (after is { } cursor)
+            {
                 page = page.Where(x => x.CreatedAt > cursor.CreatedAt ||
                                        (x.CreatedAt == cursor.CreatedAt && string.Compare(x.RequestId, cursor.RequestId) > 0));
+            }
+
             var rows = await page.OrderBy(x => x.CreatedAt).ThenBy(x => x.RequestId)
                 .Take(Math.Min(Page, MaxPerCall - accepted))
                 .Select(x => new { x.CreatedAt, x.RequestId }).ToListAsync(cancellationToken);

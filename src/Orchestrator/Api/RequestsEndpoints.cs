@@ -8,8 +8,8 @@ using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
-using Orchestrator.Telemetry;
 using Orchestrator.Submission;
+using Orchestrator.Telemetry;
 
 namespace Orchestrator.Api;
 
@@ -68,8 +68,10 @@ public static class RequestsEndpoints
     static async Task<IResult> Submit(HttpRequest http, Submissions submissions, CancellationToken cancellationToken)
     {
         if (!http.HasJsonContentType())
+        {
             return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
                 detail: "send the request as application/json");
+        }
 
         JsonDocument document;
         try
@@ -136,8 +138,11 @@ public static class RequestsEndpoints
 
         var query = filter.Apply(db.Requests.AsNoTracking());
         if (cursor is not null)
+        {
             query = query.Where(x => x.CreatedAt < cursor.CreatedAt ||
                                      (x.CreatedAt == cursor.CreatedAt && string.Compare(x.RequestId, cursor.RequestId) < 0));
+        }
+
         var page = await query.OrderByDescending(x => x.CreatedAt).ThenByDescending(x => x.RequestId)
             .Take(take + 1).ToListAsync(cancellationToken);
 
@@ -223,8 +228,11 @@ public static class RequestsEndpoints
         if (saga is null)
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Request not found", detail: $"no request with id '{requestId}'");
         if (refusal(saga) is { } why)
+        {
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: $"Request cannot be {done}",
                 detail: $"request '{requestId}' is {saga.CurrentState ?? "not started yet"}: {why}");
+        }
+
         await send(body);
         return Results.Accepted(Location(requestId), RequestView.From(saga, withAttempts: false));
     }

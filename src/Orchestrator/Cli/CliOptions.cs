@@ -25,19 +25,19 @@ public static class CliOptions
     /// </summary>
     public static Option<int?> WholeNumber(string name, string helpName, string description,
         int minimum = int.MinValue, int maximum = int.MaxValue, int? defaultValue = null) => new(name)
-    {
-        Description = description,
-        HelpName = helpName,
-        DefaultValueFactory = defaultValue is null ? null : _ => defaultValue,
-        CustomParser = result =>
         {
-            var text = result.Tokens[0].Value;
-            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= minimum && value <= maximum)
-                return value;
-            result.AddError($"{name} must be a whole number{Range(minimum, maximum)} (got '{text}')");
-            return null;
-        },
-    };
+            Description = description,
+            HelpName = helpName,
+            DefaultValueFactory = defaultValue is null ? null : _ => defaultValue,
+            CustomParser = result =>
+            {
+                var text = result.Tokens[0].Value;
+                if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= minimum && value <= maximum)
+                    return value;
+                result.AddError($"{name} must be a whole number{Range(minimum, maximum)} (got '{text}')");
+                return null;
+            },
+        };
 
     static string Range(int minimum, int maximum) => (minimum, maximum) switch
     {

@@ -5,7 +5,7 @@ using static Orchestrator.Cli.CliOutput;
 namespace Orchestrator.Cli;
 
 /// <summary><c>dead-letters list|show|requeue|discard</c>: the messages the bus gave up on, kept for an operator.</summary>
-internal sealed class DeadLettersCommand : Command
+sealed class DeadLettersCommand : Command
 {
     public DeadLettersCommand(ApiOptions api) : base("dead-letters", "List, show, requeue and discard the messages the bus gave up on")
     {

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Orchestrator.Api;
 using Orchestrator.Contracts;
 using Orchestrator.Hosting;
 using Orchestrator.Persistence;
@@ -18,7 +17,7 @@ namespace Orchestrator.Cli;
 /// own fresh SQLite file, N requests through the whole saga, counts by state. Exits 0 only if every request
 /// reached a terminal state.
 /// </summary>
-internal sealed class DemoCommand : Command
+sealed class DemoCommand : Command
 {
     sealed record Settings(int Requests, double FaultRate, bool Json, TimeSpan Timeout, string? Script, int[] RetryInitialMs, TextWriter Output, TextWriter Error);
 

@@ -4,7 +4,7 @@ using static Orchestrator.Cli.CliOutput;
 namespace Orchestrator.Cli;
 
 /// <summary><c>fleet</c>: the live workers, each endpoint's cooldown and breakers, and the held models (<c>GET /api/fleet</c>).</summary>
-internal sealed class FleetCommand : Command
+sealed class FleetCommand : Command
 {
     public FleetCommand(ApiOptions api) : base("fleet", "The live workers, each endpoint's cooldown and breakers, the held models")
     {

@@ -7,7 +7,7 @@ using Orchestrator.ServiceDefaults;
 namespace Orchestrator.Cli;
 
 /// <summary><c>orchestrator migrate</c>: applies the schema to the configured store and exits.</summary>
-internal sealed class MigrateCommand : Command
+sealed class MigrateCommand : Command
 {
     public MigrateCommand() : base("migrate", "Apply the schema to the configured store (PostgreSQL: as the owner role of ConnectionStrings:PostgresMigrations)")
     {

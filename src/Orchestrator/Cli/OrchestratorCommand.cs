@@ -9,7 +9,7 @@ namespace Orchestrator.Cli;
 /// server's configuration untouched (<c>--urls ...</c>, <c>--Orchestrator:Store=Postgres</c>); a command goes through
 /// System.CommandLine: <c>--help</c> for every verb, a bad argument refused on stderr with exit code 2.
 /// </summary>
-internal sealed class OrchestratorCommand : RootCommand
+sealed class OrchestratorCommand : RootCommand
 {
     /// <summary>No response files: an argument such as <c>--reason @ops</c> is the text it says, not a file to read.</summary>
     public static ParserConfiguration Parsing { get; } = new() { ResponseFileTokenReplacer = null };

@@ -9,7 +9,7 @@ namespace Orchestrator.Cli;
 /// <c>requests list|show</c>, and <c>requests retry|cancel|pause|resume</c>: one request by its id or, with filter
 /// options instead, every matching request (<c>--dry-run</c> counts first).
 /// </summary>
-internal sealed class RequestsCommand : Command
+sealed class RequestsCommand : Command
 {
     static readonly (string Name, string Description)[] Actions =
     [

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Orchestrator.Cli;
 
 /// <summary><c>review approve|reject ID</c>: the decision on a request held for review (low confidence).</summary>
-internal sealed class ReviewCommand : Command
+sealed class ReviewCommand : Command
 {
     public ReviewCommand(ApiOptions api) : base("review", "Approve or reject a request held for review (AwaitingReview)")
     {

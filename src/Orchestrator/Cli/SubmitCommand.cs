@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Orchestrator.Cli;
 
 /// <summary><c>submit --file request.json</c>: a request submitted as the HTTP API takes it.</summary>
-internal sealed class SubmitCommand : Command
+sealed class SubmitCommand : Command
 {
     public SubmitCommand(ApiOptions api) : base("submit", "Submit a request from a JSON file (the body POST /api/requests takes)")
     {

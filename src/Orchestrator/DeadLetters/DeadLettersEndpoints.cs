@@ -34,8 +34,11 @@ public static class DeadLettersEndpoints
     {
         var wanted = status ?? DeadLetter.Pending;
         if (wanted is not (DeadLetter.Pending or DeadLetter.Requeued or DeadLetter.Discarded or "all"))
+        {
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid status",
                 detail: $"status must be {DeadLetter.Pending}, {DeadLetter.Requeued}, {DeadLetter.Discarded} or all (got '{status}')");
+        }
+
         var take = limit ?? 50;
         if (take is < 1 or > 500)
             return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid limit", detail: "limit must be between 1 and 500");
@@ -115,8 +118,11 @@ public static class DeadLettersEndpoints
         if (letter is null)
             return (null, NotFound(id));
         if (claimed == 0)
+        {
             return (null, Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Dead letter already resolved",
                 detail: $"dead letter {id} was {letter.Status.ToLowerInvariant()} at {letter.ResolvedAt:O} by {letter.ResolvedBy}"));
+        }
+
         return (letter, null);
     }
 

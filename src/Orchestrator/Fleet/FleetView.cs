@@ -107,7 +107,9 @@ public sealed class FleetView(TimeProvider clock)
             {
                 if (report.CoolingUntil is { } until && until > now && string.Equals(report.Endpoint, endpoint, StringComparison.Ordinal) &&
                     (best is null || until > best.Value.Until))
+                {
                     best = (until, report.CoolingReason ?? "cooling down");
+                }
             }
         }
         return best;

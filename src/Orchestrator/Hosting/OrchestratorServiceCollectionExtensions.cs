@@ -1,18 +1,17 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Orchestrator.Api;
 using Orchestrator.DeadLetters;
 using Orchestrator.Fleet;
 using Orchestrator.Persistence;
-using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.Retries;
+using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.Scheduling;
 using Orchestrator.ServiceDefaults;
 using Orchestrator.StateMachines;
 using Orchestrator.StateMachines.Activities;
-using Orchestrator.Telemetry;
 using Orchestrator.Submission;
+using Orchestrator.Telemetry;
 using Orchestrator.Workers.Hosting;
 
 namespace Orchestrator.Hosting;

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Reflection;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orchestrator.Telemetry;
 
@@ -71,7 +70,10 @@ public sealed class SchemaMigrator(StoreKind store, string connectionString, ILo
                     await ExecuteAsync(connection, tx, statement, cancellationToken);
                 await using (var record = DbCommands.Create(connection, tx, "INSERT INTO schema_migrations (id, applied_at) VALUES (@id, @at)")
                     .With("@id", id).With("@at", DateTime.UtcNow.ToString("O")))
+                {
                     await record.ExecuteNonQueryAsync(cancellationToken);
+                }
+
                 await tx.CommitAsync(cancellationToken);
                 logger.MigrationApplied(id, _folder);
                 now.Add(id);

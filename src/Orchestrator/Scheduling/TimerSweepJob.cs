@@ -1,7 +1,6 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.StateMachines;
 using Quartz;

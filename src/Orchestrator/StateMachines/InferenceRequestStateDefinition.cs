@@ -1,6 +1,5 @@
 using MassTransit;
 using Orchestrator.Contracts;
-using Orchestrator.Scheduling;
 using Orchestrator.Submission;
 
 namespace Orchestrator.StateMachines;

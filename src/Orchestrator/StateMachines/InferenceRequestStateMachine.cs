@@ -1,11 +1,9 @@
 using MassTransit;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
-using Orchestrator.Scheduling;
 using Orchestrator.StateMachines.Activities;
-using Orchestrator.Telemetry;
 using Orchestrator.Submission;
+using Orchestrator.Telemetry;
 
 namespace Orchestrator.StateMachines;
 

@@ -5,7 +5,7 @@ namespace Orchestrator.Submission;
 /// <summary>What became of a submission.</summary>
 public abstract record SubmissionOutcome
 {
-    private SubmissionOutcome() { }
+    SubmissionOutcome() { }
 
     /// <summary>The input is refused; nothing was written.</summary>
     public sealed record Refused(IReadOnlyList<FieldError> Errors) : SubmissionOutcome;

@@ -7,7 +7,6 @@ using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.StateMachines;
 using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
-using Orchestrator.Submission;
 
 namespace Orchestrator.Submission;
 

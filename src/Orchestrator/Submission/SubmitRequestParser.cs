@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Orchestrator.Contracts;
-using Orchestrator.Submission;
 
 namespace Orchestrator.Submission;
 

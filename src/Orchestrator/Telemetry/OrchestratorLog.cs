@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Orchestrator.Telemetry;
 
 /// <summary>Every log line the orchestrator writes, with stable event ids (1xxx saga, 2xxx API, 3xxx hosting).</summary>

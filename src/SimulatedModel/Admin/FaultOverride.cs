@@ -9,8 +9,8 @@ namespace Orchestrator.SimulatedModel.Admin;
 /// </summary>
 public sealed class FaultOverride
 {
-    private readonly TimeProvider _clock;
-    private Active? _active;
+    readonly TimeProvider _clock;
+    Active? _active;
 
     /// <summary>Creates the switch, off.</summary>
     public FaultOverride(TimeProvider clock)
@@ -22,7 +22,7 @@ public sealed class FaultOverride
     /// <returns>False with <paramref name="error"/> when <paramref name="step"/> is not a script step.</returns>
     public bool TrySet(string step, TimeSpan duration, out string? error)
     {
-        if (!ScriptParser.TryParseStep(step, out ScriptStep parsed, out error))
+        if (!ScriptParser.TryParseStep(step, out var parsed, out error))
         {
             return false;
         }
@@ -47,5 +47,5 @@ public sealed class FaultOverride
     public (string? Step, DateTimeOffset? Until) Describe() =>
         Volatile.Read(ref _active) is { } active && _clock.GetUtcNow() < active.Until ? (active.Step.ToString(), active.Until) : (null, null);
 
-    private sealed record Active(ScriptStep Step, DateTimeOffset Until);
+    sealed record Active(ScriptStep Step, DateTimeOffset Until);
 }

@@ -10,7 +10,7 @@ namespace Orchestrator.SimulatedModel.Admin;
 /// (<c>GET</c>) or end it (<c>DELETE</c>). Answers callers on the loopback interface only (403 otherwise): it is a
 /// test control, not part of the OpenAI surface.
 /// </summary>
-internal static class FaultOverrideEndpoints
+static class FaultOverrideEndpoints
 {
     public static void MapFaultOverride(this IEndpointRouteBuilder endpoints, FaultOverride outage)
     {
@@ -21,7 +21,7 @@ internal static class FaultOverrideEndpoints
                 return Task.CompletedTask;
             }
 
-            (string? step, DateTimeOffset? until) = outage.Describe();
+            (var step, var until) = outage.Describe();
             return context.Response.WriteAsJsonAsync(new FaultOverrideStatus(step, until), StatsJsonContext.Default.FaultOverrideStatus);
         });
         endpoints.MapPut("/admin/fault", async context =>
@@ -48,7 +48,7 @@ internal static class FaultOverrideEndpoints
                 return;
             }
 
-            if (!outage.TrySet(step, TimeSpan.FromSeconds(Math.Min(seconds, 86_400)), out string? error))
+            if (!outage.TrySet(step, TimeSpan.FromSeconds(Math.Min(seconds, 86_400)), out var error))
             {
                 await BadRequestAsync(context, error!);
                 return;
@@ -69,7 +69,7 @@ internal static class FaultOverrideEndpoints
         });
     }
 
-    private static bool RefusedRemote(HttpContext context)
+    static bool RefusedRemote(HttpContext context)
     {
         if (context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address))
         {
@@ -80,7 +80,7 @@ internal static class FaultOverrideEndpoints
         return true;
     }
 
-    private static Task BadRequestAsync(HttpContext context, string message)
+    static Task BadRequestAsync(HttpContext context, string message)
     {
         context.Response.StatusCode = StatusCodes.Status400BadRequest;
         return context.Response.WriteAsJsonAsync(

@@ -8,24 +8,24 @@ namespace Orchestrator.SimulatedModel.Chat;
 /// Builds the deterministic normal answer: an echo of the last user message, one token per word, with logprobs that
 /// show high confidence (geometric mean of the probabilities in [0.9, 0.99]) or, for <c>lowconf</c>, about 0.3.
 /// </summary>
-internal static class AnswerBuilder
+static class AnswerBuilder
 {
     public const string Prefix = "Simulated answer to: ";
-    private const int EchoLength = 80;
-    private static readonly TopLogprob[] NoTopLogprobs = [];
+    const int EchoLength = 80;
+    static readonly TopLogprob[] NoTopLogprobs = [];
 
     public static ChatCompletionResponse Build(ChatRequest request, string promptText, bool lowConfidence, int seed, long callIndex)
     {
-        List<string> words = SplitWords(Prefix + Echo(promptText));
-        string finishReason = "stop";
+        var words = SplitWords(Prefix + Echo(promptText));
+        var finishReason = "stop";
 
         if (request.Stop is { } stops)
         {
-            string full = string.Join(' ', words);
-            int cut = -1;
-            foreach (string stop in stops)
+            var full = string.Join(' ', words);
+            var cut = -1;
+            foreach (var stop in stops)
             {
-                int at = stop.Length == 0 ? -1 : full.IndexOf(stop, StringComparison.Ordinal);
+                var at = stop.Length == 0 ? -1 : full.IndexOf(stop, StringComparison.Ordinal);
                 if (at >= 0 && (cut < 0 || at < cut))
                 {
                     cut = at;
@@ -44,11 +44,11 @@ internal static class AnswerBuilder
             finishReason = "length";
         }
 
-        ChoiceLogprobs? logprobs = request.Logprobs
+        var logprobs = request.Logprobs
             ? new ChoiceLogprobs(BuildLogprobs(words, request, lowConfidence, seed))
             : null;
 
-        string id = "chatcmpl-sim" + DeterministicDraw.Bits(seed, request.ScriptKey, callIndex, DeterministicDraw.CompletionId).ToString("x16");
+        var id = "chatcmpl-sim" + DeterministicDraw.Bits(seed, request.ScriptKey, callIndex, DeterministicDraw.CompletionId).ToString("x16");
         return new ChatCompletionResponse(
             id,
             "chat.completion",
@@ -59,31 +59,31 @@ internal static class AnswerBuilder
     }
 
     /// <summary>The first 80 characters of the prompt, not splitting a surrogate pair.</summary>
-    private static string Echo(string text)
+    static string Echo(string text)
     {
         if (text.Length <= EchoLength)
         {
             return text;
         }
 
-        int length = char.IsHighSurrogate(text[EchoLength - 1]) ? EchoLength - 1 : EchoLength;
+        var length = char.IsHighSurrogate(text[EchoLength - 1]) ? EchoLength - 1 : EchoLength;
         return text[..length];
     }
 
-    private static List<string> SplitWords(string text) =>
+    static List<string> SplitWords(string text) =>
         [.. text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)];
 
-    private static TokenLogprob[] BuildLogprobs(List<string> words, ChatRequest request, bool lowConfidence, int seed)
+    static TokenLogprob[] BuildLogprobs(List<string> words, ChatRequest request, bool lowConfidence, int seed)
     {
         var entries = new TokenLogprob[words.Count];
-        for (int i = 0; i < entries.Length; i++)
+        for (var i = 0; i < entries.Length; i++)
         {
             // Tokens carry their leading space, as real tokenisers do, so they concatenate back to the content.
-            string token = i == 0 ? words[i] : " " + words[i];
+            var token = i == 0 ? words[i] : " " + words[i];
 
             // Call index 0: the same prompt always gets the same logprobs, whichever call it is.
-            double draw = DeterministicDraw.Unit(seed, request.ScriptKey, 0, DeterministicDraw.TokenLogprob + (ulong)i);
-            double probability = lowConfidence ? 0.25 + (0.1 * draw) : 0.9 + (0.09 * draw);
+            var draw = DeterministicDraw.Unit(seed, request.ScriptKey, 0, DeterministicDraw.TokenLogprob + (ulong)i);
+            var probability = lowConfidence ? 0.25 + (0.1 * draw) : 0.9 + (0.09 * draw);
             entries[i] = new TokenLogprob(token, Math.Log(probability), Utf8(token), TopLogprobs(token, probability, request.TopLogprobs));
         }
 
@@ -91,7 +91,7 @@ internal static class AnswerBuilder
     }
 
     /// <summary>The chosen token and made-up alternatives sharing the remaining probability, most likely first.</summary>
-    private static TopLogprob[] TopLogprobs(string token, double probability, int count)
+    static TopLogprob[] TopLogprobs(string token, double probability, int count)
     {
         if (count == 0)
         {
@@ -100,10 +100,10 @@ internal static class AnswerBuilder
 
         var candidates = new TopLogprob[count];
         candidates[0] = new TopLogprob(token, Math.Log(probability), Utf8(token));
-        double remaining = 1 - probability;
-        for (int j = 1; j < count; j++)
+        var remaining = 1 - probability;
+        for (var j = 1; j < count; j++)
         {
-            string alternative = $"{token}_{j}";
+            var alternative = $"{token}_{j}";
             candidates[j] = new TopLogprob(alternative, Math.Log(remaining / (1 << j)), Utf8(alternative));
         }
 
@@ -111,11 +111,11 @@ internal static class AnswerBuilder
         return candidates;
     }
 
-    private static int[] Utf8(string token)
+    static int[] Utf8(string token)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(token);
+        var bytes = Encoding.UTF8.GetBytes(token);
         var values = new int[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++)
+        for (var i = 0; i < bytes.Length; i++)
         {
             values[i] = bytes[i];
         }

@@ -1,7 +1,7 @@
 namespace Orchestrator.SimulatedModel.Chat;
 
 /// <summary>An error answer: its status and the fields of the OpenAI error body.</summary>
-internal sealed record ApiError(int StatusCode, string Message, string Type, string? Param, string? Code)
+sealed record ApiError(int StatusCode, string Message, string Type, string? Param, string? Code)
 {
     public const string InvalidRequestType = "invalid_request_error";
 

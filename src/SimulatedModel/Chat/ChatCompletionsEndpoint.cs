@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Orchestrator.SimulatedModel.Admin;
 using Orchestrator.SimulatedModel.Determinism;
 using Orchestrator.SimulatedModel.Logging;
@@ -14,23 +13,23 @@ namespace Orchestrator.SimulatedModel.Chat;
 /// <c>POST /v1/chat/completions</c>: validates the request, picks the step of this call (script, random fault or a
 /// normal answer) and carries it out. Holds no lock: the only shared state is in <see cref="SimulatedModelStats"/>.
 /// </summary>
-internal sealed class ChatCompletionsEndpoint
+sealed class ChatCompletionsEndpoint
 {
     public const string RequestIdHeader = "X-Request-Id";
 
-    private static readonly JsonDocumentOptions DocumentOptions = new()
+    static readonly JsonDocumentOptions DocumentOptions = new()
     {
         AllowTrailingCommas = true,
         CommentHandling = JsonCommentHandling.Skip,
     };
 
-    private readonly SimulatedModelOptions _options;
-    private readonly SimulatedModelStats _stats;
-    private readonly FaultPlan _faults;
-    private readonly FaultOverride _outage;
-    private readonly HashSet<string>? _models;
-    private readonly CancellationToken _stopping;
-    private readonly ILogger _logger;
+    readonly SimulatedModelOptions _options;
+    readonly SimulatedModelStats _stats;
+    readonly FaultPlan _faults;
+    readonly FaultOverride _outage;
+    readonly HashSet<string>? _models;
+    readonly CancellationToken _stopping;
+    readonly ILogger _logger;
 
     public ChatCompletionsEndpoint(
         SimulatedModelOptions options,
@@ -52,15 +51,15 @@ internal sealed class ChatCompletionsEndpoint
     {
         _stats.RecordCall(context.Request.Headers[RequestIdHeader]);
 
-        (ChatRequest? request, ApiError? error) = await ReadRequestAsync(context);
+        (var request, var error) = await ReadRequestAsync(context);
         if (request is not null && error is null)
         {
             error = Check(request);
         }
 
         ScriptStep[]? steps = null;
-        string promptText = string.Empty;
-        if (request is not null && error is null && !ScriptParser.TryParse(request.LastUserText, out steps, out promptText, out string? scriptError))
+        var promptText = string.Empty;
+        if (request is not null && error is null && !ScriptParser.TryParse(request.LastUserText, out steps, out promptText, out var scriptError))
         {
             error = ApiError.InvalidRequest(scriptError, "messages", "invalid_sim_script");
         }
@@ -73,8 +72,8 @@ internal sealed class ChatCompletionsEndpoint
             return;
         }
 
-        long callIndex = _stats.NextCallIndex(request.ScriptKey);
-        ScriptStep step = ChooseStep(steps, request.ScriptKey, callIndex);
+        var callIndex = _stats.NextCallIndex(request.ScriptKey);
+        var step = ChooseStep(steps, request.ScriptKey, callIndex);
         Log.StepChosen(_logger, callIndex, request.ScriptKey, step, steps is not null);
 
         switch (step.Kind)
@@ -93,7 +92,7 @@ internal sealed class ChatCompletionsEndpoint
                 break;
             case StepKind.RateLimited:
                 // A bare "429" means 1 s in a script (predictable for tests) and the configured value for random faults.
-                int retryAfter = step.Value >= 0 ? step.Value : steps is not null ? 1 : _options.RetryAfterSeconds;
+                var retryAfter = step.Value >= 0 ? step.Value : steps is not null ? 1 : _options.RetryAfterSeconds;
                 context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                 await WriteErrorAsync(context, OpenAiErrors.RateLimited(retryAfter));
                 break;
@@ -108,12 +107,12 @@ internal sealed class ChatCompletionsEndpoint
         }
     }
 
-    private static async Task<(ChatRequest? Request, ApiError? Error)> ReadRequestAsync(HttpContext context)
+    static async Task<(ChatRequest? Request, ApiError? Error)> ReadRequestAsync(HttpContext context)
     {
         try
         {
-            using JsonDocument document = await JsonDocument.ParseAsync(context.Request.Body, DocumentOptions, context.RequestAborted);
-            return ChatRequestParser.TryParse(document.RootElement, out ChatRequest? request, out ApiError? error)
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, DocumentOptions, context.RequestAborted);
+            return ChatRequestParser.TryParse(document.RootElement, out var request, out var error)
                 ? (request, null)
                 : (null, error);
         }
@@ -123,7 +122,7 @@ internal sealed class ChatCompletionsEndpoint
         }
     }
 
-    private ApiError? Check(ChatRequest request)
+    ApiError? Check(ChatRequest request)
     {
         if (request.Stream)
         {
@@ -143,7 +142,7 @@ internal sealed class ChatCompletionsEndpoint
         return null;
     }
 
-    private ScriptStep ChooseStep(ScriptStep[]? steps, ulong scriptKey, long callIndex)
+    ScriptStep ChooseStep(ScriptStep[]? steps, ulong scriptKey, long callIndex)
     {
         // An outage switched on at run time hits every call, as a real one would.
         if (_outage.Current is { } outage)
@@ -162,18 +161,18 @@ internal sealed class ChatCompletionsEndpoint
             : ScriptStep.Ok;
     }
 
-    private int NormalLatencyMs(ulong scriptKey, long callIndex)
+    int NormalLatencyMs(ulong scriptKey, long callIndex)
     {
         if (_options.LatencyJitterMs <= 0)
         {
             return _options.LatencyMs;
         }
 
-        double draw = DeterministicDraw.Unit(_options.Seed, scriptKey, callIndex, DeterministicDraw.Jitter);
+        var draw = DeterministicDraw.Unit(_options.Seed, scriptKey, callIndex, DeterministicDraw.Jitter);
         return _options.LatencyMs + (int)(draw * (_options.LatencyJitterMs + 1));
     }
 
-    private async Task AnswerAsync(HttpContext context, ChatRequest request, string promptText, bool lowConfidence, long callIndex, int delayMs)
+    async Task AnswerAsync(HttpContext context, ChatRequest request, string promptText, bool lowConfidence, long callIndex, int delayMs)
     {
         if (delayMs > 0)
         {
@@ -181,8 +180,8 @@ internal sealed class ChatCompletionsEndpoint
             {
                 // A timer may fire a millisecond or two early by a fine clock: a "slow:400" step answers after 400 ms
                 // or more, never 398, so the remainder is waited for.
-                long started = Stopwatch.GetTimestamp();
-                for (int left = delayMs; left > 0; left = delayMs - (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds)
+                var started = Stopwatch.GetTimestamp();
+                for (var left = delayMs; left > 0; left = delayMs - (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds)
                 {
                     await Task.Delay(left, context.RequestAborted);
                 }
@@ -194,11 +193,11 @@ internal sealed class ChatCompletionsEndpoint
             }
         }
 
-        ChatCompletionResponse response = AnswerBuilder.Build(request, promptText, lowConfidence, _options.Seed, callIndex);
+        var response = AnswerBuilder.Build(request, promptText, lowConfidence, _options.Seed, callIndex);
         await context.Response.WriteAsJsonAsync(response, OpenAiJsonContext.Default.ChatCompletionResponse);
     }
 
-    private async Task HoldAsync(HttpContext context, ulong scriptKey, long callIndex)
+    async Task HoldAsync(HttpContext context, ulong scriptKey, long callIndex)
     {
         // Also ends on shutdown, so disposing a server does not wait for a held request.
         using var hold = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping);
@@ -220,7 +219,7 @@ internal sealed class ChatCompletionsEndpoint
         context.Abort();
     }
 
-    private static Task WriteErrorAsync(HttpContext context, ApiError error)
+    static Task WriteErrorAsync(HttpContext context, ApiError error)
     {
         context.Response.StatusCode = error.StatusCode;
         return context.Response.WriteAsJsonAsync(

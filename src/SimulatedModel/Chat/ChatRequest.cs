@@ -1,7 +1,7 @@
 namespace Orchestrator.SimulatedModel.Chat;
 
 /// <summary>The parts of a chat-completions request the simulator acts on.</summary>
-internal sealed class ChatRequest
+sealed class ChatRequest
 {
     public required string Model { get; init; }
 

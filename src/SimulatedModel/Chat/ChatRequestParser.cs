@@ -8,16 +8,16 @@ namespace Orchestrator.SimulatedModel.Chat;
 /// Reads an OpenAI chat-completions body leniently from a <see cref="JsonDocument"/>: unknown fields and unknown
 /// content part types are accepted, but fields the simulator uses must have the protocol's types.
 /// </summary>
-internal static class ChatRequestParser
+static class ChatRequestParser
 {
     // Tags that separate the hashed fields, so different shapes of the same characters give different keys.
-    private const byte ModelTag = 1;
-    private const byte RoleTag = 2;
-    private const byte TextTag = 3;
-    private const byte TextPartTag = 4;
-    private const byte ImagePartTag = 5;
-    private const byte OtherPartTag = 6;
-    private const byte NoContentTag = 7;
+    const byte ModelTag = 1;
+    const byte RoleTag = 2;
+    const byte TextTag = 3;
+    const byte TextPartTag = 4;
+    const byte ImagePartTag = 5;
+    const byte OtherPartTag = 6;
+    const byte NoContentTag = 7;
 
     public static bool TryParse(JsonElement root, [NotNullWhen(true)] out ChatRequest? request, [NotNullWhen(false)] out ApiError? error)
     {
@@ -28,7 +28,7 @@ internal static class ChatRequestParser
             return false;
         }
 
-        string? model = root.TryGetProperty("model", out JsonElement modelElement) && modelElement.ValueKind == JsonValueKind.String
+        var model = root.TryGetProperty("model", out var modelElement) && modelElement.ValueKind == JsonValueKind.String
             ? modelElement.GetString()
             : null;
         if (string.IsNullOrWhiteSpace(model))
@@ -37,7 +37,7 @@ internal static class ChatRequestParser
             return false;
         }
 
-        if (!root.TryGetProperty("messages", out JsonElement messages) || messages.ValueKind != JsonValueKind.Array)
+        if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
         {
             error = ApiError.InvalidRequest("'messages' is required and must be an array of messages.", "messages");
             return false;
@@ -52,10 +52,10 @@ internal static class ChatRequestParser
         var hash = default(StableHash);
         hash.AddTag(ModelTag);
         hash.Add(model);
-        int promptTokens = 0;
+        var promptTokens = 0;
         JsonElement lastUserContent = default;
-        int index = 0;
-        foreach (JsonElement message in messages.EnumerateArray())
+        var index = 0;
+        foreach (var message in messages.EnumerateArray())
         {
             if (!TryAddMessage(message, index, ref hash, ref promptTokens, ref lastUserContent, out error))
             {
@@ -65,7 +65,7 @@ internal static class ChatRequestParser
             index++;
         }
 
-        if (!TryReadParameters(root, out int? maxTokens, out string[]? stop, out bool logprobs, out int topLogprobs, out bool stream, out error))
+        if (!TryReadParameters(root, out var maxTokens, out var stop, out var logprobs, out var topLogprobs, out var stream, out error))
         {
             return false;
         }
@@ -88,9 +88,9 @@ internal static class ChatRequestParser
     /// <summary>Counts whitespace-separated words without allocating.</summary>
     public static int CountWords(ReadOnlySpan<char> text)
     {
-        int count = 0;
-        bool inWord = false;
-        foreach (char c in text)
+        var count = 0;
+        var inWord = false;
+        foreach (var c in text)
         {
             if (char.IsWhiteSpace(c))
             {
@@ -106,7 +106,7 @@ internal static class ChatRequestParser
         return count;
     }
 
-    private static bool TryAddMessage(
+    static bool TryAddMessage(
         JsonElement message,
         int index,
         ref StableHash hash,
@@ -121,7 +121,7 @@ internal static class ChatRequestParser
             return false;
         }
 
-        if (!message.TryGetProperty("role", out JsonElement role) || role.ValueKind != JsonValueKind.String)
+        if (!message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
         {
             error = ApiError.InvalidRequest($"messages[{index}].role is required and must be a string.", $"messages[{index}].role");
             return false;
@@ -130,22 +130,22 @@ internal static class ChatRequestParser
         hash.AddTag(RoleTag);
         hash.Add(role.GetString());
 
-        if (!message.TryGetProperty("content", out JsonElement content) || content.ValueKind == JsonValueKind.Null)
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
         {
             // Assistant messages that only carry tool calls have no content.
             hash.AddTag(NoContentTag);
         }
         else if (content.ValueKind == JsonValueKind.String)
         {
-            string text = content.GetString()!;
+            var text = content.GetString()!;
             hash.AddTag(TextTag);
             hash.Add(text);
             promptTokens += CountWords(text);
         }
         else if (content.ValueKind == JsonValueKind.Array)
         {
-            int partIndex = 0;
-            foreach (JsonElement part in content.EnumerateArray())
+            var partIndex = 0;
+            foreach (var part in content.EnumerateArray())
             {
                 if (!TryAddPart(part, index, partIndex, ref hash, ref promptTokens, out error))
                 {
@@ -170,7 +170,7 @@ internal static class ChatRequestParser
         return true;
     }
 
-    private static bool TryAddPart(
+    static bool TryAddPart(
         JsonElement part,
         int messageIndex,
         int partIndex,
@@ -183,7 +183,7 @@ internal static class ChatRequestParser
         // Built only on error: a valid request allocates nothing per part beyond its text.
         string Param() => $"messages[{messageIndex}].content[{partIndex}]";
         if (part.ValueKind != JsonValueKind.Object
-            || !part.TryGetProperty("type", out JsonElement type)
+            || !part.TryGetProperty("type", out var type)
             || type.ValueKind != JsonValueKind.String)
         {
             error = ApiError.InvalidRequest($"{Param()} must be an object with a string 'type'.", Param());
@@ -192,13 +192,13 @@ internal static class ChatRequestParser
 
         if (type.ValueEquals("text"))
         {
-            if (!part.TryGetProperty("text", out JsonElement text) || text.ValueKind != JsonValueKind.String)
+            if (!part.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String)
             {
                 error = ApiError.InvalidRequest($"{Param()}.text is required for a text part.", $"{Param()}.text");
                 return false;
             }
 
-            string value = text.GetString()!;
+            var value = text.GetString()!;
             hash.AddTag(TextPartTag);
             hash.Add(value);
             promptTokens += CountWords(value);
@@ -208,10 +208,10 @@ internal static class ChatRequestParser
         if (type.ValueEquals("image_url"))
         {
             string? url = null;
-            if (part.TryGetProperty("image_url", out JsonElement image))
+            if (part.TryGetProperty("image_url", out var image))
             {
                 // The protocol nests the URL in an object; a bare string is accepted too.
-                if (image.ValueKind == JsonValueKind.Object && image.TryGetProperty("url", out JsonElement urlElement) && urlElement.ValueKind == JsonValueKind.String)
+                if (image.ValueKind == JsonValueKind.Object && image.TryGetProperty("url", out var urlElement) && urlElement.ValueKind == JsonValueKind.String)
                 {
                     url = urlElement.GetString();
                 }
@@ -238,7 +238,7 @@ internal static class ChatRequestParser
         return true;
     }
 
-    private static string TextOf(JsonElement content)
+    static string TextOf(JsonElement content)
     {
         if (content.ValueKind == JsonValueKind.String)
         {
@@ -251,9 +251,9 @@ internal static class ChatRequestParser
         }
 
         List<string>? texts = null;
-        foreach (JsonElement part in content.EnumerateArray())
+        foreach (var part in content.EnumerateArray())
         {
-            if (part.TryGetProperty("type", out JsonElement type) && type.ValueEquals("text"))
+            if (part.TryGetProperty("type", out var type) && type.ValueEquals("text"))
             {
                 (texts ??= []).Add(part.GetProperty("text").GetString()!);
             }
@@ -262,7 +262,7 @@ internal static class ChatRequestParser
         return texts is null ? string.Empty : string.Join('\n', texts);
     }
 
-    private static bool TryReadParameters(
+    static bool TryReadParameters(
         JsonElement root,
         out int? maxTokens,
         out string[]? stop,
@@ -286,11 +286,11 @@ internal static class ChatRequestParser
         }
 
         // max_completion_tokens is the newer name of max_tokens; either limits the answer.
-        foreach (string name in (ReadOnlySpan<string>)["max_tokens", "max_completion_tokens"])
+        foreach (var name in (ReadOnlySpan<string>)["max_tokens", "max_completion_tokens"])
         {
-            if (Present(root, name, out JsonElement value))
+            if (Present(root, name, out var value))
             {
-                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int limit) || limit < 1)
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var limit) || limit < 1)
                 {
                     error = ApiError.InvalidRequest($"'{name}' must be an integer of at least 1.", name);
                     return false;
@@ -300,7 +300,7 @@ internal static class ChatRequestParser
             }
         }
 
-        if (Present(root, "top_logprobs", out JsonElement top))
+        if (Present(root, "top_logprobs", out var top))
         {
             if (top.ValueKind != JsonValueKind.Number || !top.TryGetInt32(out topLogprobs) || topLogprobs is < 0 or > 20)
             {
@@ -309,7 +309,7 @@ internal static class ChatRequestParser
             }
         }
 
-        if (Present(root, "stop", out JsonElement stopElement) && !TryReadStop(stopElement, out stop, out error))
+        if (Present(root, "stop", out var stopElement) && !TryReadStop(stopElement, out stop, out error))
         {
             return false;
         }
@@ -317,7 +317,7 @@ internal static class ChatRequestParser
         return true;
     }
 
-    private static bool TryReadStop(JsonElement element, out string[]? stop, [NotNullWhen(false)] out ApiError? error)
+    static bool TryReadStop(JsonElement element, out string[]? stop, [NotNullWhen(false)] out ApiError? error)
     {
         error = null;
         stop = null;
@@ -330,8 +330,8 @@ internal static class ChatRequestParser
         if (element.ValueKind == JsonValueKind.Array)
         {
             var values = new string[element.GetArrayLength()];
-            int i = 0;
-            foreach (JsonElement item in element.EnumerateArray())
+            var i = 0;
+            foreach (var item in element.EnumerateArray())
             {
                 if (item.ValueKind != JsonValueKind.String)
                 {
@@ -350,9 +350,9 @@ internal static class ChatRequestParser
         return false;
     }
 
-    private static ApiError? ReadBoolean(JsonElement root, string name, ref bool value)
+    static ApiError? ReadBoolean(JsonElement root, string name, ref bool value)
     {
-        if (!Present(root, name, out JsonElement element))
+        if (!Present(root, name, out var element))
         {
             return null;
         }
@@ -366,10 +366,10 @@ internal static class ChatRequestParser
         return ApiError.InvalidRequest($"'{name}' must be a boolean.", name);
     }
 
-    private static ApiError? CheckNumber(JsonElement root, string name, double min, double max)
+    static ApiError? CheckNumber(JsonElement root, string name, double min, double max)
     {
-        if (!Present(root, name, out JsonElement element)
-            || (element.ValueKind == JsonValueKind.Number && element.TryGetDouble(out double value) && value >= min && value <= max))
+        if (!Present(root, name, out var element)
+            || (element.ValueKind == JsonValueKind.Number && element.TryGetDouble(out var value) && value >= min && value <= max))
         {
             return null;
         }
@@ -378,6 +378,6 @@ internal static class ChatRequestParser
     }
 
     /// <summary>Whether the field is there and not null: the protocol treats an explicit null as absent.</summary>
-    private static bool Present(JsonElement root, string name, out JsonElement value) =>
+    static bool Present(JsonElement root, string name, out JsonElement value) =>
         root.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
 }

@@ -1,10 +1,10 @@
 namespace Orchestrator.SimulatedModel.Chat;
 
 /// <summary>OpenAI-like error bodies for the statuses a script or a random fault asks for.</summary>
-internal static class OpenAiErrors
+static class OpenAiErrors
 {
     // Built once: scripted and random faults are on the benchmark's hot path.
-    private static readonly ApiError[] ByStatus = BuildTable();
+    static readonly ApiError[] ByStatus = BuildTable();
 
     public static ApiError ForStatus(int statusCode) =>
         statusCode is >= 400 and <= 599 ? ByStatus[statusCode - 400] : Create(statusCode);
@@ -16,10 +16,10 @@ internal static class OpenAiErrors
         null,
         "rate_limit_exceeded");
 
-    private static ApiError[] BuildTable()
+    static ApiError[] BuildTable()
     {
         var table = new ApiError[200];
-        for (int i = 0; i < table.Length; i++)
+        for (var i = 0; i < table.Length; i++)
         {
             table[i] = Create(400 + i);
         }
@@ -27,7 +27,7 @@ internal static class OpenAiErrors
         return table;
     }
 
-    private static ApiError Create(int statusCode) => statusCode switch
+    static ApiError Create(int statusCode) => statusCode switch
     {
         400 => new(400, "Simulated bad request.", ApiError.InvalidRequestType, null, null),
         401 => new(401, "Incorrect API key provided (simulated).", ApiError.InvalidRequestType, null, "invalid_api_key"),

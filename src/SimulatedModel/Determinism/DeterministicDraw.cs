@@ -4,7 +4,7 @@ namespace Orchestrator.SimulatedModel.Determinism;
 /// Random draws derived from (seed, script key, call index, purpose) instead of a shared <see cref="Random"/>:
 /// the outcome of a call depends only on its inputs, never on thread interleaving, and needs no lock.
 /// </summary>
-internal static class DeterministicDraw
+static class DeterministicDraw
 {
     /// <summary>Decides whether an unscripted call fails.</summary>
     public const ulong FaultDecision = 1;
@@ -23,7 +23,7 @@ internal static class DeterministicDraw
 
     public static ulong Bits(int seed, ulong key, long callIndex, ulong purpose)
     {
-        ulong value = StableHash.Mix(key ^ StableHash.Mix((ulong)(uint)seed + 0x9E3779B97F4A7C15UL));
+        var value = StableHash.Mix(key ^ StableHash.Mix((ulong)(uint)seed + 0x9E3779B97F4A7C15UL));
         value = StableHash.Mix(value ^ ((ulong)callIndex * 0xD6E8FEB86659FD93UL));
         return StableHash.Mix(value ^ (purpose * 0xA0761D6478BD642FUL));
     }

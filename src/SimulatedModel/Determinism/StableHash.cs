@@ -4,13 +4,13 @@ namespace Orchestrator.SimulatedModel.Determinism;
 /// An incremental 64-bit FNV-1a hash with a final avalanche. Unlike <see cref="HashCode"/> it is the same in every
 /// process, which makes script keys, faults and logprobs reproducible across runs and servers.
 /// </summary>
-internal struct StableHash
+struct StableHash
 {
-    private const ulong OffsetBasis = 14695981039346656037UL;
-    private const ulong Prime = 1099511628211UL;
+    const ulong OffsetBasis = 14695981039346656037UL;
+    const ulong Prime = 1099511628211UL;
 
-    private ulong _state;
-    private bool _started;
+    ulong _state;
+    bool _started;
 
     /// <summary>Adds a tag byte; tags and lengths separate fields, so ("ab","c") and ("a","bc") differ.</summary>
     public void AddTag(byte tag)
@@ -22,7 +22,7 @@ internal struct StableHash
     public void Add(long value)
     {
         EnsureStarted();
-        for (int shift = 0; shift < 64; shift += 8)
+        for (var shift = 0; shift < 64; shift += 8)
         {
             _state = (_state ^ (byte)(value >> shift)) * Prime;
         }
@@ -31,7 +31,7 @@ internal struct StableHash
     public void Add(ReadOnlySpan<char> text)
     {
         Add(text.Length);
-        foreach (char c in text)
+        foreach (var c in text)
         {
             _state = (_state ^ (byte)c) * Prime;
             _state = (_state ^ (byte)(c >> 8)) * Prime;
@@ -51,7 +51,7 @@ internal struct StableHash
         return value;
     }
 
-    private void EnsureStarted()
+    void EnsureStarted()
     {
         if (!_started)
         {

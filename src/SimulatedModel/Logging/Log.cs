@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Orchestrator.SimulatedModel.Scripting;
 
 namespace Orchestrator.SimulatedModel.Logging;
@@ -7,7 +6,7 @@ namespace Orchestrator.SimulatedModel.Logging;
 /// Source-generated log methods. Per-call events are Debug, so a benchmark at 1000+ calls/s is not slowed by logging
 /// unless someone asks for it.
 /// </summary>
-internal static partial class Log
+static partial class Log
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Call {CallIndex} of script key {ScriptKey} answers {Step} (scripted: {Scripted})")]
     public static partial void StepChosen(ILogger logger, long callIndex, ulong scriptKey, ScriptStep step, bool scripted);

@@ -1,11 +1,11 @@
 namespace Orchestrator.SimulatedModel.Scripting;
 
 /// <summary>The random fault mix, precomputed from the options as cumulative weights for a cheap weighted pick.</summary>
-internal sealed class FaultPlan
+sealed class FaultPlan
 {
-    private readonly ScriptStep[] _steps;
-    private readonly double[] _cumulativeWeights;
-    private readonly double _totalWeight;
+    readonly ScriptStep[] _steps;
+    readonly double[] _cumulativeWeights;
+    readonly double _totalWeight;
 
     public FaultPlan(SimulatedModelOptions options)
     {
@@ -18,9 +18,9 @@ internal sealed class FaultPlan
             .ToArray();
         _steps = new ScriptStep[entries.Length];
         _cumulativeWeights = new double[entries.Length];
-        for (int i = 0; i < entries.Length; i++)
+        for (var i = 0; i < entries.Length; i++)
         {
-            if (!ScriptParser.TryParseStep(entries[i].Key, out ScriptStep step, out string? error))
+            if (!ScriptParser.TryParseStep(entries[i].Key, out var step, out var error))
             {
                 throw new InvalidOperationException(error);
             }
@@ -39,8 +39,8 @@ internal sealed class FaultPlan
     /// <summary>The fault for a draw in [0, 1), by weight.</summary>
     public ScriptStep Pick(double draw)
     {
-        double target = draw * _totalWeight;
-        for (int i = 0; i < _cumulativeWeights.Length; i++)
+        var target = draw * _totalWeight;
+        for (var i = 0; i < _cumulativeWeights.Length; i++)
         {
             if (target < _cumulativeWeights[i])
             {

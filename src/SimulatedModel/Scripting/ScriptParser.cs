@@ -6,11 +6,11 @@ namespace Orchestrator.SimulatedModel.Scripting;
 /// <summary>
 /// Finds and parses a <c>[[sim: 503, 429:2, ok]]</c> script in a message text (case-insensitive, whitespace tolerant).
 /// </summary>
-internal static partial class ScriptParser
+static partial class ScriptParser
 {
-    private const string ExpectedSteps = "expected ok, a status code 400-599, 429:SECONDS, timeout, reset, slow:MS or lowconf";
-    private const int MaxSlowMs = 3_600_000;
-    private const int MaxRetryAfterSeconds = 86_400;
+    const string ExpectedSteps = "expected ok, a status code 400-599, 429:SECONDS, timeout, reset, slow:MS or lowconf";
+    const int MaxSlowMs = 3_600_000;
+    const int MaxRetryAfterSeconds = 86_400;
 
     /// <summary>Parses a script if the text has one.</summary>
     /// <param name="text">The last user message's text.</param>
@@ -30,7 +30,7 @@ internal static partial class ScriptParser
             return true;
         }
 
-        Match match = ScriptRegex().Match(text);
+        var match = ScriptRegex().Match(text);
         if (!match.Success)
         {
             if (ScriptStartRegex().IsMatch(text))
@@ -42,12 +42,12 @@ internal static partial class ScriptParser
             return true;
         }
 
-        string body = match.Groups["steps"].Value;
-        string[] parts = body.Split(',');
+        var body = match.Groups["steps"].Value;
+        var parts = body.Split(',');
         var parsed = new ScriptStep[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
+        for (var i = 0; i < parts.Length; i++)
         {
-            if (!TryParseStep(parts[i], out parsed[i], out string? stepError))
+            if (!TryParseStep(parts[i], out parsed[i], out var stepError))
             {
                 error = $"Malformed [[sim: ...]] script, step {i + 1}: {stepError}";
                 return false;
@@ -64,17 +64,17 @@ internal static partial class ScriptParser
     {
         step = default;
         error = null;
-        ReadOnlySpan<char> trimmed = token.AsSpan().Trim();
+        var trimmed = token.AsSpan().Trim();
         if (trimmed.IsEmpty)
         {
             error = $"empty step; {ExpectedSteps}.";
             return false;
         }
 
-        int separator = trimmed.IndexOfAny(':', '_');
-        ReadOnlySpan<char> name = separator < 0 ? trimmed : trimmed[..separator].TrimEnd();
-        ReadOnlySpan<char> argument = separator < 0 ? [] : trimmed[(separator + 1)..].TrimStart();
-        bool hasArgument = separator >= 0;
+        var separator = trimmed.IndexOfAny(':', '_');
+        var name = separator < 0 ? trimmed : trimmed[..separator].TrimEnd();
+        var argument = separator < 0 ? [] : trimmed[(separator + 1)..].TrimStart();
+        var hasArgument = separator >= 0;
 
         if (!hasArgument)
         {
@@ -105,7 +105,7 @@ internal static partial class ScriptParser
 
         if (name.Equals("slow", StringComparison.OrdinalIgnoreCase))
         {
-            if (hasArgument && TryParseInt(argument, 0, MaxSlowMs, out int ms))
+            if (hasArgument && TryParseInt(argument, 0, MaxSlowMs, out var ms))
             {
                 step = new ScriptStep(StepKind.Slow, ms);
                 return true;
@@ -115,7 +115,7 @@ internal static partial class ScriptParser
             return false;
         }
 
-        if (name.Length == 3 && TryParseInt(name, 100, 999, out int status))
+        if (name.Length == 3 && TryParseInt(name, 100, 999, out var status))
         {
             if (status == 429)
             {
@@ -125,7 +125,7 @@ internal static partial class ScriptParser
                     return true;
                 }
 
-                if (TryParseInt(argument, 0, MaxRetryAfterSeconds, out int seconds))
+                if (TryParseInt(argument, 0, MaxRetryAfterSeconds, out var seconds))
                 {
                     step = new ScriptStep(StepKind.RateLimited, seconds);
                     return true;
@@ -146,7 +146,7 @@ internal static partial class ScriptParser
         return false;
     }
 
-    private static bool TryParseInt(ReadOnlySpan<char> text, int min, int max, out int value) =>
+    static bool TryParseInt(ReadOnlySpan<char> text, int min, int max, out int value) =>
         int.TryParse(text, System.Globalization.NumberStyles.None, null, out value) && value >= min && value <= max;
 
     [GeneratedRegex(@"\[\[\s*sim\s*:(?<steps>[^\]]*)\]\]", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -3,7 +3,7 @@ namespace Orchestrator.SimulatedModel.Scripting;
 /// <summary>One step of a <c>[[sim: ...]]</c> script or of the random fault mix.</summary>
 /// <param name="Kind">What the call does.</param>
 /// <param name="Value">Status code, Retry-After seconds (-1 = default) or delay in milliseconds, by kind.</param>
-internal readonly record struct ScriptStep(StepKind Kind, int Value)
+readonly record struct ScriptStep(StepKind Kind, int Value)
 {
     public static ScriptStep Ok => new(StepKind.Ok, 0);
 

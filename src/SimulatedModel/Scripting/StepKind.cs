@@ -1,7 +1,7 @@
 namespace Orchestrator.SimulatedModel.Scripting;
 
 /// <summary>What one call of a script (or a random fault) does.</summary>
-internal enum StepKind
+enum StepKind
 {
     /// <summary>A normal answer.</summary>
     Ok,

@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>The answer message of a choice.</summary>
-internal sealed record AssistantMessage(string Role, string Content);
+sealed record AssistantMessage(string Role, string Content);

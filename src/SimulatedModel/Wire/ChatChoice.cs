@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>One choice of a completion; <see cref="Logprobs"/> is null unless the request asked for logprobs.</summary>
-internal sealed record ChatChoice(int Index, AssistantMessage Message, ChoiceLogprobs? Logprobs, string FinishReason);
+sealed record ChatChoice(int Index, AssistantMessage Message, ChoiceLogprobs? Logprobs, string FinishReason);

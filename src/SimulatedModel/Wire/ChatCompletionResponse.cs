@@ -1,7 +1,7 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>The OpenAI <c>chat.completion</c> object.</summary>
-internal sealed record ChatCompletionResponse(
+sealed record ChatCompletionResponse(
     string Id,
     string Object,
     long Created,

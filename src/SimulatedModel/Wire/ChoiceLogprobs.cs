@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>The logprobs of a choice, one entry per content token.</summary>
-internal sealed record ChoiceLogprobs(TokenLogprob[] Content);
+sealed record ChoiceLogprobs(TokenLogprob[] Content);

@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>The OpenAI error envelope: <c>{"error":{...}}</c>.</summary>
-internal sealed record ErrorResponse(ErrorBody Error);
+sealed record ErrorResponse(ErrorBody Error);

@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>The body of <c>GET /admin/fault</c>: the step every call takes now and until when, or nulls.</summary>
-internal sealed record FaultOverrideStatus(string? Step, DateTimeOffset? Until);
+sealed record FaultOverrideStatus(string? Step, DateTimeOffset? Until);

@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>The body of <c>GET /health</c>.</summary>
-internal sealed record HealthStatus(string Status);
+sealed record HealthStatus(string Status);

@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>One model of the list.</summary>
-internal sealed record ModelEntry(string Id, string Object, long Created, string OwnedBy);
+sealed record ModelEntry(string Id, string Object, long Created, string OwnedBy);

@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>The OpenAI <c>GET /v1/models</c> list.</summary>
-internal sealed record ModelList(string Object, ModelEntry[] Data);
+sealed record ModelList(string Object, ModelEntry[] Data);

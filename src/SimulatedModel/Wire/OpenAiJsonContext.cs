@@ -12,6 +12,6 @@ namespace Orchestrator.SimulatedModel.Wire;
 [JsonSerializable(typeof(ChatCompletionResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(ModelList))]
-internal sealed partial class OpenAiJsonContext : JsonSerializerContext
+sealed partial class OpenAiJsonContext : JsonSerializerContext
 {
 }

@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>The body of <c>GET /stats/requests/{requestId}</c>.</summary>
-internal sealed record RequestCallCount(string RequestId, long Calls);
+sealed record RequestCallCount(string RequestId, long Calls);

@@ -9,6 +9,6 @@ namespace Orchestrator.SimulatedModel.Wire;
 [JsonSerializable(typeof(HealthStatus))]
 [JsonSerializable(typeof(FaultOverrideRequest))]
 [JsonSerializable(typeof(FaultOverrideStatus))]
-internal sealed partial class StatsJsonContext : JsonSerializerContext
+sealed partial class StatsJsonContext : JsonSerializerContext
 {
 }

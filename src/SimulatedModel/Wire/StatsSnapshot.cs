@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>The body of <c>GET /stats</c>.</summary>
-internal sealed record StatsSnapshot(long TotalCalls, IReadOnlyDictionary<string, long> ByRequestId);
+sealed record StatsSnapshot(long TotalCalls, IReadOnlyDictionary<string, long> ByRequestId);

@@ -1,4 +1,4 @@
 namespace Orchestrator.SimulatedModel.Wire;
 
 /// <summary>One generated token with its log probability and the most likely alternatives.</summary>
-internal sealed record TokenLogprob(string Token, double Logprob, int[] Bytes, TopLogprob[] TopLogprobs);
+sealed record TokenLogprob(string Token, double Logprob, int[] Bytes, TopLogprob[] TopLogprobs);

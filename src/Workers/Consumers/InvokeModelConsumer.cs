@@ -1,5 +1,4 @@
 using MassTransit;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.Workers.Hosting;
@@ -230,8 +229,10 @@ public sealed class InvokeModelConsumer(
         }
         // This worker's own breaker already keeps it away; the rest of the fleet learns of it here.
         if (openUntil is { } until)
+        {
             await PublishCooldown(context, invoke.Model, name, until, EndpointCoolingDown.BreakerOpenCause, $"circuit breaker opened after {result.Reason}",
                 worker.WorkerId, now);
+        }
     }
 
     async Task PublishCooldown(ConsumeContext context, string model, string endpoint, DateTimeOffset until, string cause, string reason, string workerId,
@@ -242,7 +243,13 @@ public sealed class InvokeModelConsumer(
         {
             await context.Publish(new EndpointCoolingDown
             {
-                Endpoint = endpoint, Model = model, Until = until, Cause = cause, Reason = reason, WorkerId = workerId, At = at,
+                Endpoint = endpoint,
+                Model = model,
+                Until = until,
+                Cause = cause,
+                Reason = reason,
+                WorkerId = workerId,
+                At = at,
             });
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Orchestrator.Workers.Hosting;
 
 /// <summary>The worker's log lines, with stable event ids (4xxx).</summary>

@@ -81,7 +81,10 @@ public sealed class WorkerOptions : IValidatedOptions
                     return $"{at}:HeadersTimeout must be positive and at most Timeout (got {headers})";
                 if (!string.IsNullOrEmpty(endpoint.ApiKeyEnvironmentVariable) && string.IsNullOrEmpty(endpoint.ApiKey) &&
                     string.IsNullOrEmpty(Environment.GetEnvironmentVariable(endpoint.ApiKeyEnvironmentVariable)))
+                {
                     return $"{at}:ApiKeyEnvironmentVariable names '{endpoint.ApiKeyEnvironmentVariable}', which is not set in the environment";
+                }
+
                 if (endpoint.MaxInFlight is < 1)
                     return $"{at}:MaxInFlight must be at least 1 (got {endpoint.MaxInFlight})";
                 if (endpoint.RequestsPerMinute is < 1)

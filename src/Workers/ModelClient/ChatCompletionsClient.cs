@@ -135,7 +135,9 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
             var choice = choices[0];
             if (!choice.TryGetProperty("message", out var message) || !message.TryGetProperty("content", out var content) ||
                 content.ValueKind != JsonValueKind.String)
+            {
                 return ModelCallResult.Failure(endpoint, FailureKind.Transient, "malformed", $"malformed response from {endpoint}: no message content", status);
+            }
 
             var logprobs = new List<double>();
             if (choice.TryGetProperty("logprobs", out var lp) && lp.ValueKind == JsonValueKind.Object &&

@@ -124,7 +124,10 @@ public sealed class CircuitBreaker
                 return Open(now, $"{_consecutive} consecutive failures");
             if (Options.FailureRatio > 0 && _window.Count >= Options.MinimumThroughput &&
                 _windowFaults >= Options.FailureRatio * _window.Count)
+            {
                 return Open(now, $"{_windowFaults} of {_window.Count} calls failed in the last {Options.SamplingDuration.TotalSeconds:0.###} s");
+            }
+
             return null;
         }
     }

@@ -113,7 +113,7 @@ public sealed partial class When_chaos_strikes(ITestOutputHelper output)
         }
         process.WaitForExit(); // drains the redirected output
         lock (stdout)
-        lock (stderr)
-            return (process.ExitCode, stdout.ToString(), stderr.ToString());
+            lock (stderr)
+                return (process.ExitCode, stdout.ToString(), stderr.ToString());
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Orchestrator.IntegrationTests.Infrastructure;
 
 namespace Orchestrator.IntegrationTests.EndToEnd;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Orchestrator.IntegrationTests.Infrastructure;
 
 namespace Orchestrator.IntegrationTests.EndToEnd;
 

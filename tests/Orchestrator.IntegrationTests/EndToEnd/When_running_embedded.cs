@@ -194,7 +194,9 @@ public sealed class When_running_embedded : IDisposable
             "orchestrator_attempts_decided_total", "orchestrator_upstream_latency_milliseconds_bucket", "orchestrator_inflight",
             "orchestrator_attempts_total",
         })
+        {
             Assert.True(scrape.Contains(name, StringComparison.Ordinal), $"/metrics lacks {name}");
+        }
 
         using var ready = JsonDocument.Parse(await http.GetStringAsync(new Uri("health/ready", UriKind.Relative)));
         Assert.Equal("Healthy", ready.RootElement.GetProperty("status").GetString());

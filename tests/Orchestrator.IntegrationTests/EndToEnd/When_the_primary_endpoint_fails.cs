@@ -46,7 +46,8 @@ public sealed class When_the_primary_endpoint_fails : IDisposable
     {
         await using var db = new SqliteConnection(new SqliteConnectionStringBuilder
         {
-            DataSource = Path.Combine(_workingDirectory, "data", "orchestrator.db"), Mode = SqliteOpenMode.ReadOnly,
+            DataSource = Path.Combine(_workingDirectory, "data", "orchestrator.db"),
+            Mode = SqliteOpenMode.ReadOnly,
         }.ToString());
         await db.OpenAsync();
         await using var command = db.CreateCommand();

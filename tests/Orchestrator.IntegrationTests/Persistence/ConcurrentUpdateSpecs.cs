@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orchestrator.IntegrationTests.Infrastructure;
-using Orchestrator.Persistence;
 using Orchestrator.Sagas.EntityFrameworkCore;
 
 namespace Orchestrator.IntegrationTests.Persistence;

@@ -2,7 +2,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Orchestrator.Api;
 using Orchestrator.Contracts;
 using Orchestrator.IntegrationTests.Infrastructure;
 using Orchestrator.Persistence;
@@ -44,9 +43,15 @@ public abstract class SagaLifecycleSpecs
 
         await host.Bus.Publish(new AttemptSucceeded
         {
-            RequestId = "life-1", Attempt = 1, WorkerId = "w1", Endpoint = "sim", Output = "Hi", HttpStatus = 200,
+            RequestId = "life-1",
+            Attempt = 1,
+            WorkerId = "w1",
+            Endpoint = "sim",
+            Output = "Hi",
+            HttpStatus = 200,
             Usage = new TokenUsage { PromptTokens = 3, CompletionTokens = 1, TotalTokens = 4 },
-            StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-50), FinishedAt = DateTimeOffset.UtcNow,
+            StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-50),
+            FinishedAt = DateTimeOffset.UtcNow,
         });
         var done = await host.WaitForStateAsync("life-1", RequestStates.Succeeded);
         Assert.Equal("Hi", done!.Output);
@@ -144,8 +149,14 @@ public abstract class SagaLifecycleSpecs
         // The publish timed out on our side, yet the broker had the command, and the worker's result is recorded.
         await host.Bus.Publish(new AttemptSucceeded
         {
-            RequestId = id, Attempt = 1, WorkerId = "w1", Endpoint = "sim", Output = "Hi", HttpStatus = 200,
-            StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-50), FinishedAt = DateTimeOffset.UtcNow,
+            RequestId = id,
+            Attempt = 1,
+            WorkerId = "w1",
+            Endpoint = "sim",
+            Output = "Hi",
+            HttpStatus = 200,
+            StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-50),
+            FinishedAt = DateTimeOffset.UtcNow,
         });
         await host.WaitForStateAsync(id, RequestStates.Succeeded);
         await Submissions.DispatchAsync(db, RefusingPublishEndpoint.Create(), scope.ServiceProvider.GetRequiredService<WriterGate>(),

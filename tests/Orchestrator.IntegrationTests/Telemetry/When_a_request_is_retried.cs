@@ -10,10 +10,9 @@ using OpenTelemetry;
 using OpenTelemetry.Trace;
 using Orchestrator.Contracts;
 using Orchestrator.Hosting;
-using Orchestrator.IntegrationTests.Infrastructure;
 using Orchestrator.Persistence;
-using Orchestrator.Telemetry;
 using Orchestrator.Submission;
+using Orchestrator.Telemetry;
 using Orchestrator.Workers.Telemetry;
 
 namespace Orchestrator.IntegrationTests.Telemetry;

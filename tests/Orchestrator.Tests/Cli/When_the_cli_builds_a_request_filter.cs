@@ -22,9 +22,16 @@ public sealed class When_the_cli_builds_a_request_filter
 
         Assert.Equal(new Dictionary<string, object>
         {
-            ["state"] = "Failed", ["model"] = "sim", ["failureKind"] = "Transient", ["minAttempts"] = 3, ["idPrefix"] = "batch-",
-            ["priority"] = 5, ["createdFrom"] = "2026-01-01", ["createdTo"] = "2026-01-02",
-            ["updatedFrom"] = "2026-02-01T10:00:00Z", ["updatedTo"] = "2026-02-02",
+            ["state"] = "Failed",
+            ["model"] = "sim",
+            ["failureKind"] = "Transient",
+            ["minAttempts"] = 3,
+            ["idPrefix"] = "batch-",
+            ["priority"] = 5,
+            ["createdFrom"] = "2026-01-01",
+            ["createdTo"] = "2026-01-02",
+            ["updatedFrom"] = "2026-02-01T10:00:00Z",
+            ["updatedTo"] = "2026-02-02",
         }, filter);
     }
 

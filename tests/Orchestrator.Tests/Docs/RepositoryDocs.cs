@@ -61,7 +61,9 @@ public static partial class RepositoryDocs
             }
             if (anchor is { Length: > 0 } && target.EndsWith(".md", StringComparison.OrdinalIgnoreCase)
                 && readPage(target) is { } text && !Anchors(text).Contains(anchor))
+            {
                 broken.Add($"{link}: no heading #{anchor} in {target}");
+            }
         }
         return broken;
     }

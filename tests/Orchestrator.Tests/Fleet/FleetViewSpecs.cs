@@ -11,14 +11,22 @@ public sealed class FleetViewSpecs
 
     WorkerHeartbeat Heartbeat(string worker, params (string Model, string Endpoint, string Breaker)[] endpoints) => new()
     {
-        WorkerId = worker, At = _clock.GetUtcNow(), Interval = TimeSpan.FromSeconds(5), ConcurrencyLimit = 8,
+        WorkerId = worker,
+        At = _clock.GetUtcNow(),
+        Interval = TimeSpan.FromSeconds(5),
+        ConcurrencyLimit = 8,
         Endpoints = endpoints.Select(e => new EndpointReport { Model = e.Model, Endpoint = e.Endpoint, Breaker = e.Breaker, InFlight = 1 }).ToList(),
     };
 
     EndpointCoolingDown Cooldown(string endpoint, int seconds, string worker = "w1") => new()
     {
-        Endpoint = endpoint, Model = "sim", Until = _clock.GetUtcNow().AddSeconds(seconds), Cause = EndpointCoolingDown.RetryAfterCause,
-        Reason = $"HTTP 429 with Retry-After {seconds} s", WorkerId = worker, At = _clock.GetUtcNow(),
+        Endpoint = endpoint,
+        Model = "sim",
+        Until = _clock.GetUtcNow().AddSeconds(seconds),
+        Cause = EndpointCoolingDown.RetryAfterCause,
+        Reason = $"HTTP 429 with Retry-After {seconds} s",
+        WorkerId = worker,
+        At = _clock.GetUtcNow(),
     };
 
     [Fact]

@@ -1,4 +1,3 @@
-using Orchestrator.Persistence;
 using Orchestrator.Sagas.EntityFrameworkCore;
 
 namespace Orchestrator.Tests.Persistence;

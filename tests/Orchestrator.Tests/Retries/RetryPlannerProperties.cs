@@ -1,7 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Orchestrator.Contracts;
 using Orchestrator.Retries;
 
 namespace Orchestrator.Tests.Retries;

@@ -6,11 +6,10 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Orchestrator.Contracts;
 using Orchestrator.Retries;
-using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 using Orchestrator.StateMachines.Activities;
-using Orchestrator.Telemetry;
 using Orchestrator.Submission;
+using Orchestrator.Telemetry;
 
 namespace Orchestrator.Tests.StateMachines;
 
@@ -128,14 +127,21 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         var now = Now;
         fleet.Heard(new WorkerHeartbeat
         {
-            WorkerId = "w1", At = now, Interval = TimeSpan.FromSeconds(5),
+            WorkerId = "w1",
+            At = now,
+            Interval = TimeSpan.FromSeconds(5),
             Endpoints = [new EndpointReport { Model = "sim", Endpoint = "only", Breaker = "Closed" }],
         });
         var until = now + cooldown;
         fleet.Heard(new EndpointCoolingDown
         {
-            Endpoint = "only", Model = "sim", Until = until, Cause = EndpointCoolingDown.RetryAfterCause,
-            Reason = $"HTTP 429 with Retry-After {cooldown.TotalSeconds:0.###} s", WorkerId = "w1", At = now,
+            Endpoint = "only",
+            Model = "sim",
+            Until = until,
+            Cause = EndpointCoolingDown.RetryAfterCause,
+            Reason = $"HTTP 429 with Retry-After {cooldown.TotalSeconds:0.###} s",
+            WorkerId = "w1",
+            At = now,
         });
         return until;
     }

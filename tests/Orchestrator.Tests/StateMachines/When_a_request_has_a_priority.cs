@@ -1,5 +1,4 @@
 using Orchestrator.Contracts;
-using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 
 namespace Orchestrator.Tests.StateMachines;
@@ -20,7 +19,11 @@ public sealed class When_a_request_has_a_priority
         Assert.NotNull(scheduled);
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "prio-retry", Token = scheduled.RetryToken!.Value, DueAt = spec.Now, FiredAt = spec.Now, Source = "poller",
+            RequestId = "prio-retry",
+            Token = scheduled.RetryToken!.Value,
+            DueAt = spec.Now,
+            FiredAt = spec.Now,
+            Source = "poller",
         });
 
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "prio-retry" && m.Attempt == 2),

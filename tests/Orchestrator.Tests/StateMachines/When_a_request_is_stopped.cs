@@ -1,6 +1,4 @@
-using MassTransit.Testing;
 using Orchestrator.Contracts;
-using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 
 namespace Orchestrator.Tests.StateMachines;
@@ -29,7 +27,11 @@ public sealed class When_a_request_is_stopped
         // The timer that slipped through changes nothing.
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "stop-1", Token = token, DueAt = spec.Now, FiredAt = spec.Now, Source = "quartz",
+            RequestId = "stop-1",
+            Token = token,
+            DueAt = spec.Now,
+            FiredAt = spec.Now,
+            Source = "quartz",
         });
         await spec.Settle(4);
         Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));

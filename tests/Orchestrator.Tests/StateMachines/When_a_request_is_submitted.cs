@@ -1,7 +1,5 @@
 using MassTransit.Testing;
 using Orchestrator.Contracts;
-using Orchestrator.StateMachines;
-using Orchestrator.Submission;
 
 namespace Orchestrator.Tests.StateMachines;
 

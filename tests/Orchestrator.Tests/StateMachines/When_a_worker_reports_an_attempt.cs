@@ -1,4 +1,3 @@
-using MassTransit.Testing;
 using Orchestrator.Contracts;
 using Orchestrator.StateMachines;
 using Orchestrator.Submission;

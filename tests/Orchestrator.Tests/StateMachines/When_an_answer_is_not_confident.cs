@@ -1,6 +1,4 @@
-using MassTransit.Testing;
 using Orchestrator.Contracts;
-using Orchestrator.StateMachines;
 
 namespace Orchestrator.Tests.StateMachines;
 

@@ -1,8 +1,5 @@
-using MassTransit.Testing;
 using Orchestrator.Contracts;
-using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
-using Orchestrator.Submission;
 
 namespace Orchestrator.Tests.StateMachines;
 
@@ -43,7 +40,11 @@ public sealed class When_an_attempt_fails_transiently
         var saga = await ScheduledRetry(spec, "retry-2");
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "retry-2", Token = saga.RetryToken!.Value, DueAt = spec.Now, FiredAt = spec.Now, Source = "quartz",
+            RequestId = "retry-2",
+            Token = saga.RetryToken!.Value,
+            DueAt = spec.Now,
+            FiredAt = spec.Now,
+            Source = "quartz",
         });
 
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "retry-2" && m.Attempt == 2));
@@ -60,7 +61,11 @@ public sealed class When_an_attempt_fails_transiently
         await ScheduledRetry(spec, "retry-3");
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "retry-3", Token = Guid.NewGuid(), DueAt = spec.Now, FiredAt = spec.Now, Source = "sweep",
+            RequestId = "retry-3",
+            Token = Guid.NewGuid(),
+            DueAt = spec.Now,
+            FiredAt = spec.Now,
+            Source = "sweep",
         });
         await spec.Settle(3);
 
@@ -102,7 +107,11 @@ public sealed class When_an_attempt_fails_transiently
         var saga = await ScheduledRetry(spec, "retry-401", 401);
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = "retry-401", Token = saga.RetryToken!.Value, DueAt = spec.Now, FiredAt = spec.Now, Source = "quartz",
+            RequestId = "retry-401",
+            Token = saga.RetryToken!.Value,
+            DueAt = spec.Now,
+            FiredAt = spec.Now,
+            Source = "quartz",
         });
         await spec.InState("retry-401", m => m.Pending);
         await spec.Harness.Bus.Publish(spec.Failed("retry-401", 2, FailureKind.Transient, 401));

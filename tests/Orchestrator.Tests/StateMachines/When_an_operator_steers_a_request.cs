@@ -1,6 +1,5 @@
 using MassTransit.Testing;
 using Orchestrator.Contracts;
-using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 using Orchestrator.Submission;
 

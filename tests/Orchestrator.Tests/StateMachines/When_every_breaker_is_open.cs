@@ -1,6 +1,5 @@
 using MassTransit.Testing;
 using Orchestrator.Contracts;
-using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 
 namespace Orchestrator.Tests.StateMachines;
@@ -27,7 +26,11 @@ public sealed class When_every_breaker_is_open
 
     static RetryDue Fire(SagaSpecHarness spec, string requestId, InferenceRequestState saga) => new()
     {
-        RequestId = requestId, Token = saga.RetryToken!.Value, DueAt = spec.Now, FiredAt = spec.Now, Source = "poller",
+        RequestId = requestId,
+        Token = saga.RetryToken!.Value,
+        DueAt = spec.Now,
+        FiredAt = spec.Now,
+        Source = "poller",
     };
 
     [Fact]

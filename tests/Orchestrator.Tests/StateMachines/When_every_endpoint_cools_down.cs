@@ -1,6 +1,4 @@
-using MassTransit.Testing;
 using Orchestrator.Contracts;
-using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 
 namespace Orchestrator.Tests.StateMachines;
@@ -36,7 +34,11 @@ public sealed class When_every_endpoint_cools_down
         spec.Clock.SetUtcNow(until);
         await spec.Harness.Bus.Publish(new RetryDue
         {
-            RequestId = id, Token = held.RetryToken!.Value, DueAt = until, FiredAt = spec.Now, Source = "poller",
+            RequestId = id,
+            Token = held.RetryToken!.Value,
+            DueAt = until,
+            FiredAt = spec.Now,
+            Source = "poller",
         });
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == id && m.Attempt == 1));
         var pending = await spec.InState(id, m => m.Pending);
@@ -56,9 +58,15 @@ public sealed class When_every_endpoint_cools_down
         var retryAt = spec.Now.AddSeconds(3);
         await spec.Harness.Bus.Publish(new AttemptFailed
         {
-            RequestId = id, Attempt = 1, WorkerId = "w1", Kind = FailureKind.CircuitOpen, Cause = "circuit-open",
-            Reason = "every endpoint of model 'sim' is open or cooling down (only open until ...)", RetryAt = retryAt,
-            StartedAt = spec.Now, FinishedAt = spec.Now,
+            RequestId = id,
+            Attempt = 1,
+            WorkerId = "w1",
+            Kind = FailureKind.CircuitOpen,
+            Cause = "circuit-open",
+            Reason = "every endpoint of model 'sim' is open or cooling down (only open until ...)",
+            RetryAt = retryAt,
+            StartedAt = spec.Now,
+            FinishedAt = spec.Now,
         });
         var held = await spec.InState(id, m => m.RetryScheduled);
         Assert.NotNull(held);

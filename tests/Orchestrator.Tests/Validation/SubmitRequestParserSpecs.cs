@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Orchestrator.Api;
 using Orchestrator.Contracts;
 using Orchestrator.Submission;
 

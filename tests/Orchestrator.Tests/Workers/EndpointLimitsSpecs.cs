@@ -19,7 +19,10 @@ public sealed class EndpointLimitsSpecs
 
     static EndpointOptions Endpoint(int? perMinute = null, int? maxInFlight = null, TimeSpan? window = null) => new()
     {
-        Name = "e", BaseUrl = "http://127.0.0.1:1/", RequestsPerMinute = perMinute, MaxInFlight = maxInFlight,
+        Name = "e",
+        BaseUrl = "http://127.0.0.1:1/",
+        RequestsPerMinute = perMinute,
+        MaxInFlight = maxInFlight,
         RateLimitWindow = window ?? TimeSpan.FromMinutes(1),
     };
 

@@ -94,8 +94,13 @@ public sealed class When_the_fleet_shares_endpoint_news : IAsyncLifetime
         await using var worker = await WorkerSpecHarness.StartAsync(Settings(withFallback: true), _clock);
         await worker.Harness.Bus.Publish(new EndpointCoolingDown
         {
-            Endpoint = "primary", Model = "sim", Until = _clock.GetUtcNow().AddSeconds(20), Cause = EndpointCoolingDown.RetryAfterCause,
-            Reason = "HTTP 429 with Retry-After 20 s", WorkerId = "worker-b", At = _clock.GetUtcNow(),
+            Endpoint = "primary",
+            Model = "sim",
+            Until = _clock.GetUtcNow().AddSeconds(20),
+            Cause = EndpointCoolingDown.RetryAfterCause,
+            Reason = "HTTP 429 with Retry-After 20 s",
+            WorkerId = "worker-b",
+            At = _clock.GetUtcNow(),
         });
         Assert.True(await worker.Harness.Consumed.Any<EndpointCoolingDown>());
 
@@ -115,8 +120,13 @@ public sealed class When_the_fleet_shares_endpoint_news : IAsyncLifetime
         // Its own breaker-open news, delivered back to it: the breaker alone decides; no cooldown is added.
         await worker.Harness.Bus.Publish(new EndpointCoolingDown
         {
-            Endpoint = "primary", Model = "sim", Until = _clock.GetUtcNow().AddSeconds(60), Cause = EndpointCoolingDown.BreakerOpenCause,
-            Reason = "circuit breaker opened", WorkerId = "worker-a", At = _clock.GetUtcNow(),
+            Endpoint = "primary",
+            Model = "sim",
+            Until = _clock.GetUtcNow().AddSeconds(60),
+            Cause = EndpointCoolingDown.BreakerOpenCause,
+            Reason = "circuit breaker opened",
+            WorkerId = "worker-a",
+            At = _clock.GetUtcNow(),
         });
         await worker.Harness.Bus.Publish(new WorkerHeartbeat { WorkerId = "worker-b", At = _clock.GetUtcNow(), Interval = TimeSpan.FromSeconds(5) });
         await Eventually.True(() => worker.Harness.Consumed.Select<EndpointCoolingDown>().Any() && worker.Harness.Consumed.Select<WorkerHeartbeat>().Any(),

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.RateLimiting;
 using Orchestrator.Hosting;
 using Orchestrator.Telemetry;
 
@@ -105,7 +104,10 @@ public static class AccessControlExtensions
         // Kestrel's wildcards ("http://*:80", "http://+:80") are not URIs with a host; treat anything unparsable as open.
         if (!Uri.TryCreate(url.Replace("://*", "://wildcard.invalid", StringComparison.Ordinal).Replace("://+", "://wildcard.invalid", StringComparison.Ordinal),
                 UriKind.Absolute, out var uri))
+        {
             return false;
+        }
+
         if (string.Equals(uri.Host, "localhost", StringComparison.OrdinalIgnoreCase))
             return true;
         return IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address);

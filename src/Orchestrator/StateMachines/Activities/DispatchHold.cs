@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Orchestrator.Fleet;
 using Orchestrator.Scheduling;
 using Orchestrator.Telemetry;

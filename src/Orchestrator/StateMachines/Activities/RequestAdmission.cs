@@ -1,9 +1,7 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
-using Orchestrator.Scheduling;
-using Orchestrator.Telemetry;
 using Orchestrator.Submission;
+using Orchestrator.Telemetry;
 
 namespace Orchestrator.StateMachines.Activities;
 
