@@ -202,6 +202,10 @@ public sealed class When_running_embedded : IDisposable
         Assert.Equal("Healthy", ready.RootElement.GetProperty("status").GetString());
         foreach (var check in new[] { "store", "scheduler", "masstransit-bus" })
             Assert.Equal("Healthy", ready.RootElement.GetProperty("checks").GetProperty(check).GetProperty("status").GetString());
+
+        // The front page promises this server: the embedded default answers liveness, anonymously, as well.
+        using var live = await http.GetAsync(new Uri("health/live", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
     }
 
     [Fact]
