@@ -48,11 +48,17 @@ public sealed class DecideRetryActivity(
                 logger.RetryScheduled(saga.RequestId, saga.Attempt, (long)retry.Delay.TotalMilliseconds, failure.Kind.ToString(), failure.Reason);
                 break;
             case GiveUp giveUp:
-                saga.GiveUp(giveUp.Kind, giveUp.Reason, now);
-                metrics.Finished(RequestStates.Failed, (now - saga.CreatedAt).TotalMilliseconds);
-                logger.RequestFailed(saga.RequestId, saga.Attempt, saga.FailureKind!, saga.Reason!);
+                End(saga, giveUp, now, metrics, logger);
                 break;
         }
+    }
+
+    /// <summary>The planner gave up: the request ends Failed with its kind and reason (the machine moves it there).</summary>
+    internal static void End(InferenceRequestState saga, GiveUp giveUp, DateTime now, OrchestratorMetrics metrics, ILogger logger)
+    {
+        saga.GiveUp(giveUp.Kind, giveUp.Reason, now);
+        metrics.Finished(RequestStates.Failed, (now - saga.CreatedAt).TotalMilliseconds);
+        logger.RequestFailed(saga.RequestId, saga.Attempt, saga.FailureKind!, saga.Reason!);
     }
 
     /// <summary>The budget counts from the current run: a Failed request an operator retried starts afresh.</summary>

@@ -39,9 +39,7 @@ public sealed class WaitForBreakerActivity(
                 logger.WaitingForBreaker(saga.RequestId, saga.Attempt, message.Reason, retry.DueAtUtc);
                 break;
             case GiveUp giveUp:
-                saga.GiveUp(giveUp.Kind, giveUp.Reason, now);
-                metrics.Finished(RequestStates.Failed, (now - saga.CreatedAt).TotalMilliseconds);
-                logger.RequestFailed(saga.RequestId, saga.Attempt, saga.FailureKind!, saga.Reason!);
+                DecideRetryActivity.End(saga, giveUp, now, metrics, logger);
                 break;
         }
     }
