@@ -14,6 +14,7 @@ public static class BenchCommand
           floor-mt      --rabbitmq AMQP_URL [--messages 20000]
           e2e           --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH --requests N
                         [--warmup-requests 200] [--paced-requests 0] [--paced-fraction 0.5] [--model-latency-ms 0] [--fault-rate 0]
+                        [--first-call-fault-rate 0]
                         [--initial-backoff-ms 0] [--orchestrators 1] [--workers 1] [--submit-concurrency 64] [--timeout-seconds 300]
                         [--paced-seconds 20] [--connection-options 'No Reset On Close=true'] [--process-env DOTNET_gcServer=0] [--server-pid-files postgres=PATH,rabbitmq=PATH]
           embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
@@ -128,6 +129,7 @@ public static class BenchCommand
             PacedFraction: options.Number("paced-fraction", 0.5, 0.01, 1),
             ModelLatencyMs: options.Whole("model-latency-ms", 0, 0, 60_000),
             FaultRate: options.Number("fault-rate", 0, 0, 0.9),
+            FirstCallFaultRate: options.Number("first-call-fault-rate", 0, 0, 1),
             InitialBackoffMs: options.Whole("initial-backoff-ms", 0, 0, 600_000),
             Orchestrators: options.Whole("orchestrators", 1, 1, 8),
             Workers: options.Whole("workers", 1, 1, 16),

@@ -55,8 +55,6 @@ public sealed class BenchProcess : IAsyncDisposable
             info.ArgumentList.Add($"http://127.0.0.1:{port}");
         }
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        // Per-request logs would make the benchmark measure the console; warnings and errors still show.
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in environment)
             info.Environment[key] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

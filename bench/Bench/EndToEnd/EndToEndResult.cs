@@ -7,6 +7,8 @@ public sealed record EndToEndResult(
     int Workers,
     int ModelLatencyMs,
     double FaultRate,
+    double FirstCallFaultRate,
+    IReadOnlyDictionary<string, string> NonDefaults,
     SaturatedRun Saturated,
     PacedRun? Paced,
     IReadOnlyDictionary<string, double?> PeakRssMb);

@@ -68,13 +68,35 @@ public sealed class EndToEndRun : IAsyncDisposable
 
             var rss = _processes.ToDictionary(p => p.Name, p => p.PeakRssMb());
             return new EndToEndResult(_settings.Name, started, _settings.Orchestrators, _settings.Workers, _settings.ModelLatencyMs,
-                _settings.FaultRate, saturated, paced, rss);
+                _settings.FaultRate, _settings.FirstCallFaultRate, NonDefaults(), saturated, paced, rss);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancel.IsCancellationRequested)
         {
             throw new TimeoutException($"{_settings.Name}: the run did not finish within {_settings.Timeout.TotalSeconds} s\n{Diagnostics()}");
         }
     }
+
+    /// <summary>
+    /// What the orchestrator and worker processes run with that a user's deployment would not: the bench's one client
+    /// submits without a key and past the per-client limit, and whatever --process-env sets.
+    /// </summary>
+    SortedDictionary<string, string> NonDefaults()
+    {
+        var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["Orchestrator__Api__RequireKeys"] = "false",
+            ["Orchestrator__Api__SubmitPermitsPerSecond"] = SubmitPermitsPerSecond,
+        };
+        if (_settings.InitialBackoffMs > 0)
+            settings["Orchestrator__Retry__InitialInterval"] = InitialInterval;
+        foreach (var (key, value) in _settings.ProcessEnvironment)
+            settings[key] = value;
+        return settings;
+    }
+
+    string InitialInterval => TimeSpan.FromMilliseconds(_settings.InitialBackoffMs).ToString("c", CultureInfo.InvariantCulture);
+
+    const string SubmitPermitsPerSecond = "1000000";
 
     string Diagnostics() => string.Join("\n", _processes.Select(p => $"--- {p.Name} (pid {p.Pid}) ---\n{Tail(p.Tail)}"));
 
@@ -112,14 +134,14 @@ public sealed class EndToEndRun : IAsyncDisposable
             ["Orchestrator__SimulatedModel"] = "false",
             ["Orchestrator__Api__RequireKeys"] = "false",
             // One client submits every request: the per-client submit limit (500/s by default) would measure itself.
-            ["Orchestrator__Api__SubmitPermitsPerSecond"] = "1000000",
+            ["Orchestrator__Api__SubmitPermitsPerSecond"] = SubmitPermitsPerSecond,
             ["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(_settings.AdminConnectionString + ";" + _settings.ConnectionOptions) { Database = _database }.ConnectionString,
             ["ConnectionStrings__RabbitMQ"] = _settings.Broker.ToString(),
         };
         foreach (var (key, value) in _settings.ProcessEnvironment)
             orchestrator[key] = value;
         if (_settings.InitialBackoffMs > 0)
-            orchestrator["Orchestrator__Retry__InitialInterval"] = TimeSpan.FromMilliseconds(_settings.InitialBackoffMs).ToString("c", CultureInfo.InvariantCulture);
+            orchestrator["Orchestrator__Retry__InitialInterval"] = InitialInterval;
 
         var dll = Bin("Orchestrator", "Orchestrator.dll");
         await using (var migrate = BenchProcess.Start("migrate", dll, ["migrate"], orchestrator, listens: false))
@@ -314,12 +336,19 @@ public sealed class EndToEndRun : IAsyncDisposable
     async Task SubmitAsync(string requestId, int index, CancellationToken cancel)
     {
         var target = _orchestrators[index % _orchestrators.Count];
-        var body = $$"""{"requestId":"{{requestId}}","model":"sim","messages":[{"role":"user","content":"benchmark request {{requestId}}"}]}""";
+        var body = $$"""{"requestId":"{{requestId}}","model":"sim","messages":[{"role":"user","content":"benchmark request {{requestId}}{{FirstCallFault(index)}}"}]}""";
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await _http.PostAsync(new Uri(target.BaseUrl, "api/requests"), content, cancel);
         if (response.StatusCode != HttpStatusCode.Accepted)
             throw new InvalidOperationException($"submit {requestId} to {target.Name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancel)}");
     }
+
+    /// <summary>
+    /// A script failing the first call once with a transient 500, for FirstCallFaultRate of the requests, spread
+    /// evenly (request i is one when ⌊(i+1)·rate⌋ > ⌊i·rate⌋); each request's text is its own, so is its script's count.
+    /// </summary>
+    string FirstCallFault(int index) =>
+        Math.Floor((index + 1) * _settings.FirstCallFaultRate) > Math.Floor(index * _settings.FirstCallFaultRate) ? " [[sim: 500, ok]]" : "";
 
     async Task WaitSettledAsync(long expected, CancellationToken cancel)
     {

@@ -11,6 +11,7 @@ namespace Orchestrator.Bench.EndToEnd;
 /// <param name="PacedFraction">The paced run's rate as a fraction of the saturating run's throughput (0.5).</param>
 /// <param name="ModelLatencyMs">The simulated model's latency per call.</param>
 /// <param name="FaultRate">Fraction of model calls that fail with a transient 500.</param>
+/// <param name="FirstCallFaultRate">Fraction of requests whose first model call fails once with a transient 500 (the peers' fault pattern).</param>
 /// <param name="InitialBackoffMs">The orchestrator's Retry:InitialInterval, ms; 0 leaves the default.</param>
 /// <param name="Orchestrators">Orchestrator processes.</param>
 /// <param name="Workers">Worker processes.</param>
@@ -32,6 +33,7 @@ public sealed record EndToEndSettings(
     double PacedFraction,
     int ModelLatencyMs,
     double FaultRate,
+    double FirstCallFaultRate,
     int InitialBackoffMs,
     int Orchestrators,
     int Workers,

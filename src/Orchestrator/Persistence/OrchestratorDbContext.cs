@@ -55,7 +55,6 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.Deadline).HasColumnName("deadline");
             e.Property(x => x.NextAttemptAt).HasColumnName("next_attempt_at");
             e.Property(x => x.RetryToken).HasColumnName("retry_token");
-            e.Property(x => x.RetryClaimedAt).HasColumnName("retry_claimed_at");
             e.Property(x => x.AttemptTimeoutAt).HasColumnName("attempt_timeout_at");
             e.Property(x => x.LastBackoffMs).HasColumnName("last_backoff_ms");
             e.Property(x => x.CreatedAt).HasColumnName("created_at");

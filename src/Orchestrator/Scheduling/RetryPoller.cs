@@ -1,26 +1,32 @@
+using System.Data.Common;
 using System.Diagnostics;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
+using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.ServiceDefaults;
 using Orchestrator.StateMachines;
+using Orchestrator.Submission;
 using Orchestrator.Telemetry;
 
 namespace Orchestrator.Scheduling;
 
 /// <summary>
 /// Fires due retries: every orchestrator polls the saga rows whose backoff is over (an indexed due-time query),
-/// claims a batch with <c>FOR UPDATE SKIP LOCKED</c> so that no two nodes take the same rows, and publishes
-/// <see cref="RetryDue"/> with each row's token. The row is the timer: nothing to create after commit, nothing
-/// to lose in a crash, nothing left behind by a cancel. A claim whose RetryDue was lost (a crash between claim and
-/// publish) expires after <see cref="TimerOptions.RepairGrace"/> and is taken again; the saga ignores a second
-/// fire of the same token.
+/// claims a batch with <c>FOR UPDATE SKIP LOCKED</c> so that no two nodes take the same rows, takes each row's
+/// retry transition itself (<see cref="InferenceRequestStateMachine.FireRetry"/>: the next attempt, or a hold) in the
+/// claim's transaction, and publishes the attempts' commands after the commit. The row is the timer: nothing to create
+/// after commit, nothing left behind by a cancel. A row the poller cannot take (it changed meanwhile) keeps its timer
+/// for the next pass; a command the broker does not take ends its attempt at once (its timeout is set to now), so the
+/// sweep decides the retry and a late delivery of the command is a late result of a recorded attempt.
 /// </summary>
 public sealed partial class RetryPoller(
     IServiceScopeFactory scopes,
     IBus bus,
+    InferenceRequestStateMachine machine,
     StoreSettings store,
     WriterGate writers,
     TimeProvider clock,
@@ -29,27 +35,22 @@ public sealed partial class RetryPoller(
     IHostApplicationLifetime lifetime,
     ILogger<RetryPoller> logger) : BackgroundService
 {
-    // A claim made before the row's current due time belongs to an earlier retry of the same request.
+    /// <summary>How long a dispatch waits for the broker to take the command.</summary>
+    static readonly TimeSpan DispatchTimeout = TimeSpan.FromSeconds(10);
+
+    // The claim locks the due rows for this transaction (other nodes skip them) and returns their keys.
     const string PostgresClaim = """
-        UPDATE inference_requests r SET retry_claimed_at = @now
-        FROM (SELECT correlation_id FROM inference_requests
-              WHERE state = 'RetryScheduled' AND next_attempt_at <= @now
-                AND (retry_claimed_at IS NULL OR retry_claimed_at < next_attempt_at OR retry_claimed_at < @stale)
-              ORDER BY next_attempt_at LIMIT @batch
-              FOR UPDATE SKIP LOCKED) due
-        WHERE r.correlation_id = due.correlation_id
-        RETURNING r.request_id, r.retry_token::text, r.next_attempt_at, r.trace_parent
+        SELECT correlation_id FROM inference_requests
+        WHERE state = 'RetryScheduled' AND next_attempt_at <= @now
+        ORDER BY next_attempt_at LIMIT @batch
+        FOR UPDATE SKIP LOCKED
         """;
 
-    // One process owns an embedded SQLite file, so a plain UPDATE ... RETURNING claims.
+    // One process owns an embedded SQLite file, and its writer gate is held for the whole pass.
     const string SqliteClaim = """
-        UPDATE inference_requests SET retry_claimed_at = @now
-        WHERE correlation_id IN (
-              SELECT correlation_id FROM inference_requests
-              WHERE state = 'RetryScheduled' AND next_attempt_at <= @now
-                AND (retry_claimed_at IS NULL OR retry_claimed_at < next_attempt_at OR retry_claimed_at < @stale)
-              ORDER BY next_attempt_at LIMIT @batch)
-        RETURNING request_id, retry_token, next_attempt_at, trace_parent
+        SELECT correlation_id FROM inference_requests
+        WHERE state = 'RetryScheduled' AND next_attempt_at <= @now
+        ORDER BY next_attempt_at LIMIT @batch
         """;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -87,63 +88,113 @@ public sealed partial class RetryPoller(
         }
     }
 
-    /// <summary>Claims and fires one batch of due retries; returns how many.</summary>
+    /// <summary>Claims one batch of due retries, starts their next attempts and dispatches them; returns how many.</summary>
     public async Task<int> FireDueAsync(TimerOptions settings, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var due = new List<(RetryDue Message, string? TraceParent)>();
+        var dispatches = new List<(InvokeModel Command, Activity? Span)>();
+        var claimed = 0;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
-            var connection = db.Database.GetDbConnection();
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            try
+            // One failed save fails the pass, which rolls back; no savepoint per save.
+            db.Database.AutoSavepointsEnabled = false;
+            using var turn = await writers.EnterAsync(cancellationToken);
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var ids = await ClaimAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), settings, cancellationToken);
+            if (ids.Count == 0)
+                return 0;
+            claimed = ids.Count;
+            var sagas = await db.Requests.AsTracking().Include(x => x.Attempts).Where(x => ids.Contains(x.CorrelationId)).ToListAsync(cancellationToken);
+            var outer = Activity.Current;
+            foreach (var saga in sagas)
             {
-                using var turn = await writers.EnterAsync(cancellationToken);
-                await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-                await using var command = DbCommands.Create(connection, tx, store.Kind == StoreKind.Postgres ? PostgresClaim : SqliteClaim)
-                    .With("@now", now)
-                    .With("@stale", now - settings.RepairGrace)
-                    .With("@batch", settings.RetryBatchSize);
-                await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-                {
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        if (!Guid.TryParse(reader.GetString(1), out var token))
-                            continue;
-                        due.Add((new RetryDue
-                        {
-                            RequestId = reader.GetString(0),
-                            Token = token,
-                            DueAt = new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(2), DateTimeKind.Utc)),
-                            FiredAt = clock.GetUtcNow(),
-                            Source = "poller",
-                        }, reader.IsDBNull(3) ? null : reader.GetString(3)));
-                    }
-                }
-                await tx.CommitAsync(cancellationToken);
+                // The span lives until the command is published: the retry continues the request's own trace.
+                var span = Span(saga);
+                if (machine.FireRetry(saga, "poller") is { } command)
+                    dispatches.Add((command, span));
+                else
+                    span?.Stop();
+                Activity.Current = outer;
             }
-            finally
-            {
-                await db.Database.CloseConnectionAsync();
-            }
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            db.Database.AutoSavepointsEnabled = true;
         }
 
-        // Published after the claim commits: a crash in between leaves claims that expire and are taken again.
-        await Task.WhenAll(due.Select(d => PublishInTraceAsync(d.Message, d.TraceParent, cancellationToken)));
-        return due.Count;
+        var failed = await Task.WhenAll(dispatches.Select(d => DispatchAsync(d.Command, d.Span)));
+        foreach (var command in failed.OfType<InvokeModel>())
+            await EndUndispatchedAttemptAsync(command);
+        return claimed;
     }
 
-    /// <summary>The fire continues the request's own trace (the submission's), so one trace spans every attempt.</summary>
-    async Task PublishInTraceAsync(RetryDue message, string? traceParent, CancellationToken cancellationToken)
+    async Task<List<Guid>> ClaimAsync(DbConnection connection, DbTransaction tx, TimerOptions settings, CancellationToken cancellationToken)
     {
-        ActivityContext.TryParse(traceParent, null, out var parent);
-        using var activity = OrchestratorTracing.Source.StartActivity("retry timer fired", ActivityKind.Producer, parent);
-        activity?.SetTag("request_id", message.RequestId);
-        activity?.SetTag("lateness_ms", (message.FiredAt - message.DueAt).TotalMilliseconds);
-        await bus.Publish(message, cancellationToken);
+        await using var command = DbCommands.Create(connection, tx, store.Kind == StoreKind.Postgres ? PostgresClaim : SqliteClaim)
+            .With("@now", clock.GetUtcNow().UtcDateTime)
+            .With("@batch", settings.RetryBatchSize);
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            ids.Add(reader.GetFieldValue<Guid>(0));
+        return ids;
     }
 
+    Activity? Span(InferenceRequestState saga)
+    {
+        ActivityContext.TryParse(saga.TraceParent, null, out var parent);
+        var span = OrchestratorTracing.Source.StartActivity("retry timer fired", ActivityKind.Producer, parent);
+        span?.SetTag("request_id", saga.RequestId);
+        if (saga.NextAttemptAt is { } due)
+            span?.SetTag("lateness_ms", (clock.GetUtcNow().UtcDateTime - due).TotalMilliseconds);
+        return span;
+    }
+
+    /// <summary>Publishes an attempt's command in its span; returns the command when the broker did not take it.</summary>
+    async Task<InvokeModel?> DispatchAsync(InvokeModel command, Activity? span)
+    {
+        Activity.Current = span;
+        try
+        {
+            using var timeout = new CancellationTokenSource(DispatchTimeout);
+            await bus.Publish(command, p => p.TrySetPriority(InferenceRequestMessages.BrokerPriority(command.Priority)), timeout.Token);
+            return null;
+        }
+        catch (Exception exception)
+        {
+            RetryNotDispatched(logger, exception, command.RequestId, command.Attempt);
+            return command;
+        }
+        finally
+        {
+            span?.Stop();
+        }
+    }
+
+    /// <summary>
+    /// The broker did not take an attempt's command (or did not say so in time; it may still arrive). The attempt ends
+    /// now: its timeout is set to now, so the sweep records it timed out and decides the retry, and the attempt counts
+    /// as made. A row that moved on meanwhile is left alone.
+    /// </summary>
+    async Task EndUndispatchedAttemptAsync(InvokeModel command)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
+            var id = RequestIdentity.ToCorrelationId(command.RequestId);
+            var saga = await db.Requests.AsTracking().SingleOrDefaultAsync(x => x.CorrelationId == id);
+            if (saga is not { CurrentState: RequestStates.Pending } || saga.Attempt != command.Attempt)
+                return;
+            saga.AttemptTimeoutAt = clock.GetUtcNow().UtcDateTime;
+            using var turn = await writers.EnterAsync(CancellationToken.None);
+            await db.SaveChangesAsync();
+        }
+        catch (Exception exception)
+        {
+            // The attempt's own timeout still ends it.
+            UndispatchedAttemptNotEnded(logger, exception, command.RequestId, command.Attempt);
+        }
+    }
 
     static async Task Delay(TimeSpan delay, Task earlier, CancellationToken cancellationToken)
     {
@@ -171,4 +222,10 @@ public sealed partial class RetryPoller(
 
     [LoggerMessage(3102, LogLevel.Warning, "Retry poller: a pass failed; trying again in 1 s")]
     static partial void PollFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3103, LogLevel.Warning, "Request {RequestId}: the broker did not take attempt {Attempt}; the attempt ends now and is retried")]
+    static partial void RetryNotDispatched(ILogger logger, Exception exception, string requestId, int attempt);
+
+    [LoggerMessage(3104, LogLevel.Error, "Request {RequestId}: could not end undispatched attempt {Attempt}; its timeout will")]
+    static partial void UndispatchedAttemptNotEnded(ILogger logger, Exception exception, string requestId, int attempt);
 }

@@ -23,9 +23,6 @@ public sealed class TimerOptions : IValidatedOptions
     /// <summary>How often the sweep looks for attempt timeouts, deadlines and lost submissions.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a claimed retry may wait for its saga before another poll fires it again.</summary>
-    public TimeSpan RepairGrace { get; set; } = TimeSpan.FromSeconds(5);
-
     /// <summary>Rows the sweep handles per kind per run.</summary>
     public int SweepBatchSize { get; set; } = 500;
 
@@ -42,8 +39,6 @@ public sealed class TimerOptions : IValidatedOptions
             return $"{SectionName}:RetryBatchSize must be at least 1";
         if (SweepInterval < TimeSpan.FromMilliseconds(50))
             return $"{SectionName}:SweepInterval must be at least 50 ms (got {SweepInterval})";
-        if (RepairGrace < TimeSpan.Zero)
-            return $"{SectionName}:RepairGrace must not be negative";
         if (SweepBatchSize < 1)
             return $"{SectionName}:SweepBatchSize must be at least 1";
         if (ThreadCount < 1)

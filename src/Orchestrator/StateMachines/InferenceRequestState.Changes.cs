@@ -205,7 +205,6 @@ public partial class InferenceRequestState
         PausedAt = now;
         NextAttemptAt = null;
         RetryToken = null;
-        RetryClaimedAt = null;
     }
 
     public void Resume(DateTime now)
@@ -241,7 +240,6 @@ public partial class InferenceRequestState
         HeldReason = null;
         NextAttemptAt = null;
         RetryToken = null;
-        RetryClaimedAt = null;
         AttemptTimeoutAt = null;
     }
 

@@ -53,9 +53,6 @@ public partial class InferenceRequestState : SagaStateMachineInstance, IVersione
     /// <summary>When the scheduled retry is due (RetryScheduled only).</summary>
     public DateTime? NextAttemptAt { get; set; }
 
-    /// <summary>When a retry poller claimed the due retry (and published its RetryDue); a claim older than the grace is taken again.</summary>
-    public DateTime? RetryClaimedAt { get; set; }
-
     /// <summary>Identifies the current backoff timer: a fire carrying another token is stale and ignored.</summary>
     public Guid? RetryToken { get; set; }
 

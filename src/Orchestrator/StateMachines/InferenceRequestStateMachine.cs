@@ -22,6 +22,7 @@ namespace Orchestrator.StateMachines;
 public sealed partial class InferenceRequestStateMachine : MassTransitStateMachine<InferenceRequestState>
 {
     readonly RequestAdmission _admission;
+    readonly DispatchHold _hold;
     readonly TimeoutOptions _timeouts;
     readonly TimeProvider _clock;
     readonly ILogger _logger;
@@ -29,12 +30,14 @@ public sealed partial class InferenceRequestStateMachine : MassTransitStateMachi
 
     public InferenceRequestStateMachine(
         RequestAdmission admission,
+        DispatchHold hold,
         IOptions<TimeoutOptions> timeouts,
         TimeProvider clock,
         ILogger<InferenceRequestStateMachine> logger,
         OrchestratorMetrics metrics)
     {
         _admission = admission;
+        _hold = hold;
         _timeouts = timeouts.Value;
         _clock = clock;
         _logger = logger;
@@ -109,7 +112,28 @@ public sealed partial class InferenceRequestStateMachine : MassTransitStateMachi
     /// </summary>
     internal InvokeModel? Admit(InferenceRequestState saga)
     {
-        var held = _admission.AcceptChecked(saga);
+        _admission.AcceptChecked(saga);
+        return Dispatch(saga);
+    }
+
+    /// <summary>
+    /// The retry poller's door (<see cref="Scheduling.RetryPoller"/>): the <see cref="RetryDue"/> transition, taken on a
+    /// due RetryScheduled row the poller has claimed and locked, in the poller's own transaction. A retry so costs one
+    /// transaction and one message less than a RetryDue through the saga queue, and never waits behind new work there.
+    /// Returns the command to publish once the row is committed, or null when the attempt is held again.
+    /// </summary>
+    internal InvokeModel? FireRetry(InferenceRequestState saga, string source)
+    {
+        if (saga.NextAttemptAt is { } due)
+            _metrics.TimerFired(source, (Now - due).TotalMilliseconds);
+        StartNextAttempt(saga, source);
+        return Dispatch(saga);
+    }
+
+    /// <summary>What <see cref="InferenceRequestBinderExtensions.DispatchAttempt{T}"/> does, for a row outside a message.</summary>
+    InvokeModel? Dispatch(InferenceRequestState saga)
+    {
+        var held = _hold.Apply(saga);
         saga.CurrentState = (held ? RetryScheduled : Pending).Name;
         return held ? null : saga.Invocation();
     }

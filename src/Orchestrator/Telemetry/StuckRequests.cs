@@ -18,7 +18,7 @@ public static class StuckRequests
 
     public static IQueryable<InferenceRequestState> Query(OrchestratorDbContext db, TimerOptions timers, DateTime nowUtc)
     {
-        var retryLimit = nowUtc - timers.RepairGrace - Slack;
+        var retryLimit = nowUtc - timers.IdlePollInterval - Slack;
         var sweepLimit = nowUtc - timers.SweepInterval - Slack;
         var unstartedLimit = nowUtc - TimeSpan.FromSeconds(10) - timers.SweepInterval - Slack;
         return db.Requests.AsNoTracking().Where(x =>

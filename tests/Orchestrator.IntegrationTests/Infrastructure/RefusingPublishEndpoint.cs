@@ -8,6 +8,9 @@ public class RefusingPublishEndpoint : DispatchProxy
 {
     public static IPublishEndpoint Create() => DispatchProxy.Create<IPublishEndpoint, RefusingPublishEndpoint>();
 
+    /// <summary>A bus whose every call fails the same way (only publishing is expected of it).</summary>
+    public static IBus CreateBus() => DispatchProxy.Create<IBus, RefusingPublishEndpoint>();
+
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         var refused = new MassTransitException("the broker refused the message (test double)");

@@ -1,11 +1,13 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orchestrator.Contracts;
 using Orchestrator.IntegrationTests.Infrastructure;
 using Orchestrator.Persistence;
 using Orchestrator.Sagas.EntityFrameworkCore;
+using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 using Orchestrator.Submission;
 
@@ -165,6 +167,62 @@ public abstract class SagaLifecycleSpecs
         var row = await host.FindAsync(id);
         Assert.Equal(RequestStates.Succeeded, row!.CurrentState);
         Assert.Equal(1, row.Attempt);
+    }
+
+    [Fact]
+    public async Task Should_end_a_retry_the_broker_did_not_take_so_that_it_counts_and_is_retried()
+    {
+        // The host's own poller sleeps (its first pass finds nothing due); the test's poller, whose broker takes
+        // nothing, fires the retry.
+        await using var host = await SagaHost.StartAsync(Store, ConnectionString, QuartzConnectionString, new Dictionary<string, string?>
+        {
+            ["Orchestrator:Timers:RetryPollInterval"] = "01:00:00",
+            ["Orchestrator:Timers:IdlePollInterval"] = "01:00:00",
+        });
+        var id = $"undispatched-{Guid.NewGuid():N}"[..24];
+        var dueAt = DateTime.UtcNow.AddSeconds(2);
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
+            var saga = InferenceRequestState.Create(Request(id), DateTime.UtcNow);
+            scope.ServiceProvider.GetRequiredService<InferenceRequestStateMachine>().Admit(saga);
+            saga.RecordFailure(new AttemptFailed
+            {
+                RequestId = id,
+                Attempt = 1,
+                WorkerId = "w1",
+                Kind = FailureKind.Transient,
+                Cause = "http-503",
+                Reason = "HTTP 503",
+                StartedAt = DateTimeOffset.UtcNow.AddMilliseconds(-50),
+                FinishedAt = DateTimeOffset.UtcNow,
+            });
+            saga.EndAttempt(DateTime.UtcNow);
+            saga.ScheduleRetry(TimeSpan.FromSeconds(2), dueAt, nameof(FailureKind.Transient), "HTTP 503");
+            saga.CurrentState = RequestStates.RetryScheduled;
+            db.Requests.Add(saga);
+            await db.SaveChangesAsync();
+        }
+        // Waiting out the backoff is the scenario, not a guess at an outcome.
+        var wait = dueAt - DateTime.UtcNow + TimeSpan.FromMilliseconds(100);
+        if (wait > TimeSpan.Zero)
+            await Task.Delay(wait);
+
+        var refusing = ActivatorUtilities.CreateInstance<RetryPoller>(host.Services, RefusingPublishEndpoint.CreateBus());
+        var settings = host.Services.GetRequiredService<IOptions<TimerOptions>>().Value;
+        Assert.Equal(1, await refusing.FireDueAsync(settings, CancellationToken.None));
+
+        var ended = await host.FindAsync(id);
+        Assert.Equal(RequestStates.Pending, ended!.CurrentState);
+        Assert.Equal(2, ended.Attempt);
+        Assert.True(ended.AttemptTimeoutAt <= DateTime.UtcNow, $"attempt 2's timeout is {ended.AttemptTimeoutAt:O}, not ended");
+
+        // The sweep times the undispatched attempt out: it is recorded, and the next retry is scheduled.
+        var retried = await Eventually.Until(() => host.FindAsync(id), s => s?.CurrentState == RequestStates.RetryScheduled,
+            TimeSpan.FromSeconds(30), $"{id} back in RetryScheduled after its undispatched attempt timed out");
+        var second = Assert.Single(retried!.Attempts, a => a.Attempt == 2);
+        Assert.Equal(AttemptOutcome.TimedOut, second.Outcome);
+        Assert.Equal(2, retried.Attempt);
     }
 }
 

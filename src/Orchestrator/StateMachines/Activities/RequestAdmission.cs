@@ -13,7 +13,6 @@ namespace Orchestrator.StateMachines.Activities;
 public sealed class RequestAdmission(
     IOptions<ValidationOptions> validation,
     IOptions<TimeoutOptions> timeouts,
-    DispatchHold hold,
     TimeProvider clock,
     ILogger<RequestAdmission> logger)
     : MessageActivity<InferenceRequested>
@@ -36,14 +35,11 @@ public sealed class RequestAdmission(
         logger.RequestAccepted(saga.RequestId, saga.Model);
     }
 
-    /// <summary>
-    /// Admits input already through the gate: attempt 1, held (true) when every endpoint of its model cools down.
-    /// </summary>
-    public bool AcceptChecked(InferenceRequestState saga)
+    /// <summary>Admits input already through the gate: attempt 1 and its timeout.</summary>
+    public void AcceptChecked(InferenceRequestState saga)
     {
         Stamp(saga);
         saga.Accept(timeouts.Value.ScheduleToCloseTimeout);
-        return hold.Apply(saga);
     }
 
     void Stamp(InferenceRequestState saga) =>
