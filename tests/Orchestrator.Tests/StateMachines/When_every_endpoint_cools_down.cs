@@ -20,7 +20,8 @@ public sealed class When_every_endpoint_cools_down
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
         var held = await spec.InState(id, m => m.RetryScheduled);
         Assert.NotNull(held);
-        Assert.Equal(1, held.Attempt);
+        Assert.Equal(0, held.Attempt); // none dispatched: the held one was given back and goes next
+        Assert.Equal(1, Orchestrator.Api.RequestView.From(held, withAttempts: false).NextAttempt);
         Assert.Equal(until.UtcDateTime, held.HeldUntil);
         Assert.Equal(until.UtcDateTime, held.NextAttemptAt);
         Assert.StartsWith("every endpoint of model 'sim' is cooling down: only until", held.HeldReason, StringComparison.Ordinal);
