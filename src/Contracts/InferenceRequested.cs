@@ -5,8 +5,18 @@ namespace Orchestrator.Contracts;
 /// publishes exactly one <see cref="InferenceSucceeded"/> or <see cref="InferenceFailed"/> for it.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Published to the fanout exchange <c>Orchestrator.Contracts:InferenceRequested</c>. Publishing the same
 /// <see cref="RequestId"/> again never creates a second request.
+/// </para>
+/// <para>
+/// The orchestrator reads the message's JSON as it reads the body of <c>POST /api/requests</c>, in OpenAI's shape:
+/// a message's <c>content</c> is a string or an array of parts, and the generation parameters may stand at the top
+/// level (<c>temperature</c>, <c>top_p</c>, <c>max_tokens</c>, <c>stop</c>, <c>seed</c>, ...) as well as under
+/// <c>parameters</c>, in camelCase or snake_case. A field it does not know is refused by name: the request ends
+/// <c>Failed</c> with <see cref="FailureKind.InvalidInput"/>, as it does for any other problem once the request id can
+/// be read. A message without a readable request id cannot name a request and goes to the <c>_error</c> queue.
+/// </para>
 /// </remarks>
 public sealed record InferenceRequested
 {
@@ -19,10 +29,13 @@ public sealed record InferenceRequested
     /// <summary>The conversation; the last message is usually the user's.</summary>
     public required IReadOnlyList<ChatMessage> Messages { get; init; }
 
-    /// <summary>Sampling parameters; null for the model's defaults.</summary>
+    /// <summary>Sampling parameters; null for the model's defaults. On the wire also accepted at the top level.</summary>
     public GenerationParameters? Parameters { get; init; }
 
-    /// <summary>Absolute time after which the request fails with <see cref="FailureKind.DeadlineExceeded"/>.</summary>
+    /// <summary>
+    /// Absolute time after which the request fails with <see cref="FailureKind.DeadlineExceeded"/>. A new request whose
+    /// deadline has already passed fails so at once, without a model call.
+    /// </summary>
     public DateTimeOffset? Deadline { get; init; }
 
     /// <summary>Free-form labels kept with the request and returned by the API.</summary>

@@ -8,7 +8,16 @@ public sealed record RequestView
 {
     public required string RequestId { get; init; }
     public required string State { get; init; }
+    /// <summary>
+    /// Attempts dispatched: the one in flight (Pending, Processing), else the last one made; 0 before the first. A
+    /// dispatch held by a cooldown or refused by open breakers is not counted.
+    /// </summary>
     public required int Attempt { get; init; }
+
+    /// <summary>The number the next attempt will carry, always <see cref="Attempt"/> + 1, while the request waits for it (RetryScheduled, or Paused with none in flight).</summary>
+    public int? NextAttempt { get; init; }
+
+    /// <summary>When the next attempt is due (RetryScheduled).</summary>
     public DateTime? NextAttemptAt { get; init; }
     public string? FailureKind { get; init; }
     public string? Reason { get; init; }
@@ -49,6 +58,9 @@ public sealed record RequestView
         RequestId = saga.RequestId,
         State = saga.CurrentState ?? RequestStates.Pending,
         Attempt = saga.Attempt,
+        NextAttempt = saga.CurrentState == RequestStates.RetryScheduled || (saga.CurrentState == RequestStates.Paused && !saga.AttemptInFlight)
+            ? saga.Attempt + 1
+            : null,
         NextAttemptAt = saga.NextAttemptAt,
         FailureKind = saga.FailureKind,
         Reason = saga.Reason,

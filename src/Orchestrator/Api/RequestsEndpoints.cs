@@ -90,7 +90,7 @@ public static class RequestsEndpoints
 
         using (document)
         {
-            var (request, parseErrors) = SubmitRequestParser.Parse(document.RootElement, http.Headers["Idempotency-Key"].ToString());
+            var (request, parseErrors) = RequestReader.ReadSubmission(document.RootElement, http.Headers["Idempotency-Key"].ToString());
             if (request is null)
                 return Invalid(parseErrors);
 

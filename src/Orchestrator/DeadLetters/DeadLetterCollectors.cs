@@ -46,7 +46,14 @@ sealed class RecordDeadLetterFilter(IServiceProvider services, string queue, str
 {
     public Task Send(ReceiveContext context, IPipe<ReceiveContext> next) => Record(context, null);
 
-    public Task Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next) => Record(context, context.Exception);
+    public async Task Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next)
+    {
+        await Record(context, context.Exception);
+        // The receive pipe hands a message that was neither consumed nor marked faulted to the dead-letter pipe as
+        // well, which is this filter again: marked, an unreadable message is recorded once.
+        if (!context.IsFaulted)
+            await context.NotifyFaulted(context.Exception);
+    }
 
     async Task Record(ReceiveContext context, Exception? collectorException)
     {
@@ -89,7 +96,11 @@ sealed class RecordDeadLetterFilter(IServiceProvider services, string queue, str
             return Cut($"{(string.IsNullOrEmpty(type) ? "" : type + ": ")}{message}", 4000)!;
         }
         if (kind == "skipped")
-            return $"no consumer at {sourceQueue} takes {messageType ?? "this message"}";
+        {
+            return messageType is null
+                ? $"the envelope names no messageType, so no consumer at {sourceQueue} takes it"
+                : $"no consumer at {sourceQueue} takes {messageType}";
+        }
         return collectorException is not null
             ? Cut($"unreadable message: {collectorException.GetType().Name}: {collectorException.Message}", 4000)!
             : $"moved to {queue} without a fault reason";

@@ -52,12 +52,14 @@ public partial class InferenceRequestState
     }
 
     /// <summary>
-    /// The current attempt is not dispatched until <paramref name="until"/> (every endpoint of its model cools down):
-    /// its number is not spent, and the hold is a retry timer like a backoff.
+    /// The attempt about to be dispatched is not, until <paramref name="until"/> (every endpoint of its model cools
+    /// down): the number it took is given back, so <see cref="Attempt"/> still counts the attempts dispatched, and the
+    /// hold is a retry timer like a backoff. The next attempt takes the number again.
     /// </summary>
     public void Hold(DateTime until, string reason, DateTime now)
     {
         ClearTimers();
+        GiveBackAttempt();
         HeldUntil = until;
         HeldReason = reason;
         NextAttemptAt = until;
@@ -86,8 +88,14 @@ public partial class InferenceRequestState
     }
 
     /// <summary>
-    /// Every breaker of the model was open and no call was made: the same attempt goes again at
-    /// <paramref name="until"/>, or, while paused, on Resume (no timer then).
+    /// The dispatch of the current attempt made no call (every breaker of the model was open): it was no attempt, and
+    /// its number is given back for the next dispatch to take again.
+    /// </summary>
+    public void GiveBackAttempt() => Attempt--;
+
+    /// <summary>
+    /// After <see cref="GiveBackAttempt"/>: the next attempt goes at <paramref name="until"/>, when a breaker
+    /// half-opens, or, while paused, on Resume (no timer then).
     /// </summary>
     public void WaitForBreakers(DateTime until, string reason, bool paused)
     {
@@ -109,21 +117,24 @@ public partial class InferenceRequestState
     }
 
     /// <summary>
-    /// The next attempt starts now: after its backoff, at an operator's request, or on resume. After a hold it is the
-    /// same attempt again (that dispatch made no call). Returns how long the request waited since its last attempt
-    /// failed, when a new number was taken.
+    /// The next attempt starts now: after its backoff or a hold, at an operator's request, or on resume. Returns how
+    /// long the request waited since its last attempt failed, when this ends that attempt's backoff (a hold that
+    /// follows a backoff was counted when the backoff ended).
     /// </summary>
     public TimeSpan? BeginNextAttempt(DateTime now, TimeSpan scheduleToClose)
     {
         TimeSpan? waited = null;
-        if (!IsHeld)
+        if (!IsHeld && Attempt > 0)
         {
             var previous = AttemptRow(Attempt);
             previous.FiredAt ??= now;
             if (previous.FinishedAt is { } failedAt)
                 waited = now - failedAt;
-            Attempt++;
         }
+        // A hold written before held numbers were given back kept its number unspent (no attempt row has it yet):
+        // that number is the next one.
+        if (!(IsHeld && Attempt > AttemptBase && Attempts.TrueForAll(a => a.Attempt != Attempt)))
+            Attempt++;
         ClearTimers();
         UpdatedAt = now;
         AttemptTimeoutAt = now + scheduleToClose;

@@ -37,7 +37,11 @@ public partial class InferenceRequestState : SagaStateMachineInstance, IVersione
     /// <summary>Client metadata, JSON object or null.</summary>
     public string? Metadata { get; set; }
 
-    /// <summary>The current (or last) attempt number; 0 before the first dispatch.</summary>
+    /// <summary>
+    /// Attempts dispatched: the number of the attempt in flight (Pending, Processing), else of the last one made; 0
+    /// before the first. A dispatch held by a cooldown or refused by open breakers made no call and is not counted: the
+    /// next attempt is always <c>Attempt + 1</c>.
+    /// </summary>
     public int Attempt { get; set; }
 
     public string? FailureKind { get; set; }
@@ -73,7 +77,7 @@ public partial class InferenceRequestState : SagaStateMachineInstance, IVersione
 
     /// <summary>
     /// Set while the request waits because no endpoint of its model may be called: every worker breaker was open, or
-    /// every endpoint is cooling down for the fleet. The attempt number is not spent; it is dispatched again then.
+    /// every endpoint is cooling down for the fleet. No attempt is spent; attempt <c>Attempt + 1</c> is dispatched then.
     /// </summary>
     public DateTime? HeldUntil { get; set; }
 

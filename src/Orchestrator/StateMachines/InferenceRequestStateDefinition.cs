@@ -24,6 +24,9 @@ public sealed class InferenceRequestStateDefinition : SagaDefinition<InferenceRe
         // The broker's default prefetch (twice the core count) starves a 64-wide consumer on a small box.
         endpointConfigurator.PrefetchCount = Math.Max(_concurrency, 16);
 
+        // Requests are read as the API reads them, and a message that names no request says why in the _error queue.
+        endpointConfigurator.UseRequestMessageDeserializer();
+
         // Optimistic-concurrency conflicts and transient database errors are retried in-process, for about a
         // minute in all, so a database restart sends nothing to the _error queue. A message no saga can own is not.
         endpointConfigurator.UseMessageRetry(r =>

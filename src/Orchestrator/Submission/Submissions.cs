@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
+using Orchestrator.Retries;
 using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.StateMachines;
 using Orchestrator.StateMachines.Activities;
@@ -24,7 +25,9 @@ public sealed class Submissions(
     InferenceRequestStateMachine machine,
     RequestAdmission admission,
     IOptions<ValidationOptions> validation,
+    IOptions<RetryPolicyOptions> retryPolicy,
     WriterGate writers,
+    TimeProvider clock,
     ILogger<Submissions> logger)
 {
     /// <summary>How long a submission waits for the broker to take its first attempt.</summary>
@@ -32,8 +35,17 @@ public sealed class Submissions(
 
     public async Task<SubmissionOutcome> SubmitAsync(InferenceRequested request, CancellationToken cancellationToken)
     {
-        if (InputGate.Check(request, validation.Value) is { Count: > 0 } errors)
+        if (InputGate.Check(request, validation.Value, retryPolicy.Value) is { Count: > 0 } errors)
             return new SubmissionOutcome.Refused(errors);
+        if (InputGate.DeadlinePassed(request, clock.GetUtcNow()) is { } late)
+        {
+            // Refused only as a new request: an id that exists answers as it always does.
+            var correlationId = RequestIdentity.ToCorrelationId(request.RequestId);
+            var stored = await db.Requests.AsNoTracking().SingleOrDefaultAsync(x => x.CorrelationId == correlationId, cancellationToken);
+            return stored is null ? new SubmissionOutcome.Refused([late])
+                : stored.PayloadHash == RequestPayload.Hash(request) ? new SubmissionOutcome.Existing(stored)
+                : new SubmissionOutcome.Conflict(stored);
+        }
 
         var saga = admission.NewRow(request);
         var invocation = machine.Admit(saga);

@@ -21,10 +21,13 @@ public sealed class ValidationOptions : IValidatedOptions
     public double MaxTemperature { get; set; } = 2;
     public int MaxTokensLimit { get; set; } = 32_768;
 
-    /// <summary>MIME types accepted for images given as data URLs.</summary>
+    /// <summary>
+    /// MIME types accepted for images given as data URLs. The data of image/png, image/jpeg, image/gif and image/webp
+    /// must start with that type's signature; another type added here is checked for its base64 and size only.
+    /// </summary>
     public List<string> ImageMimeTypes { get; set; } = ["image/png", "image/jpeg", "image/webp", "image/gif"];
 
-    /// <summary>Bytes of one image given as a data URL (decoded size, estimated from the base64 length).</summary>
+    /// <summary>Bytes of one image given as a data URL, decoded.</summary>
     public int MaxImageBytes { get; set; } = 10 * 1024 * 1024;
 
     /// <summary>The priority of a request that names none, 1–5.</summary>

@@ -92,6 +92,8 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
                         {
                             json.WriteStartObject("image_url");
                             json.WriteString("url", part.ImageUrl);
+                            if (part.Detail is { } detail)
+                                json.WriteString("detail", detail);
                             json.WriteEndObject();
                         }
                         else
@@ -110,6 +112,9 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
                 if (p.Temperature is { } t) json.WriteNumber("temperature", t);
                 if (p.TopP is { } topP) json.WriteNumber("top_p", topP);
                 if (p.MaxTokens is { } max) json.WriteNumber("max_tokens", max);
+                if (p.Seed is { } seed) json.WriteNumber("seed", seed);
+                if (p.PresencePenalty is { } presence) json.WriteNumber("presence_penalty", presence);
+                if (p.FrequencyPenalty is { } frequency) json.WriteNumber("frequency_penalty", frequency);
                 if (p.Stop is { Count: > 0 } stop)
                 {
                     json.WriteStartArray("stop");

@@ -37,7 +37,7 @@ public sealed class When_bad_input_arrives_on_the_bus(ProductionShapeFixture app
             var id = fields.TryGetValue("requestId", out var bad) ? (string)bad! : $"busbad-{run}-{i:D2}";
             fields.Remove("requestId");
             var body = BadInputCases.Request(id, fields);
-            // On the bus the generation parameters travel in "parameters", not at the top level as on the API.
+            // Both doors read the generation parameters at the top level and under "parameters": these take the latter.
             var parameters = new Dictionary<string, object?>();
             foreach (var key in ParameterKeys)
             {

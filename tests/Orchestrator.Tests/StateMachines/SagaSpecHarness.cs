@@ -72,6 +72,8 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddMassTransitTestHarness(x =>
         {
             x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();
+            // The saga endpoint reads requests as production does (InferenceRequestStateDefinition).
+            x.AddConfigureEndpointsCallback((_, _, endpoint) => endpoint.UseRequestMessageDeserializer());
         });
         var provider = services.BuildServiceProvider(validateScopes: true);
         var spec = new SagaSpecHarness(provider);

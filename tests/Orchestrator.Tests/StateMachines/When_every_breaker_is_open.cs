@@ -47,7 +47,8 @@ public sealed class When_every_breaker_is_open
         Assert.NotNull(saga);
         Assert.Equal(retryAt.UtcDateTime, saga.NextAttemptAt);
         Assert.NotNull(saga.RetryToken);
-        Assert.Equal(1, saga.Attempt);
+        Assert.Equal(0, saga.Attempt); // the fast-fail made no call: attempt 1 is still to come
+        Assert.Equal(1, Orchestrator.Api.RequestView.From(saga, withAttempts: false).NextAttempt);
         Assert.Equal(nameof(FailureKind.CircuitOpen), saga.FailureKind);
         Assert.StartsWith("every endpoint of model 'sim' is open", saga.Reason, StringComparison.Ordinal);
         Assert.Empty(saga.Attempts);

@@ -20,7 +20,8 @@ public sealed class When_every_endpoint_cools_down
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request(id));
         var held = await spec.InState(id, m => m.RetryScheduled);
         Assert.NotNull(held);
-        Assert.Equal(1, held.Attempt);
+        Assert.Equal(0, held.Attempt); // none dispatched: the held one was given back and goes next
+        Assert.Equal(1, Orchestrator.Api.RequestView.From(held, withAttempts: false).NextAttempt);
         Assert.Equal(until.UtcDateTime, held.HeldUntil);
         Assert.Equal(until.UtcDateTime, held.NextAttemptAt);
         Assert.StartsWith("every endpoint of model 'sim' is cooling down: only until", held.HeldReason, StringComparison.Ordinal);
@@ -72,5 +73,53 @@ public sealed class When_every_endpoint_cools_down
         Assert.NotNull(held);
         Assert.Equal(retryAt.UtcDateTime, held.HeldUntil);
         Assert.StartsWith("every endpoint of model 'sim' is open", held.HeldReason, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <c>attempt</c> means one thing in RetryScheduled: the attempts dispatched, after a backoff and on a hold alike;
+    /// the next one is always <c>attempt + 1</c>.
+    /// </summary>
+    [Fact]
+    public void Should_count_a_held_attempt_only_once_it_is_dispatched()
+    {
+        var now = new DateTime(2026, 11, 1, 12, 0, 0, DateTimeKind.Utc);
+        var saga = InferenceRequestState.Create(SagaSpecHarness.Request("count-1"), now);
+        saga.Accept(TimeSpan.FromMinutes(5));
+        saga.RecordFailure(new AttemptFailed
+        {
+            RequestId = "count-1",
+            Attempt = 1,
+            WorkerId = "w",
+            Kind = FailureKind.Transient,
+            Reason = "HTTP 503",
+            StartedAt = now,
+            FinishedAt = now,
+        });
+        saga.EndAttempt(now);
+        saga.ScheduleRetry(TimeSpan.FromSeconds(1), now.AddSeconds(1), nameof(FailureKind.Transient), "HTTP 503");
+        Assert.Equal(1, saga.Attempt); // backed off: attempt 1 was made
+
+        saga.BeginNextAttempt(now.AddSeconds(1), TimeSpan.FromMinutes(5));
+        saga.Hold(now.AddSeconds(30), "cooling down", now.AddSeconds(1));
+        Assert.Equal(1, saga.Attempt); // held: attempt 2 waits, still unspent
+
+        saga.BeginNextAttempt(now.AddSeconds(30), TimeSpan.FromMinutes(5));
+        Assert.Equal(2, saga.Attempt);
+    }
+
+    /// <summary>A row held before held numbers were given back kept its unspent number: it goes out under it, none skipped.</summary>
+    [Fact]
+    public void Should_dispatch_a_row_held_the_old_way_under_its_own_number()
+    {
+        var now = new DateTime(2026, 11, 1, 12, 0, 0, DateTimeKind.Utc);
+        var saga = InferenceRequestState.Create(SagaSpecHarness.Request("legacy-1"), now);
+        saga.Attempt = 1;
+        saga.HeldUntil = now.AddSeconds(5);
+        saga.NextAttemptAt = now.AddSeconds(5);
+        saga.RetryToken = Guid.NewGuid();
+
+        saga.BeginNextAttempt(now.AddSeconds(5), TimeSpan.FromMinutes(5));
+        Assert.Equal(1, saga.Attempt);
+        Assert.Null(saga.HeldUntil);
     }
 }

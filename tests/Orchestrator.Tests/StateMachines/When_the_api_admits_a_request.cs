@@ -62,7 +62,7 @@ public sealed class When_the_api_admits_a_request
 
         Assert.Null(invocation);
         Assert.Equal(RequestStates.RetryScheduled, saga.CurrentState);
-        Assert.Equal(1, saga.Attempt);
+        Assert.Equal(0, saga.Attempt);
         Assert.Equal(until.UtcDateTime, saga.HeldUntil);
         Assert.Equal(until.UtcDateTime, saga.NextAttemptAt);
         Assert.Contains("cooling down", saga.HeldReason, StringComparison.Ordinal);

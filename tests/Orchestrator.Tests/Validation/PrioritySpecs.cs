@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Orchestrator.Api;
 using Orchestrator.Contracts;
+using Orchestrator.Retries;
 using Orchestrator.StateMachines;
 using Orchestrator.Submission;
 
@@ -23,12 +24,12 @@ public sealed class PrioritySpecs
     [InlineData(3)]
     [InlineData(5)]
     public void Should_pass_every_priority_in_range_and_none(int? priority) =>
-        Assert.Empty(InputGate.Check(Valid(priority), new ValidationOptions()));
+        Assert.Empty(InputGate.Check(Valid(priority), new ValidationOptions(), new RetryPolicyOptions()));
 
     [Fact]
     public void Should_refuse_an_out_of_range_priority_with_one_field_level_reason()
     {
-        var error = Assert.Single(InputGate.Check(Valid(9), new ValidationOptions()));
+        var error = Assert.Single(InputGate.Check(Valid(9), new ValidationOptions(), new RetryPolicyOptions()));
         Assert.Equal("priority", error.Field);
         Assert.Equal("priority: must be between 1 and 5 (got 9)", error.ToString());
     }
@@ -37,7 +38,7 @@ public sealed class PrioritySpecs
     public void Should_read_priority_from_the_submit_body()
     {
         using var doc = JsonDocument.Parse("""{"model":"sim","messages":[{"role":"user","content":"x"}],"priority":5}""");
-        var (request, errors) = SubmitRequestParser.Parse(doc.RootElement, null);
+        var (request, errors) = RequestReader.ReadSubmission(doc.RootElement, null);
         Assert.Empty(errors);
         Assert.Equal(5, request!.Priority);
     }
@@ -46,7 +47,7 @@ public sealed class PrioritySpecs
     public void Should_leave_priority_unset_when_the_body_has_none()
     {
         using var doc = JsonDocument.Parse("""{"model":"sim","messages":[{"role":"user","content":"x"}]}""");
-        Assert.Null(SubmitRequestParser.Parse(doc.RootElement, null).Request!.Priority);
+        Assert.Null(RequestReader.ReadSubmission(doc.RootElement, null).Request!.Priority);
     }
 
     [Theory]
@@ -56,9 +57,9 @@ public sealed class PrioritySpecs
     public void Should_refuse_a_priority_that_is_not_an_integer(string value)
     {
         using var doc = JsonDocument.Parse($$"""{"model":"sim","messages":[{"role":"user","content":"x"}],"priority":{{value}}}""");
-        var (request, errors) = SubmitRequestParser.Parse(doc.RootElement, null);
+        var (request, errors) = RequestReader.ReadSubmission(doc.RootElement, null);
         Assert.Null(request);
-        Assert.Contains(errors, e => e.ToString() == "priority: priority must be an integer");
+        Assert.Contains(errors, e => e.Field == "priority" && e.Message.StartsWith("expected a whole number", StringComparison.Ordinal));
     }
 
     [Theory]

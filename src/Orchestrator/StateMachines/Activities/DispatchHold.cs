@@ -6,7 +6,7 @@ namespace Orchestrator.StateMachines.Activities;
 
 /// <summary>
 /// The orchestrator's side of a fleet-wide cooldown: when every endpoint of the request's model is cooling down, the
-/// attempt is not dispatched (a worker could only refuse it). The row keeps the attempt number and says until when and
+/// attempt is not dispatched (a worker could only refuse it). The row gives the attempt's number back and says until when and
 /// why (<see cref="InferenceRequestState.HeldUntil"/>, <see cref="InferenceRequestState.HeldReason"/>); its retry
 /// timer fires then, and the same attempt is dispatched, or held again. No attempt is spent, and the deadline still
 /// applies: a hold never reaches past it.
@@ -27,7 +27,7 @@ public sealed class DispatchHold(FleetView fleet, TimeProvider clock, RetryWakeu
         saga.Hold(until, hold.Reason, clock.GetUtcNow().UtcDateTime);
         wakeups.Due(until);
         metrics.DispatchHeld(saga.Model);
-        logger.DispatchHeld(saga.RequestId, saga.Attempt, until, hold.Reason);
+        logger.DispatchHeld(saga.RequestId, saga.Attempt + 1, until, hold.Reason);
         return true;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.Retries;
 using Orchestrator.Submission;
 using Orchestrator.Telemetry;
 
@@ -8,10 +9,13 @@ namespace Orchestrator.StateMachines.Activities;
 /// <summary>
 /// A new request's admission, the one path for both doors: the machine's Initially runs it as an activity for a
 /// bus submission, and <see cref="InferenceRequestStateMachine.Admit"/> for the API's (which has already run the
-/// <see cref="InputGate"/> and answered 400 itself). Refused input is finished at once; accepted input gets attempt 1.
+/// <see cref="InputGate"/> and answered 400 itself). Refused input is finished at once (what the
+/// <see cref="RequestReader"/> could not read, else what the gate refuses: <see cref="FailureKind.InvalidInput"/>;
+/// a deadline already passed: <see cref="FailureKind.DeadlineExceeded"/>); accepted input gets attempt 1.
 /// </summary>
 public sealed class RequestAdmission(
     IOptions<ValidationOptions> validation,
+    IOptions<RetryPolicyOptions> retryPolicy,
     IOptions<TimeoutOptions> timeouts,
     TimeProvider clock,
     ILogger<RequestAdmission> logger)
@@ -23,11 +27,19 @@ public sealed class RequestAdmission(
 
     protected override void Run(InferenceRequestState saga, InferenceRequested message)
     {
-        var errors = InputGate.Check(message, validation.Value);
+        // A message the reader could not read whole is refused for that alone: the gate would only repeat it.
+        var errors = RequestReader.ProblemsOf(message) is { Count: > 0 } unread ? unread : InputGate.Check(message, validation.Value, retryPolicy.Value);
         Stamp(saga);
         if (errors.Count > 0)
         {
             saga.Refuse(string.Join("; ", errors));
+            logger.RequestRefused(saga.RequestId, saga.Reason!);
+            return;
+        }
+        var now = clock.GetUtcNow();
+        if (InputGate.DeadlinePassed(message, now) is { } late)
+        {
+            saga.GiveUp(FailureKind.DeadlineExceeded, $"{late.Message}; no attempt was made", now.UtcDateTime);
             logger.RequestRefused(saga.RequestId, saga.Reason!);
             return;
         }

@@ -8,7 +8,7 @@ namespace Orchestrator.StateMachines.Activities;
 
 /// <summary>
 /// A circuit-open fast-fail: every breaker of the model's endpoints was open, so no call was made and no attempt is
-/// spent. The same attempt goes again when the worker said a breaker half-opens (<see cref="RetryPlanner.DecideCircuitOpen"/>);
+/// spent (its number is given back). The same number goes again when the worker said a breaker half-opens (<see cref="RetryPlanner.DecideCircuitOpen"/>);
 /// the budget and the attempt rows stay as they are (no row: no call), and only the deadline can end the request.
 /// </summary>
 public sealed class WaitForBreakerActivity(
@@ -23,6 +23,7 @@ public sealed class WaitForBreakerActivity(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         saga.EndAttempt(now);
+        saga.GiveBackAttempt();
         var failure = new AttemptFailure(message.Kind, message.Cause, message.Reason, message.RetryAfter);
         var decision = RetryPlanner.DecideCircuitOpen(policy.Value, failure, message.RetryAt?.UtcDateTime, now, saga.Deadline);
         metrics.AttemptDecided(AttemptOutcome.Failed, nameof(FailureKind.CircuitOpen));
@@ -30,13 +31,13 @@ public sealed class WaitForBreakerActivity(
         {
             case RetryAfterDelay paused when saga.PausedAt is not null:
                 saga.WaitForBreakers(paused.DueAtUtc, message.Reason, paused: true);
-                logger.RetryHeldByPause(saga.RequestId, saga.Attempt, message.Reason);
+                logger.RetryHeldByPause(saga.RequestId, message.Attempt, message.Reason);
                 break;
             case RetryAfterDelay retry:
                 saga.WaitForBreakers(retry.DueAtUtc, message.Reason, paused: false);
                 wakeups.Due(retry.DueAtUtc);
                 metrics.RetryScheduled(message.Cause ?? "circuit-open", retry.Delay.TotalMilliseconds);
-                logger.WaitingForBreaker(saga.RequestId, saga.Attempt, message.Reason, retry.DueAtUtc);
+                logger.WaitingForBreaker(saga.RequestId, message.Attempt, message.Reason, retry.DueAtUtc);
                 break;
             case GiveUp giveUp:
                 DecideRetryActivity.End(saga, giveUp, now, metrics, logger);
