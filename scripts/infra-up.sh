@@ -2,8 +2,9 @@
 # Start a throwaway PostgreSQL cluster and RabbitMQ node on 127.0.0.1 for tests and local runs, without
 # systemd or Docker, installing the packages first if they are missing (needs root for that).
 #
-# Idempotent: with both servers already up it only re-checks them and rewrites the env file (well under a
-# second). Exits 0 once both accept connections, non-zero with a message naming the log file otherwise.
+# Idempotent: with both servers already up it only re-checks them, brings the broker users up to date (one
+# rabbitmqctl call) and rewrites the env file (about a second). Exits 0 once both accept connections, non-zero
+# with a message naming the log file otherwise.
 # Connection settings are printed and written to "$INFRA_DIR/env" (source it).
 #
 # Settings (environment, all optional). Ports default away from the standard ones so a developer's own
@@ -25,8 +26,14 @@
 #   RABBITMQ_MANAGEMENT   1 = management plugin       0 (adds several seconds to a cold start)
 #   RABBITMQ_MGMT_PORT    management HTTP port        55673
 #   RABBITMQ_VHOST / RABBITMQ_USER / RABBITMQ_PASSWORD   orchestrator / orchestrator / orchestrator
-#     (vhost and user are created on the node's first boot: changing them later needs PURGE=1 infra-down.sh)
+#     (vhost and user are created on the node's first boot: changing them later needs PURGE=1 infra-down.sh;
+#     this user has every right: the tests and the tools use it)
+#   RABBITMQ_ORCHESTRATOR_USER / RABBITMQ_WORKER_USER / RABBITMQ_SUBMITTER_USER (and _PASSWORD, default the name)
+#     svc-orchestrator / svc-worker / svc-submitter: the production shape's users, each with only its role's
+#     rights (scripts/broker-roles.sh); created, or brought up to date, on every run
 set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 INFRA_DIR="${INFRA_DIR:-${TMPDIR:-/tmp}/orchestrator-infra}"
 INFRA_ONLY="${INFRA_ONLY:-all}"
@@ -55,6 +62,14 @@ RABBITMQ_MGMT_PORT="${RABBITMQ_MGMT_PORT:-55673}"
 RABBITMQ_VHOST="${RABBITMQ_VHOST:-orchestrator}"
 RABBITMQ_USER="${RABBITMQ_USER:-orchestrator}"
 RABBITMQ_PASSWORD="${RABBITMQ_PASSWORD:-orchestrator}"
+RABBITMQ_ORCHESTRATOR_USER="${RABBITMQ_ORCHESTRATOR_USER:-svc-orchestrator}"
+RABBITMQ_ORCHESTRATOR_PASSWORD="${RABBITMQ_ORCHESTRATOR_PASSWORD:-$RABBITMQ_ORCHESTRATOR_USER}"
+RABBITMQ_WORKER_USER="${RABBITMQ_WORKER_USER:-svc-worker}"
+RABBITMQ_WORKER_PASSWORD="${RABBITMQ_WORKER_PASSWORD:-$RABBITMQ_WORKER_USER}"
+RABBITMQ_SUBMITTER_USER="${RABBITMQ_SUBMITTER_USER:-svc-submitter}"
+RABBITMQ_SUBMITTER_PASSWORD="${RABBITMQ_SUBMITTER_PASSWORD:-$RABBITMQ_SUBMITTER_USER}"
+export RABBITMQ_ORCHESTRATOR_USER RABBITMQ_ORCHESTRATOR_PASSWORD RABBITMQ_WORKER_USER RABBITMQ_WORKER_PASSWORD \
+  RABBITMQ_SUBMITTER_USER RABBITMQ_SUBMITTER_PASSWORD
 RMQ_HOME=/usr/lib/rabbitmq/bin
 
 log() { printf '[infra-up %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -302,14 +317,26 @@ rmq_wait_ready() {
   done
 }
 
+rmq_setup_users() {
+  # The role users, converged on every run (one CLI call): a node created before they existed gets them, and a
+  # changed password or rule applies. The file holds passwords: readable by this user only.
+  local defs="$RMQ_DIR/broker-users.json"
+  ( umask 077; "$HERE/broker-roles.sh" definitions "$RABBITMQ_VHOST" >"$defs" )
+  rmqctl -q import_definitions "$defs" >"$RMQ_DIR/broker-users.log" 2>&1 \
+    || { cat "$RMQ_DIR/broker-users.log" >&2; die "creating the broker users failed (log: $RMQ_DIR/broker-users.log)"; }
+  step "broker users $RABBITMQ_ORCHESTRATOR_USER, $RABBITMQ_WORKER_USER, $RABBITMQ_SUBMITTER_USER ready"
+}
+
 start_rabbitmq() {
   if rmq_alive; then
     if tcp_open "$RABBITMQ_PORT"; then
-      step "RabbitMQ already running (pid $(rmq_wrapper_pid))"; return 0
+      step "RabbitMQ already running (pid $(rmq_wrapper_pid))"
+    else
+      step "RabbitMQ process alive but AMQP port closed: waiting for it"
+      rmq_wait_ready
+      step "RabbitMQ ready (pid $(rmq_wrapper_pid))"
     fi
-    step "RabbitMQ process alive but AMQP port closed: waiting for it"
-    rmq_wait_ready
-    step "RabbitMQ ready (pid $(rmq_wrapper_pid))"
+    rmq_setup_users
     return 0
   fi
   rm -f "$RMQ_DIR/server.pid" "$RMQ_DIR/rabbitmq.pid"
@@ -349,6 +376,7 @@ EOF
   echo $! >"$RMQ_DIR/server.pid"
   rmq_wait_ready
   step "RabbitMQ ready (pid $(rmq_wrapper_pid), beam $(rmq_beam_pid))"
+  rmq_setup_users
 }
 
 # ------------------------------------------------------------------------------------------ start
@@ -377,7 +405,12 @@ pg_cs() { printf 'Host=127.0.0.1;Port=%s;Database=%s;Username=%s;Password=%s' "$
 
 ORCH_TEST_POSTGRES="$(pg_cs "$PG_OWNER" "$PG_OWNER_PASSWORD")"
 ORCH_TEST_POSTGRES_APP="$(pg_cs "$PG_APP" "$PG_APP_PASSWORD")"
-ORCH_TEST_RABBITMQ="amqp://$(urlenc "$RABBITMQ_USER"):$(urlenc "$RABBITMQ_PASSWORD")@127.0.0.1:$RABBITMQ_PORT/$(urlenc "$RABBITMQ_VHOST")"
+amqp_url() { printf 'amqp://%s:%s@127.0.0.1:%s/%s' "$(urlenc "$1")" "$(urlenc "$2")" "$RABBITMQ_PORT" "$(urlenc "$RABBITMQ_VHOST")"; }
+ORCH_TEST_RABBITMQ="$(amqp_url "$RABBITMQ_USER" "$RABBITMQ_PASSWORD")"
+# The production shape's users (scripts/broker-roles.sh): each process runs as its role.
+ORCH_TEST_RABBITMQ_ORCHESTRATOR="$(amqp_url "$RABBITMQ_ORCHESTRATOR_USER" "$RABBITMQ_ORCHESTRATOR_PASSWORD")"
+ORCH_TEST_RABBITMQ_WORKER="$(amqp_url "$RABBITMQ_WORKER_USER" "$RABBITMQ_WORKER_PASSWORD")"
+ORCH_TEST_RABBITMQ_SUBMITTER="$(amqp_url "$RABBITMQ_SUBMITTER_USER" "$RABBITMQ_SUBMITTER_PASSWORD")"
 ORCH_TEST_RABBITMQ_MANAGEMENT=""
 [ "$RABBITMQ_MANAGEMENT" = 1 ] && ORCH_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:$RABBITMQ_MGMT_PORT/"
 
@@ -385,8 +418,11 @@ ENV_VARS=(INFRA_DIR PG_BIN PG_PORT PG_DATA PG_SOCKET_DIR PG_LOG PG_FAST PG_DB
   PG_OWNER PG_OWNER_PASSWORD PG_APP PG_APP_PASSWORD
   RABBITMQ_PORT RABBITMQ_DIST_PORT RABBITMQ_CTL_DIST_PORT_MIN RABBITMQ_CTL_DIST_PORT_MAX ERL_EPMD_PORT
   RABBITMQ_MANAGEMENT RABBITMQ_MGMT_PORT RABBITMQ_VHOST RABBITMQ_USER RABBITMQ_PASSWORD
+  RABBITMQ_ORCHESTRATOR_USER RABBITMQ_ORCHESTRATOR_PASSWORD RABBITMQ_WORKER_USER RABBITMQ_WORKER_PASSWORD
+  RABBITMQ_SUBMITTER_USER RABBITMQ_SUBMITTER_PASSWORD
   RMQ_DIR RMQ_NODE RMQ_LOG_DIR
-  ORCH_TEST_POSTGRES ORCH_TEST_POSTGRES_APP ORCH_TEST_RABBITMQ ORCH_TEST_RABBITMQ_MANAGEMENT)
+  ORCH_TEST_POSTGRES ORCH_TEST_POSTGRES_APP ORCH_TEST_RABBITMQ ORCH_TEST_RABBITMQ_MANAGEMENT
+  ORCH_TEST_RABBITMQ_ORCHESTRATOR ORCH_TEST_RABBITMQ_WORKER ORCH_TEST_RABBITMQ_SUBMITTER)
 {
   echo "# Written by scripts/infra-up.sh. Source it: . '$INFRA_DIR/env'"
   for v in "${ENV_VARS[@]}"; do val="${!v}"; printf "export %s='%s'\n" "$v" "${val//\'/\'\\\'\'}"; done
@@ -397,5 +433,8 @@ step "ready; settings in $INFRA_DIR/env"
 echo "ORCH_TEST_POSTGRES=$ORCH_TEST_POSTGRES"
 echo "ORCH_TEST_POSTGRES_APP=$ORCH_TEST_POSTGRES_APP"
 echo "ORCH_TEST_RABBITMQ=$ORCH_TEST_RABBITMQ"
+echo "ORCH_TEST_RABBITMQ_ORCHESTRATOR=$ORCH_TEST_RABBITMQ_ORCHESTRATOR"
+echo "ORCH_TEST_RABBITMQ_WORKER=$ORCH_TEST_RABBITMQ_WORKER"
+echo "ORCH_TEST_RABBITMQ_SUBMITTER=$ORCH_TEST_RABBITMQ_SUBMITTER"
 [ -n "$ORCH_TEST_RABBITMQ_MANAGEMENT" ] && echo "ORCH_TEST_RABBITMQ_MANAGEMENT=$ORCH_TEST_RABBITMQ_MANAGEMENT"
 echo "env file: $INFRA_DIR/env"

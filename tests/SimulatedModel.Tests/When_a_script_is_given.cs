@@ -25,6 +25,59 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task Should_play_the_whole_script_for_each_request_with_the_same_text()
+    {
+        // Fifty requests with one prompt, as a load test sends them: each gets its own 400, not the first one alone.
+        var body = Chat.Body(Chat.Unique("Same prompt for all [[sim: 400]]"));
+        var ids = Enumerable.Range(0, 50).Select(i => $"req-{i}-{Guid.NewGuid():N}").ToArray();
+
+        var first = await Task.WhenAll(ids.Select(id => StatusAsync(body, id)));
+        var second = await Task.WhenAll(ids.Select(id => StatusAsync(body, id)));
+
+        Assert.All(first, status => Assert.Equal(HttpStatusCode.BadRequest, status));
+        Assert.All(second, status => Assert.Equal(HttpStatusCode.OK, status));
+    }
+
+    [Fact]
+    public async Task Should_count_a_requests_attempts_together_and_apart_from_other_requests()
+    {
+        var body = Chat.Body(Chat.Unique("Busy [[sim: 503, 503, ok]]"));
+        var a = Guid.NewGuid().ToString("N");
+        var b = Guid.NewGuid().ToString("N");
+
+        var statuses = new[]
+        {
+            await StatusAsync(body, a), await StatusAsync(body, b), await StatusAsync(body, a),
+            await StatusAsync(body, a), await StatusAsync(body, b), await StatusAsync(body, b),
+        };
+
+        Assert.Equal(
+            [HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable,
+             HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK],
+            statuses);
+    }
+
+    [Fact]
+    public async Task Should_count_calls_without_a_request_id_by_their_conversation()
+    {
+        var body = Chat.Body(Chat.Unique("Anonymous [[sim: 503, ok]]"));
+
+        var anonymous = await StatusAsync(body, null);
+        var withId = await StatusAsync(body, Guid.NewGuid().ToString("N"));
+        var anonymousAgain = await StatusAsync(body, null);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, anonymous);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, withId);
+        Assert.Equal(HttpStatusCode.OK, anonymousAgain);
+    }
+
+    async Task<HttpStatusCode> StatusAsync(JsonNode body, string? requestId)
+    {
+        using var response = await Chat.PostAsync(fixture.Client, body, requestId);
+        return response.StatusCode;
+    }
+
+    [Fact]
     public async Task Should_strip_the_script_from_the_echoed_answer()
     {
         var completion = await Chat.AnswerAsync(fixture.Client, Chat.Body("Hello  [[ SIM : ok ]]  world"));

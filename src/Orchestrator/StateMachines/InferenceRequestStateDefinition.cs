@@ -1,5 +1,6 @@
 using MassTransit;
 using Orchestrator.Contracts;
+using Orchestrator.ServiceDefaults;
 using Orchestrator.Submission;
 
 namespace Orchestrator.StateMachines;
@@ -28,10 +29,12 @@ public sealed class InferenceRequestStateDefinition : SagaDefinition<InferenceRe
         endpointConfigurator.UseRequestMessageDeserializer();
 
         // Optimistic-concurrency conflicts and transient database errors are retried in-process, for about a
-        // minute in all, so a database restart sends nothing to the _error queue. A message no saga can own is not.
+        // minute in all, so a database restart sends nothing to the _error queue. A message no saga can own is not,
+        // nor one that came through another type's exchange (PublishedTypeFilter).
         endpointConfigurator.UseMessageRetry(r =>
         {
             r.Ignore<UncorrelatableMessageException>();
+            r.Ignore<MisroutedMessageException>();
             r.Exponential(18, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
         });
         // Inside the retry: publishes of a try that rolled back are dropped with it.

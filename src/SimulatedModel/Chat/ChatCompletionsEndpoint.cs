@@ -17,6 +17,9 @@ sealed class ChatCompletionsEndpoint
 {
     public const string RequestIdHeader = "X-Request-Id";
 
+    // Sets a request's call key apart from any conversation key (the parser's tags are below 16).
+    const byte RequestIdTag = 0x51;
+
     static readonly JsonDocumentOptions DocumentOptions = new()
     {
         AllowTrailingCommas = true,
@@ -49,7 +52,8 @@ sealed class ChatCompletionsEndpoint
 
     public async Task HandleAsync(HttpContext context)
     {
-        _stats.RecordCall(context.Request.Headers[RequestIdHeader]);
+        string? requestId = context.Request.Headers[RequestIdHeader];
+        _stats.RecordCall(requestId);
 
         (var request, var error) = await ReadRequestAsync(context);
         if (request is not null && error is null)
@@ -72,20 +76,21 @@ sealed class ChatCompletionsEndpoint
             return;
         }
 
-        var callIndex = _stats.NextCallIndex(request.ScriptKey);
-        var step = ChooseStep(steps, request.ScriptKey, callIndex);
-        Log.StepChosen(_logger, callIndex, request.ScriptKey, step, steps is not null);
+        var callKey = CallKey(request.ScriptKey, requestId);
+        var callIndex = _stats.NextCallIndex(callKey);
+        var step = ChooseStep(steps, callKey, callIndex);
+        Log.StepChosen(_logger, callIndex, callKey, step, steps is not null);
 
         switch (step.Kind)
         {
             case StepKind.Ok:
-                await AnswerAsync(context, request, promptText, lowConfidence: false, callIndex, NormalLatencyMs(request.ScriptKey, callIndex));
+                await AnswerAsync(context, request, promptText, lowConfidence: false, callKey, callIndex, NormalLatencyMs(callKey, callIndex));
                 break;
             case StepKind.LowConfidence:
-                await AnswerAsync(context, request, promptText, lowConfidence: true, callIndex, NormalLatencyMs(request.ScriptKey, callIndex));
+                await AnswerAsync(context, request, promptText, lowConfidence: true, callKey, callIndex, NormalLatencyMs(callKey, callIndex));
                 break;
             case StepKind.Slow:
-                await AnswerAsync(context, request, promptText, lowConfidence: false, callIndex, step.Value);
+                await AnswerAsync(context, request, promptText, lowConfidence: false, callKey, callIndex, step.Value);
                 break;
             case StepKind.Status:
                 await WriteErrorAsync(context, OpenAiErrors.ForStatus(step.Value));
@@ -100,11 +105,31 @@ sealed class ChatCompletionsEndpoint
                 context.Abort();
                 break;
             case StepKind.Timeout:
-                await HoldAsync(context, request.ScriptKey, callIndex);
+                await HoldAsync(context, callKey, callIndex);
                 break;
             default:
                 throw new InvalidOperationException($"Unknown step kind {step.Kind}.");
         }
+    }
+
+    /// <summary>
+    /// What a script (and the random fault draw) counts calls by: one request, as the worker names it in
+    /// <c>X-Request-Id</c> on every attempt, so 50 requests with the same text each get the whole script; a call without
+    /// the header falls back to its conversation. The conversation stays in the key, so an id reused for another
+    /// conversation starts its script over.
+    /// </summary>
+    static ulong CallKey(ulong conversationKey, string? requestId)
+    {
+        if (string.IsNullOrEmpty(requestId))
+        {
+            return conversationKey;
+        }
+
+        var hash = default(StableHash);
+        hash.AddTag(RequestIdTag);
+        hash.Add((long)conversationKey);
+        hash.Add(requestId);
+        return hash.Finish();
     }
 
     static async Task<(ChatRequest? Request, ApiError? Error)> ReadRequestAsync(HttpContext context)
@@ -172,7 +197,7 @@ sealed class ChatCompletionsEndpoint
         return _options.LatencyMs + (int)(draw * (_options.LatencyJitterMs + 1));
     }
 
-    async Task AnswerAsync(HttpContext context, ChatRequest request, string promptText, bool lowConfidence, long callIndex, int delayMs)
+    async Task AnswerAsync(HttpContext context, ChatRequest request, string promptText, bool lowConfidence, ulong callKey, long callIndex, int delayMs)
     {
         if (delayMs > 0)
         {
@@ -188,7 +213,7 @@ sealed class ChatCompletionsEndpoint
             }
             catch (OperationCanceledException)
             {
-                Log.ClientLeft(_logger, callIndex, request.ScriptKey);
+                Log.ClientLeft(_logger, callIndex, callKey);
                 return;
             }
         }

@@ -5,7 +5,10 @@ sealed class ChatRequest
 {
     public required string Model { get; init; }
 
-    /// <summary>Hash of the model and the whole <c>messages</c> content: calls with the same key share a script counter.</summary>
+    /// <summary>
+    /// Hash of the model and the whole <c>messages</c> content: calls without a request id that share it share a script
+    /// counter (with one, the request's own counter applies: <c>ChatCompletionsEndpoint.CallKey</c>).
+    /// </summary>
     public required ulong ScriptKey { get; init; }
 
     /// <summary>The text parts of the last user message, joined by new lines; empty when there is none.</summary>

@@ -11,8 +11,6 @@ public sealed class When_operators_act_on_requests(ProductionShapeFixture app) :
 {
     static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
-    // The simulated model keeps one script position per prompt, so every prompt here names its request.
-
     ProductionCluster Cluster => app.Cluster;
 
     [Fact]

@@ -27,7 +27,6 @@ public sealed class When_the_primary_endpoint_fails : IDisposable
 
     static async Task Submit(HttpClient http, string id)
     {
-        // The request id in the prompt keeps the simulator's per-prompt script position this request's own.
         using var response = await http.PostAsJsonAsync("api/requests", new { requestId = id, model = "sim", messages = new[] { new { role = "user", content = $"Hello {id}" } } });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }

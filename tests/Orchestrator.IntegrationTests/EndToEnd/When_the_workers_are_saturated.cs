@@ -32,8 +32,7 @@ public sealed class When_the_workers_are_saturated(ITestOutputHelper output)
         await Eventually.Until(() => cluster.CountAsync($"request_id LIKE 'prio-{run}-warm-%' AND state = 'Succeeded'"), n => n == 4,
             TimeSpan.FromSeconds(60), "the warm-up requests Succeeded", () => cluster.Diagnostics);
 
-        // The hard order: every priority-1 request is submitted first, then every priority-5 one. Each prompt holds
-        // its request id, so the simulated model's script position is the request's own.
+        // The hard order: every priority-1 request is submitted first, then every priority-5 one.
         using var gate = new SemaphoreSlim(8);
         async Task Submit(int priority, int i)
         {

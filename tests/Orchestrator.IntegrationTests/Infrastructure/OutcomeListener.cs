@@ -23,9 +23,12 @@ public sealed class OutcomeListener : IAsyncDisposable
 
     public ConcurrentBag<string> MessageIds { get; } = [];
 
-    public static async Task<OutcomeListener> StartAsync(string requestId, string exchange = "Orchestrator.Contracts:InferenceSucceeded")
+    /// <param name="requestId">Outcomes that mention it are recorded.</param>
+    /// <param name="exchange">The outcome exchange to bind.</param>
+    /// <param name="broker">The broker URL to connect with (a user of its own); the full-rights test user by default.</param>
+    public static async Task<OutcomeListener> StartAsync(string requestId, string exchange = "Orchestrator.Contracts:InferenceSucceeded", string? broker = null)
     {
-        var connection = await new ConnectionFactory { Uri = new Uri(TestServers.RabbitMq) }.CreateConnectionAsync();
+        var connection = await new ConnectionFactory { Uri = new Uri(broker ?? TestServers.RabbitMq) }.CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync();
         var listener = new OutcomeListener(connection, channel);
         // The exchange exists once anything was published to it; declaring it (as MassTransit does) is idempotent.

@@ -40,6 +40,9 @@ public sealed class ProductionCluster : IAsyncDisposable
 
     static string Tail(string text) => text.Length > 6000 ? text[^6000..] : text;
 
+    /// <summary>Everything every process of the cluster wrote, untruncated.</summary>
+    public string Output => string.Join("\n", _all.Select(p => p.Output));
+
     /// <param name="orchestrators">Orchestrator processes on the same database and broker.</param>
     /// <param name="workers">Worker processes, competing consumers of one queue.</param>
     /// <param name="orchestratorSettings">Extra environment for every orchestrator, e.g. <c>Orchestrator__Timeouts__StartToCloseTimeout</c>.</param>
@@ -71,7 +74,7 @@ public sealed class ProductionCluster : IAsyncDisposable
         // As in production: the processes run as the DML-only role; `migrate` runs as the owner and grants it.
         _orchestratorEnvironment["ConnectionStrings__Postgres"] = _database.AppConnectionString;
         _orchestratorEnvironment["ConnectionStrings__PostgresMigrations"] = _database.ConnectionString;
-        _orchestratorEnvironment["ConnectionStrings__RabbitMQ"] = TestServers.RabbitMq;
+        _orchestratorEnvironment.TryAdd("ConnectionStrings__RabbitMQ", TestServers.RabbitMq);
         // Not embedded, so API keys are required: one key that may do everything, sent by Api.
         _orchestratorEnvironment.TryAdd("Orchestrator__Api__Keys__0__Name", "cluster-tests");
         _orchestratorEnvironment.TryAdd("Orchestrator__Api__Keys__0__Key", ApiKey);

@@ -12,6 +12,13 @@ public static class TestServers
     public static string PostgresApp => Required("ORCH_TEST_POSTGRES_APP");
     public static string RabbitMq => Required("ORCH_TEST_RABBITMQ");
 
+    /// <summary>The broker users of the production shape, each with only its role's rights (scripts/broker-roles.sh).</summary>
+    public static string RabbitMqOrchestrator => Required("ORCH_TEST_RABBITMQ_ORCHESTRATOR");
+
+    public static string RabbitMqWorker => Required("ORCH_TEST_RABBITMQ_WORKER");
+
+    public static string RabbitMqSubmitter => Required("ORCH_TEST_RABBITMQ_SUBMITTER");
+
     static string Required(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value

@@ -46,7 +46,6 @@ public sealed class WorkerSpecHarness : IAsyncDisposable
         RequestId = requestId,
         Attempt = attempt,
         Model = "sim",
-        // The simulator keeps a script's position per prompt: the request id makes the prompt this test's own.
         Messages = [new ChatMessage { Role = "user", Content = [ContentPart.FromText($"{requestId} {script}")] }],
     };
 
