@@ -5,13 +5,20 @@ namespace Orchestrator.Workers.Resilience;
 /// because it must trip on two rules at once (a run of consecutive faults, and a failure ratio over a sampling window),
 /// and a caller that is refused must learn <em>when</em> to come back, so the saga can park the request until then
 /// instead of spending an attempt. Thread-safe; the clock is injected so tests can move time.
+/// <para>
+/// Its history outlives its state changes: every outcome of the last <see cref="CircuitBreakerOptions.SamplingDuration"/>
+/// stays in the window, those of calls let through before the last change too, because that history is what tells a
+/// run of faults that is news from one the endpoint's usual fault rate makes by chance. A change only decides what the
+/// rules count from then on: the run starts again at every change, and the ratio rule counts only the calls let through
+/// since the breaker last closed, so the faults of the outage a probe has just seen the end of cannot reopen it.
+/// </para>
 /// </summary>
 public sealed class CircuitBreaker
 {
     readonly object _gate = new();
     readonly TimeProvider _clock;
     readonly Action<BreakerTransition>? _onTransition;
-    readonly Queue<(DateTimeOffset At, bool Fault)> _window = new();
+    readonly Queue<(DateTimeOffset At, bool Fault, long Generation)> _window = new();
     BreakerState _state = BreakerState.Closed;
     int _windowFaults;
     int _consecutive;
@@ -98,6 +105,8 @@ public sealed class CircuitBreaker
         lock (_gate)
         {
             var now = _clock.GetUtcNow();
+            if (fault is { } outcome)
+                Remember(now, outcome, generation);
             if (probe)
             {
                 if (generation != _generation || _state != BreakerState.HalfOpen)
@@ -110,26 +119,49 @@ public sealed class CircuitBreaker
                 // No outcome: the next caller probes instead.
                 return null;
             }
+            // A call let through before the last change is history only: it moves neither the run nor the state.
             if (fault is null || generation != _generation || _state != BreakerState.Closed)
                 return null;
 
-            _window.Enqueue((now, fault.Value));
-            if (fault.Value)
-                _windowFaults++;
-            Prune(now);
             _consecutive = fault.Value ? _consecutive + 1 : 0;
             if (!fault.Value)
                 return null;
             if (Options.ConsecutiveFailures > 0 && _consecutive >= RunThatOpens())
                 return Open(now, $"{_consecutive} consecutive failures");
-            if (Options.FailureRatio > 0 && _window.Count >= Options.MinimumThroughput &&
-                _windowFaults >= Options.FailureRatio * _window.Count)
+            if (Options.FailureRatio > 0)
             {
-                return Open(now, $"{_windowFaults} of {_window.Count} calls failed in the last {Options.SamplingDuration.TotalSeconds:0.###} s");
+                var (calls, faults) = SinceClosed();
+                if (calls >= Options.MinimumThroughput && faults >= Options.FailureRatio * calls)
+                    return Open(now, $"{faults} of {calls} calls failed in the last {Options.SamplingDuration.TotalSeconds:0.###} s");
             }
 
             return null;
         }
+    }
+
+    /// <summary>Adds an outcome to the window and lets the oldest go.</summary>
+    void Remember(DateTimeOffset now, bool fault, long generation)
+    {
+        _window.Enqueue((now, fault, generation));
+        if (fault)
+            _windowFaults++;
+        Prune(now);
+    }
+
+    /// <summary>The calls in the window let through since the breaker last closed (or since it was made), and their faults.</summary>
+    (int Calls, int Faults) SinceClosed()
+    {
+        var calls = 0;
+        var faults = 0;
+        foreach (var entry in _window)
+        {
+            if (entry.Generation != _generation)
+                continue;
+            calls++;
+            if (entry.Fault)
+                faults++;
+        }
+        return (calls, faults);
     }
 
     /// <summary>A run of faults that a steady fault rate gives by chance less often than once in this many calls is news.</summary>
@@ -142,7 +174,9 @@ public sealed class CircuitBreaker
     /// endpoint that answers four calls in five. So the run must be one that rate would give by chance less than once
     /// in a million calls: 5 at a 5% rate, 9 at 20%, 20 at most. An endpoint that rarely failed before (a sudden
     /// outage) still opens after ConsecutiveFailures; so does one with fewer than MinimumThroughput calls before the
-    /// run to judge by, or one failing half its calls (a failing endpoint, not noise).
+    /// run to judge by, or one failing half its calls (a failing endpoint, not noise). The calls before the run are the
+    /// whole window, from before the last close too: an endpoint that failed 1 call in 20 before it opened still does
+    /// once a probe closed it again, and without that history the first short run after every close would reopen it.
     /// </summary>
     int RunThatOpens()
     {
@@ -186,9 +220,8 @@ public sealed class CircuitBreaker
         _state = to;
         _generation++;
         _probeOut = false;
+        // The run ends with the state it ran in; the window stays (see the class remarks).
         _consecutive = 0;
-        _window.Clear();
-        _windowFaults = 0;
         _onTransition?.Invoke(new BreakerTransition(Name, from, to, why, now, to == BreakerState.Open ? _openUntil : null));
     }
 }

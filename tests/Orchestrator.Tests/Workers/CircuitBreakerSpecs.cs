@@ -11,6 +11,10 @@ public sealed class CircuitBreakerSpecs
     CircuitBreaker Breaker(CircuitBreakerOptions? options = null) =>
         new("primary", options ?? new CircuitBreakerOptions(), _clock, _transitions.Add);
 
+    /// <summary>A call let through now whose outcome the test records later.</summary>
+    static BreakerLease LetThrough(CircuitBreaker breaker) =>
+        breaker.TryAcquire(out _) ?? throw new InvalidOperationException($"the breaker refused a call (state {breaker.State})");
+
     static void Call(CircuitBreaker breaker, bool fault)
     {
         using var lease = breaker.TryAcquire(out var retryAt);
@@ -170,6 +174,113 @@ public sealed class CircuitBreakerSpecs
         // A slow call from before the break fails now: it must not decide the probe's fate.
         early.Record(upstreamFault: true);
         Assert.Equal(BreakerState.HalfOpen, breaker.State);
+    }
+
+    /// <summary>
+    /// An endpoint that fails 1 call in 20 opens on a run of 5 (3 in a row come by chance every few hundred calls). The
+    /// probe's success after the break must not make it forget that rate, or the next 3 in a row would open it again.
+    /// </summary>
+    [Fact]
+    public void Should_keep_the_fault_rate_it_saw_before_it_opened_once_a_probe_closes_it()
+    {
+        var breaker = Breaker();
+        for (var i = 0; i < 100; i++)
+            Call(breaker, fault: i % 20 == 7);
+        for (var i = 0; i < 5; i++)
+            Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Open, breaker.State);
+        Assert.Equal("5 consecutive failures", _transitions[^1].Why);
+
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Call(breaker, fault: false);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+
+        // The same endpoint after the close, 10 faults in the 106 calls before the run: 5 in a row is still noise at
+        // that rate, 6 is news.
+        for (var i = 0; i < 5; i++)
+            Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+        Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Open, breaker.State);
+        Assert.Equal("6 consecutive failures", _transitions[^1].Why);
+    }
+
+    /// <summary>
+    /// Faults come back at once and answers take seconds: of a burst of calls started together, the few faults arrive
+    /// first, in a row. The answers of those calls, arriving while the breaker is open, are the history that shows
+    /// the endpoint healthy.
+    /// </summary>
+    [Fact]
+    public void Should_count_the_answers_of_calls_let_through_before_it_opened_as_history()
+    {
+        var breaker = Breaker();
+        var inFlight = Enumerable.Range(0, 20).Select(_ => LetThrough(breaker)).ToList();
+        for (var i = 0; i < 3; i++)
+            Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Open, breaker.State);
+        foreach (var call in inFlight)
+            call.Record(upstreamFault: false);
+        Assert.Equal(BreakerState.Open, breaker.State);
+
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Call(breaker, fault: false);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+
+        // 3 faults in 24 calls: at that rate 7 in a row is news, 3 is not.
+        for (var i = 0; i < 6; i++)
+            Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+        Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Open, breaker.State);
+    }
+
+    [Fact]
+    public void Should_count_the_ratio_rule_afresh_once_a_probe_closes_it()
+    {
+        var breaker = Breaker(new CircuitBreakerOptions { ConsecutiveFailures = 0, FailureRatio = 0.5, MinimumThroughput = 6 });
+        foreach (var fault in new[] { false, true, false, true, false, true })
+            Call(breaker, fault);
+        Assert.Equal(BreakerState.Open, breaker.State);
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Call(breaker, fault: false);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+
+        // The outage's faults are still in the window, but they were seen before the probe: the ratio rule counts
+        // only the calls since the close, and needs MinimumThroughput of them.
+        foreach (var fault in new[] { true, false, true, false, true })
+            Call(breaker, fault);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+        Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Open, breaker.State);
+        Assert.Equal("4 of 6 calls failed in the last 30 s", _transitions[^1].Why);
+    }
+
+    [Fact]
+    public void Should_open_after_three_in_a_row_again_once_the_outage_s_faults_dominate_the_window()
+    {
+        var breaker = Breaker();
+        for (var i = 0; i < 20; i++)
+            Call(breaker, fault: false);
+        // An outage: the calls in flight fail too, and two probes fail before one succeeds.
+        var inFlight = Enumerable.Range(0, 20).Select(_ => LetThrough(breaker)).ToList();
+        for (var i = 0; i < 3; i++)
+            Call(breaker, fault: true);
+        foreach (var call in inFlight)
+            call.Record(upstreamFault: true);
+        for (var probe = 0; probe < 2; probe++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(5));
+            Call(breaker, fault: true);
+        }
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Call(breaker, fault: false);
+        Assert.Equal(BreakerState.Closed, breaker.State);
+
+        // More than half of the window failed: that is a failing endpoint, not noise, and 3 in a row open it.
+        for (var i = 0; i < 3; i++)
+            Call(breaker, fault: true);
+        Assert.Equal(BreakerState.Open, breaker.State);
+        Assert.Equal("3 consecutive failures", _transitions[^1].Why);
     }
 
     [Fact]
