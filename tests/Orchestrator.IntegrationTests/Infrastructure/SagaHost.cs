@@ -25,7 +25,9 @@ public sealed class SagaHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<SagaHost> StartAsync(StoreKind store, string connectionString, string? quartzConnectionString = null)
+    /// <summary>Starts the host on the store; <c>settings</c> adds configuration (embedded workers and their model's endpoint, say).</summary>
+    public static async Task<SagaHost> StartAsync(StoreKind store, string connectionString, string? quartzConnectionString = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -41,6 +43,8 @@ public sealed class SagaHost : IAsyncDisposable
             // A host per test, all in one process: each gets its own data folder for whatever is not given.
             ["Orchestrator:DataDirectory"] = Directory.CreateTempSubdirectory("orch-host-").FullName,
         });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddOrchestrator(builder.Configuration);
         var host = builder.Build();
         await SchemaStartup.MigrateIfEnabledAsync(host.Services, CancellationToken.None);
