@@ -7,7 +7,8 @@
 #     first submit to last terminal state, PostgreSQL commits and broker publishes per request (pg_stat_database and
 #     the broker's global counters), overhead p50/p95/p99 in a run paced at half that throughput, peak RSS per process
 #   3 with faults: 20% transient failures (500), 100 ms initial backoff: throughput, retries/s, timer lateness
-#   full run only: 4 the model at 200 ms, 2 orchestrators, 3 workers; 5 embedded (SQLite, one process)
+#   full run only: 4 the model at 200 ms, 2 orchestrators, 3 workers; 5 embedded (SQLite, one process); 6 a slow model
+#     (6-10 s per answer, 5% of its own fault mix, two 8 s outages of 503s): breaker openings, cooldowns, bounces, holds
 #   (full: REQUESTS, default 10,000, at 0 ms, with faults and embedded; 30% of it at 200 ms, 20% per scale-out part)
 # Writes bench/results/<timestamp>.json, prints a Markdown table and, as its last line, one JSON summary.
 #
@@ -108,6 +109,9 @@ if [ "$MODE" = full ]; then
   part scale-2-orchestrators 600 e2e --name scale-2-orchestrators "${E2E[@]}" --requests "$SCALE_REQUESTS" --warmup-requests "$WARMUP" --model-latency-ms 200 --orchestrators 2 --timeout-seconds 580
   part scale-3-workers 600 e2e --name scale-3-workers "${E2E[@]}" --requests "$SCALE_REQUESTS" --warmup-requests "$WARMUP" --model-latency-ms 200 --workers 3 --timeout-seconds 580
   part embedded 600 embedded --repo "$PWD" --requests "$EMBEDDED_REQUESTS" --timeout-seconds 580
+  # What breakers and cooldowns cost the backlog when faults come back at once and answers take seconds.
+  part slow-model 600 e2e --name slow-model "${E2E[@]}" --requests 600 --warmup-requests 0 --model-latency-ms 6000 --model-latency-jitter-ms 4000 \
+    --fault-rate 0.05 --fault-mix model --outages 503@20+8,503@50+8 --timeout-seconds 580
 fi
 
 mkdir -p bench/results

@@ -17,6 +17,7 @@ public static class BenchCommand
                         [--first-call-fault-rate 0]
                         [--initial-backoff-ms 0] [--orchestrators 1] [--workers 1] [--submit-concurrency 64] [--timeout-seconds 300]
                         [--paced-seconds 20] [--connection-options 'No Reset On Close=true'] [--process-env DOTNET_gcServer=0] [--server-pid-files postgres=PATH,rabbitmq=PATH]
+                        [--model-latency-jitter-ms 0] [--fault-mix 500=1 | model] [--outages 503@20+10,...]
           embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
           report        --dir DIR --mode quick|full --out FILE
         Each verb's last stdout line is one JSON object.
@@ -138,7 +139,10 @@ public static class BenchCommand
             PacedSeconds: options.Whole("paced-seconds", 20, 1, 600),
             ConnectionOptions: options.Text("connection-options", ""),
             ProcessEnvironment: Pairs("process-env", options.Text("process-env", "")),
-            ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")));
+            ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")),
+            ModelLatencyJitterMs: options.Whole("model-latency-jitter-ms", 0, 0, 600_000),
+            FaultMix: FaultMix(options.Text("fault-mix", "500=1")),
+            Outages: Outages(options.Text("outages", "")));
         options.RejectUnknown();
         if (!System.Text.RegularExpressions.Regex.IsMatch(settings.Name, "^[a-z0-9-]{1,30}$"))
             throw new BenchUsageException($"--name must be 1-30 of [a-z0-9-] (got '{settings.Name}')");
@@ -166,6 +170,41 @@ public static class BenchCommand
         if (mode is not ("quick" or "full"))
             throw new BenchUsageException($"--mode must be quick or full (got '{mode}')");
         return BenchReport.Write(directory, mode, output);
+    }
+
+    /// <summary>step=weight pairs for the simulated model's FaultMix, or "model" for its own default mix.</summary>
+    static string FaultMix(string text)
+    {
+        if (text == "model")
+            return text;
+        var pairs = Pairs("fault-mix", text);
+        if (pairs.Count == 0)
+            throw new BenchUsageException("--fault-mix takes step=weight pairs (503=0.5,429=0.5) or 'model' for the simulated model's own mix");
+        foreach (var (step, weight) in pairs)
+        {
+            if (step.Contains(':', StringComparison.Ordinal) || !double.TryParse(weight, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var w) || w < 0)
+                throw new BenchUsageException($"--fault-mix: '{step}={weight}' must be a step without ':' (write 429_5 for 429:5) and a weight of 0 or more");
+        }
+        return text;
+    }
+
+    /// <summary>STEP@AT+FOR, comma-separated, seconds: 503@20+10 switches a 503 outage on 20 s into the run for 10 s.</summary>
+    static List<ModelOutage> Outages(string text)
+    {
+        var outages = new List<ModelOutage>();
+        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var at = item.LastIndexOf('@');
+            var plus = item.LastIndexOf('+');
+            if (at < 1 || plus < at + 2 || plus == item.Length - 1 ||
+                !double.TryParse(item[(at + 1)..plus], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var start) || start < 0 ||
+                !double.TryParse(item[(plus + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var length) || length <= 0)
+            {
+                throw new BenchUsageException($"--outages takes STEP@AT+SECONDS items separated by commas, e.g. 503@20+10 (got '{item}')");
+            }
+            outages.Add(new ModelOutage(item[..at], TimeSpan.FromSeconds(start), TimeSpan.FromSeconds(length)));
+        }
+        return outages;
     }
 
     static Dictionary<string, string> Pairs(string option, string text)

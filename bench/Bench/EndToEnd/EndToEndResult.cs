@@ -11,7 +11,10 @@ public sealed record EndToEndResult(
     IReadOnlyDictionary<string, string> NonDefaults,
     SaturatedRun Saturated,
     PacedRun? Paced,
-    IReadOnlyDictionary<string, double?> PeakRssMb);
+    IReadOnlyDictionary<string, double?> PeakRssMb,
+    int ModelLatencyJitterMs = 0,
+    string? FaultMix = null,
+    IReadOnlyList<string>? Outages = null);
 
 /// <summary>Requests submitted as fast as the client's concurrency allows; throughput from first submit to last terminal.</summary>
 public sealed record SaturatedRun(
@@ -35,7 +38,8 @@ public sealed record SaturatedRun(
     double? TimerLatenessMaxMs,
     LatencyFigures Latency,
     IReadOnlyDictionary<string, double?> CpuMsPerRequest,
-    IReadOnlyDictionary<string, double?> IdleCpuPercent);
+    IReadOnlyDictionary<string, double?> IdleCpuPercent,
+    ResilienceFigures? Resilience = null);
 
 /// <summary>Requests submitted at a fixed rate (open loop): latency and overhead below saturation.</summary>
 public sealed record PacedRun(
@@ -45,3 +49,11 @@ public sealed record PacedRun(
 public sealed record LatencyFigures(
     double? EndToEndP50Ms, double? EndToEndP99Ms, double? OverheadP50Ms, double? OverheadP95Ms, double? OverheadP99Ms, double? ModelTimeP50Ms,
     double? ToWorkerP50Ms = null, double? BackP50Ms = null);
+
+/// <summary>
+/// What breakers and cooldowns cost the run, summed over the processes: breaker openings; cooldowns the workers started
+/// (a 429/503 Retry-After, a breaker that opened); bounces (invokes a worker refused as CircuitOpen without a call, each
+/// a saga transaction and a re-dispatch); invokes a worker held until an endpoint opened up instead; and dispatches the
+/// orchestrator held while every endpoint of the model cooled down.
+/// </summary>
+public sealed record ResilienceFigures(long BreakerOpenings, long RetryAfterCooldowns, long BreakerCooldowns, long Bounces, long HeldInvokes, long HeldDispatches);

@@ -24,6 +24,8 @@ public sealed class EndToEndRun : IAsyncDisposable
     readonly string _connectionString;
     readonly List<BenchProcess> _processes = [];
     readonly List<BenchProcess> _orchestrators = [];
+    readonly List<BenchProcess> _workers = [];
+    BenchProcess? _model;
     readonly HttpClient _http;
     NpgsqlConnection? _probe;
     long _probeQueries;
@@ -68,7 +70,9 @@ public sealed class EndToEndRun : IAsyncDisposable
 
             var rss = _processes.ToDictionary(p => p.Name, p => p.PeakRssMb());
             return new EndToEndResult(_settings.Name, started, _settings.Orchestrators, _settings.Workers, _settings.ModelLatencyMs,
-                _settings.FaultRate, _settings.FirstCallFaultRate, NonDefaults(), saturated, paced, rss);
+                _settings.FaultRate, _settings.FirstCallFaultRate, NonDefaults(), saturated, paced, rss, _settings.ModelLatencyJitterMs,
+                _settings.FaultRate > 0 ? _settings.FaultMix : null,
+                _settings.Outages is { Count: > 0 } outages ? outages.Select(o => o.ToString()).ToList() : null);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancel.IsCancellationRequested)
         {
@@ -121,10 +125,16 @@ public sealed class EndToEndRun : IAsyncDisposable
         {
             ["SimulatedModel__LatencyMs"] = _settings.ModelLatencyMs.ToString(CultureInfo.InvariantCulture),
             ["SimulatedModel__FaultRate"] = _settings.FaultRate.ToString(CultureInfo.InvariantCulture),
+            ["SimulatedModel__LatencyJitterMs"] = _settings.ModelLatencyJitterMs.ToString(CultureInfo.InvariantCulture),
         };
-        if (_settings.FaultRate > 0)
-            sim["SimulatedModel__FaultMix__500"] = "1"; // transient, and governed by the default retry policy (no per-cause override)
-        var model = Track(BenchProcess.Start("simulated-model", Bin("SimulatedModel", "Orchestrator.SimulatedModel.dll"), [], sim));
+        // By default a transient 500, governed by the default retry policy (no per-cause override); "model" keeps the
+        // simulator's own mix (503, 429 with Retry-After, 500, reset).
+        if (_settings.FaultRate > 0 && _settings.FaultMix != "model")
+        {
+            foreach (var pair in _settings.FaultMix.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                sim[$"SimulatedModel__FaultMix__{pair[..pair.IndexOf('=', StringComparison.Ordinal)]}"] = pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        }
+        var model = _model = Track(BenchProcess.Start("simulated-model", Bin("SimulatedModel", "Orchestrator.SimulatedModel.dll"), [], sim));
 
         var orchestrator = new Dictionary<string, string>
         {
@@ -168,6 +178,7 @@ public sealed class EndToEndRun : IAsyncDisposable
                 ["Workers__Models__sim__Endpoints__0__BaseUrl"] = model.BaseUrl.ToString(),
             };
             var process = Track(BenchProcess.Start($"worker-{i}", Bin("Workers", "Orchestrator.Workers.dll"), [], worker));
+            _workers.Add(process);
             ready.Add(process.WaitUntilReadyAsync(_http, "health/ready", TimeSpan.FromSeconds(120), cancel));
         }
         await Task.WhenAll(ready);
@@ -200,14 +211,20 @@ public sealed class EndToEndRun : IAsyncDisposable
         var window = Stopwatch.StartNew();
         var probesBefore = _probeQueries;
         var brokerBefore = await counters.ReadAsync(cancel);
+        var resilienceBefore = await ResilienceCounters.ReadAsync(_http, _orchestrators, _workers, cancel);
 
         var cpuBefore = CpuSnapshot();
 
         Progress.Say($"{_settings.Name}: saturating run, {n} requests, {_settings.SubmitConcurrency} submits in flight");
         var firstSubmit = DateTime.UtcNow;
+        using var stopOutages = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var outages = Task.WhenAll((_settings.Outages ?? []).Select(o => OutageAsync(o, stopOutages.Token)));
         await SubmitAllAsync("sat", n, cancel);
         await WaitSettledAsync(settledBefore + n, cancel);
+        await stopOutages.CancelAsync();
+        await outages;
         var cpuAfter = CpuSnapshot();
+        var resilience = (await ResilienceCounters.ReadAsync(_http, _orchestrators, _workers, cancel)).Since(resilienceBefore);
         var cpuPerRequest = cpuAfter.ToDictionary(
             c => c.Key,
             c => c.Value is { } after && cpuBefore.GetValueOrDefault(c.Key) is { } before ? Math.Round((after - before) * 1000 / n, 2) : (double?)null);
@@ -240,9 +257,32 @@ public sealed class EndToEndRun : IAsyncDisposable
             attemptCount, retries, Math.Round(retries / seconds, 1), lateP50, lateP99, lateMax,
             await LatencyAsync("sat-", cancel),
             cpuPerRequest,
-            idleCpu);
-        Progress.Say($"{_settings.Name}: {result.RequestsPerSec} req/s, {result.TxPerRequest} commits and {result.MsgsPerRequest} publishes per request, {retries} retries");
+            idleCpu,
+            resilience);
+        Progress.Say($"{_settings.Name}: {result.RequestsPerSec} req/s, {result.TxPerRequest} commits and {result.MsgsPerRequest} publishes per request, {retries} retries; " +
+                     $"{resilience.BreakerOpenings} breaker openings, {resilience.RetryAfterCooldowns} Retry-After cooldowns, {resilience.Bounces} bounces, " +
+                     $"{resilience.HeldInvokes} invokes held by workers, {resilience.HeldDispatches} dispatches held");
         return result;
+    }
+
+    /// <summary>Switches the simulated model's outage on at its time into the run (its /admin/fault); it ends by itself.</summary>
+    async Task OutageAsync(ModelOutage outage, CancellationToken cancel)
+    {
+        try
+        {
+            await Task.Delay(outage.At, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended first.
+            return;
+        }
+        var body = $$"""{"step":"{{outage.Step}}","seconds":{{outage.For.TotalSeconds.ToString(CultureInfo.InvariantCulture)}}}""";
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await _http.PutAsync(new Uri(_model!.BaseUrl, "admin/fault"), content, CancellationToken.None);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"outage {outage}: the simulated model answered {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(CancellationToken.None)}");
+        Progress.Say($"{_settings.Name}: outage {outage} on");
     }
 
     /// <summary>CPU seconds so far of each process of the run, the servers (with their backends) and this tool.</summary>

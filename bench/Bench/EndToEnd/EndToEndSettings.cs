@@ -21,6 +21,9 @@ namespace Orchestrator.Bench.EndToEnd;
 /// <param name="ConnectionOptions">Extra settings appended to the processes' PostgreSQL connection string (an experiment knob, e.g. "No Reset On Close=true").</param>
 /// <param name="ProcessEnvironment">Extra environment for the orchestrator and worker processes (an experiment knob, e.g. DOTNET_gcServer=0).</param>
 /// <param name="ServerPidFiles">name → pid file of a server (postgres, rabbitmq) whose CPU per request is reported.</param>
+/// <param name="ModelLatencyJitterMs">Extra latency of each successful model call, uniform in [0, this]; faults answer at once.</param>
+/// <param name="FaultMix">The simulated model's fault weights as step=weight pairs ("500=1", the default), or "model" for its own default mix (503, 429 with Retry-After, 500, reset).</param>
+/// <param name="Outages">Outages of the model switched on during the saturating run: every call gets the step for its seconds.</param>
 public sealed record EndToEndSettings(
     string Name,
     string AdminConnectionString,
@@ -42,4 +45,14 @@ public sealed record EndToEndSettings(
     int PacedSeconds,
     string ConnectionOptions,
     IReadOnlyDictionary<string, string> ProcessEnvironment,
-    IReadOnlyDictionary<string, string> ServerPidFiles);
+    IReadOnlyDictionary<string, string> ServerPidFiles,
+    int ModelLatencyJitterMs = 0,
+    string FaultMix = "500=1",
+    IReadOnlyList<ModelOutage>? Outages = null);
+
+/// <summary>From <paramref name="At"/> after the saturating run's first submit, every model call gets <paramref name="Step"/> for <paramref name="For"/>.</summary>
+public sealed record ModelOutage(string Step, TimeSpan At, TimeSpan For)
+{
+    /// <summary><c>STEP@AT+FOR</c>, seconds: <c>503@20+10</c> is 503 for every call from 20 s to 30 s.</summary>
+    public override string ToString() => $"{Step}@{At.TotalSeconds:0.###}+{For.TotalSeconds:0.###}";
+}

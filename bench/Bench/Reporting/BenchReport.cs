@@ -59,6 +59,7 @@ public static class BenchReport
         summary["timerLatenessP50Ms"] = Number(faults, $"{lateness}.timerLatenessP50Ms");
         summary["timerLatenessP99Ms"] = Number(faults, $"{lateness}.timerLatenessP99Ms");
         summary["timerLatenessSaturatedP99Ms"] = Number(faults, "saturated.timerLatenessP99Ms");
+        summary["faultsBounces"] = Number(faults, "saturated.resilience.bounces");
         summary["orchestratorRssMb"] = MaxRss(e2e, "orchestrator");
         summary["workerRssMb"] = MaxRss(e2e, "worker");
         if (parts["e2e-200ms"] is { } slow)
@@ -99,6 +100,22 @@ public static class BenchReport
         }
         if (parts["embedded"] is { } e)
             table.AppendLine(CultureInfo.InvariantCulture, $"| embedded (SQLite, one process) | 1/in-process | 0 | 0 | {F(Number(e, "requestsPerSec"))} | | | | | | | | | |");
+        var resilient = parts.Where(p => p.Value?["saturated"]?["resilience"] is JsonObject).ToList();
+        if (resilient.Count > 0)
+        {
+            // What breakers and cooldowns cost each run: a bounce is an invoke refused without a call (a saga transaction
+            // and a re-dispatch each); a held invoke waited in its worker for an endpoint instead.
+            table.AppendLine();
+            table.AppendLine("| run | breaker openings | Retry-After cooldowns | breaker cooldowns | bounces | invokes held by workers | dispatches held |");
+            table.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var (name, node) in resilient)
+            {
+                var r = node!["saturated"]!["resilience"]!;
+                table.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {name} | {F(Number(r, "breakerOpenings"))} | {F(Number(r, "retryAfterCooldowns"))} | {F(Number(r, "breakerCooldowns"))} | {F(Number(r, "bounces"))} | " +
+                    $"{F(Number(r, "heldInvokes"))} | {F(Number(r, "heldDispatches"))} |");
+            }
+        }
         table.AppendLine();
         table.AppendLine(CultureInfo.InvariantCulture, $"Results: {output}");
         table.Append(summary.ToJsonString(BenchJson.Options));

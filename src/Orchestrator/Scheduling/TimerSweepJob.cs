@@ -10,9 +10,9 @@ namespace Orchestrator.Scheduling;
 /// <summary>
 /// The recurring due-time sweep (a clustered Quartz job, so one node runs each pass): attempt timeouts and
 /// deadlines have no trigger of their own, the sweep finds them through indexed due-time columns. It also repairs
-/// a submission whose message a crash kept from being published, or whose first attempt the broker did not take
-/// (the API puts such a row back to unstarted). (Retries have a faster path: <see cref="RetryPoller"/>.) Every message it sends is guarded by the saga (token, attempt
-/// number, state), so a duplicate of a message already handled changes nothing.
+/// a submission whose message a crash kept from being published. (Retries have a faster path: <see cref="RetryPoller"/>,
+/// which also dispatches the next attempt of a submission whose first the broker did not confirm.) Every message it
+/// sends is guarded by the saga (token, attempt number, state), so a duplicate of a message already handled changes nothing.
 /// </summary>
 [DisallowConcurrentExecution]
 public sealed partial class TimerSweepJob(

@@ -43,12 +43,33 @@ public partial class InferenceRequestState
         AttemptTimeoutAt = UpdatedAt + scheduleToClose;
     }
 
-    /// <summary>The first attempt's command was not taken by the broker: back to unstarted, for the sweep to submit again.</summary>
-    public void ReturnToUnstarted()
+    /// <summary>The cause recorded on an attempt whose command the broker did not confirm.</summary>
+    public const string DispatchUnconfirmedCause = "dispatch-unconfirmed";
+
+    /// <summary>
+    /// The current attempt's command was not confirmed by the broker. It may still reach a worker (a publish given up
+    /// while waiting for its confirm can be delivered later), so it counts as made: its row is decided as a transient
+    /// failure, and the next attempt is due now, a retry like any other. A late answer of this attempt is then recorded
+    /// on its row and never applied, and the model is never called twice under one attempt number.
+    /// </summary>
+    public void DispatchUnconfirmed(DateTime now, string reason)
     {
-        CurrentState = null;
-        Attempt = 0;
-        AttemptTimeoutAt = null;
+        var row = AttemptRow(Attempt);
+        row.Outcome = AttemptOutcome.Failed;
+        row.FailureKind = nameof(Contracts.FailureKind.Transient);
+        row.Cause = DispatchUnconfirmedCause;
+        row.Reason = reason;
+        row.FinishedAt = now;
+        row.BackoffMs = 0;
+        row.ScheduledFor = now;
+        CurrentState = RequestStates.RetryScheduled;
+        ClearTimers();
+        FailureKind = row.FailureKind;
+        Reason = reason;
+        LastBackoffMs = 0;
+        NextAttemptAt = now;
+        RetryToken = Guid.NewGuid();
+        UpdatedAt = now;
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using Orchestrator.Contracts;
 using Orchestrator.Persistence;
 using Orchestrator.Retries;
 using Orchestrator.Sagas.EntityFrameworkCore;
+using Orchestrator.Scheduling;
 using Orchestrator.StateMachines;
 using Orchestrator.StateMachines.Activities;
 using Orchestrator.Telemetry;
@@ -27,6 +28,7 @@ public sealed class Submissions(
     IOptions<ValidationOptions> validation,
     IOptions<RetryPolicyOptions> retryPolicy,
     WriterGate writers,
+    RetryWakeups wakeups,
     TimeProvider clock,
     ILogger<Submissions> logger)
 {
@@ -65,36 +67,43 @@ public sealed class Submissions(
 
         logger.RequestAccepted(saga.RequestId, saga.Model);
         if (invocation is not null)
-            await DispatchAsync(db, publish, writers, saga, invocation, logger);
+            await DispatchAsync(new FirstDispatch(db, publish, writers, wakeups, clock, logger), saga, invocation);
         return new SubmissionOutcome.Accepted(saga);
     }
 
     /// <summary>
-    /// Publishes the first attempt of a committed row. The request is accepted either way: if the broker does not take
-    /// the command, the row goes back to unstarted, and the timer sweep submits it again from the row once the broker
-    /// is back. Not tied to the caller's cancellation: a client that hangs up after the commit still gets its request run.
+    /// Publishes the first attempt of a committed row. The request is accepted either way. If the broker does not
+    /// confirm the command (down, or no confirm within 10 s), the command may still reach a worker: a publish given up
+    /// while waiting for its confirm can be delivered later (a memory alarm holds it, then lets it through). So attempt
+    /// 1 counts as made, and attempt 2 is scheduled at once for the retry poller to dispatch once the broker is back;
+    /// an answer of attempt 1 that comes after all is recorded on its row, never applied. Not tied to the caller's
+    /// cancellation: a client that hangs up after the commit still gets its request run.
     /// </summary>
-    internal static async Task DispatchAsync(OrchestratorDbContext db, IPublishEndpoint publish, WriterGate writers,
-        InferenceRequestState saga, InvokeModel invocation, ILogger logger)
+    internal static async Task DispatchAsync(FirstDispatch dispatch, InferenceRequestState saga, InvokeModel invocation)
     {
+        string why;
         try
         {
             using var timeout = new CancellationTokenSource(DispatchTimeout);
-            await publish.Publish(invocation, p => p.TrySetPriority(InferenceRequestMessages.BrokerPriority(invocation.Priority)), timeout.Token);
+            await dispatch.Publish.Publish(invocation, p => p.TrySetPriority(InferenceRequestMessages.BrokerPriority(invocation.Priority)), timeout.Token);
             return;
         }
         catch (Exception exception)
         {
-            logger.FirstDispatchNotPublished(exception, saga.RequestId);
+            dispatch.Logger.FirstDispatchNotPublished(exception, saga.RequestId, invocation.Attempt);
+            why = exception is OperationCanceledException ? $"no confirm within {DispatchTimeout.TotalSeconds:0} s" : exception.Message;
         }
 
         try
         {
-            // Only the row as this submission wrote it: if the command got through after all and a worker's result
+            // Only the row as this submission wrote it: if the command got through after all and a worker's report
             // was recorded, the version check leaves that alone.
-            saga.ReturnToUnstarted();
-            using var turn = await writers.EnterAsync(CancellationToken.None);
-            await db.SaveChangesAsync(CancellationToken.None);
+            var now = dispatch.Clock.GetUtcNow().UtcDateTime;
+            saga.DispatchUnconfirmed(now,
+                $"the broker did not confirm attempt {invocation.Attempt}'s command ({why}); it may still reach a worker, so attempt {invocation.Attempt + 1} goes instead");
+            using var turn = await dispatch.Writers.EnterAsync(CancellationToken.None);
+            await dispatch.Db.SaveChangesAsync(CancellationToken.None);
+            dispatch.Wakeups.Due(now);
         }
         catch (DbUpdateConcurrencyException)
         {
@@ -102,7 +111,11 @@ public sealed class Submissions(
         }
         catch (Exception exception)
         {
-            logger.FirstDispatchNotReopened(exception, saga.RequestId);
+            dispatch.Logger.FirstDispatchNotReopened(exception, saga.RequestId);
         }
     }
 }
+
+/// <summary>What <see cref="Submissions.DispatchAsync"/> works with: the submission's own context and bus, and the retry poller to wake.</summary>
+sealed record FirstDispatch(
+    OrchestratorDbContext Db, IPublishEndpoint Publish, WriterGate Writers, RetryWakeups Wakeups, TimeProvider Clock, ILogger Logger);

@@ -102,9 +102,10 @@ public static partial class OrchestratorLog
     [LoggerMessage(3021, LogLevel.Information, "Dead letter {Id} {Resolution} by {Who}")]
     public static partial void DeadLetterResolved(this ILogger logger, long id, string resolution, string who);
 
-    [LoggerMessage(2001, LogLevel.Warning, "Request {RequestId} is accepted but the broker did not take its first attempt; it goes back to unstarted, and the timer sweep submits it again from its row")]
-    public static partial void FirstDispatchNotPublished(this ILogger logger, Exception exception, string requestId);
+    [LoggerMessage(2001, LogLevel.Warning,
+        "Request {RequestId} is accepted but the broker did not confirm attempt {Attempt}; it counts as made (it may still reach a worker), and the next attempt is dispatched by the retry poller")]
+    public static partial void FirstDispatchNotPublished(this ILogger logger, Exception exception, string requestId, int attempt);
 
-    [LoggerMessage(2002, LogLevel.Error, "Request {RequestId} is accepted but neither its first attempt nor its return to unstarted was written; its attempt timeout will retry it")]
+    [LoggerMessage(2002, LogLevel.Error, "Request {RequestId} is accepted but neither its first attempt nor its retry was written; its attempt timeout will retry it")]
     public static partial void FirstDispatchNotReopened(this ILogger logger, Exception exception, string requestId);
 }

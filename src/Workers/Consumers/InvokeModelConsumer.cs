@@ -13,8 +13,10 @@ namespace Orchestrator.Workers.Consumers;
 /// whose circuit breaker lets a call through; calls the model, telling the saga it started if the call outlasts
 /// <see cref="WorkerOptions.StartedNoticeDelay"/>, and publishes the answer or the classified failure. While every
 /// endpoint is only busy (limits) it waits, so the backlog stays in the broker in priority order. When every endpoint
-/// is open or cooling down it makes no call and publishes <see cref="FailureKind.CircuitOpen"/> with the time one lets
-/// a call through. A breaker this call opened, or a <c>Retry-After</c> the endpoint sent, is published to the fleet as
+/// is open or cooling down it holds the invoke until one lets a call through (behind the half-open breaker's one
+/// probe), within <see cref="WorkerOptions.HoldWhileOpen"/> and the deadline; past them, or with no place left to hold
+/// it (<see cref="HeldInvokes"/>), it makes no call and publishes <see cref="FailureKind.CircuitOpen"/> with the time
+/// one lets a call through. A breaker this call opened, or a <c>Retry-After</c> the endpoint sent, is published to the fleet as
 /// <see cref="EndpointCoolingDown"/>. The endpoint's faults never escape as exceptions: they become
 /// <see cref="AttemptFailed"/> with a reason.
 /// </summary>
@@ -23,6 +25,7 @@ public sealed class InvokeModelConsumer(
     EndpointSelector selector,
     EndpointCooldowns cooldowns,
     EndpointLimits limits,
+    HeldInvokes held,
     IOptions<WorkerOptions> options,
     TimeProvider clock,
     WorkerMetrics metrics,
@@ -106,8 +109,10 @@ public sealed class InvokeModelConsumer(
                 result = await client.CallAsync(endpoint, invoke, worker.RequestLogprobs, context.CancellationToken);
             // When the answer arrived: before the breaker records it and before any news goes to the fleet.
             finishedAt = clock.GetUtcNow();
-            slot?.Dispose();
+            // The breaker first, then the slot: freeing the slot wakes the invokes held for this endpoint, and a probe's
+            // outcome must be on the breaker by then.
             var openUntil = lease!.Record(UpstreamFault.Is(result));
+            slot?.Dispose();
             await notice.AnsweredAsync();
             await TellTheFleet(context, invoke, endpoint, result, openUntil, worker);
             metrics.Called(endpoint.DisplayName, (finishedAt - startedAt).TotalMilliseconds, result.Succeeded ? "success" : result.Cause ?? "failure");
@@ -160,25 +165,46 @@ public sealed class InvokeModelConsumer(
     /// <summary>
     /// The endpoint that may take the call. While every endpoint is only busy (its in-flight or rate limit), waits for
     /// room, up to the request's deadline, behind any waiting attempt of the same model with a higher priority; a
-    /// saturated choice is returned only when the deadline passed.
+    /// saturated choice is returned only when the deadline passed. While every endpoint is open or cooling down, holds
+    /// the invoke (<see cref="MayHold"/>) until one lets a call through; the choice with no endpoint is returned when it
+    /// may not be held, or no longer.
     /// </summary>
     async Task<EndpointChoice> ChooseAsync(IReadOnlyList<EndpointOptions> endpoints, InvokeModel invoke, CancellationToken cancellationToken)
     {
         var logged = false;
         IDisposable? waiting = null;
+        IDisposable? place = null;
+        var heldSince = DateTimeOffset.MinValue;
         try
         {
             EndpointChoice? last = null;
             while (true)
             {
                 // A higher-priority attempt waiting for the same endpoints takes the room first.
-                var outranked = waiting is not null && last is not null && limits.Outranked(invoke.Model, invoke.Priority);
+                var outranked = waiting is not null && last is { Saturated: true } && limits.Outranked(invoke.Model, invoke.Priority);
                 if (!outranked)
                 {
                     var choice = selector.Choose(endpoints);
-                    if (choice.Endpoint is not null || !choice.Saturated)
+                    if (choice.Endpoint is not null)
                         return choice;
                     last = choice;
+                    if (!choice.Saturated)
+                    {
+                        // Every endpoint is open or cooling down.
+                        var now = clock.GetUtcNow();
+                        if (place is null)
+                        {
+                            if (!MayHold(choice, invoke, now) || held.TryHold() is not { } taken)
+                                return choice;
+                            place = taken;
+                            heldSince = now;
+                            metrics.InvokeHeld(invoke.Model);
+                            logger.HoldingForEndpoint(invoke.RequestId, invoke.Attempt, choice.SkippedText, now + options.Value.HoldWhileOpen);
+                        }
+                        if (!await WaitForOpeningAsync(choice, invoke, heldSince, cancellationToken))
+                            return choice;
+                        continue;
+                    }
                 }
                 waiting ??= limits.Waiting(invoke.Model, invoke.Priority);
                 if (await WaitForRoomAsync(last!, invoke, outranked, logged, cancellationToken) is false)
@@ -189,7 +215,47 @@ public sealed class InvokeModelConsumer(
         finally
         {
             waiting?.Dispose();
+            place?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Whether an invoke whose endpoints are all open or cooling down may wait here for one, rather than be refused:
+    /// only if one lets a call through within <see cref="WorkerOptions.HoldWhileOpen"/> and before the request's
+    /// deadline. A longer wait is the orchestrator's to hold, durably and without a consumer slot.
+    /// </summary>
+    bool MayHold(EndpointChoice choice, InvokeModel invoke, DateTimeOffset now)
+    {
+        var hold = options.Value.HoldWhileOpen;
+        var retryAt = choice.RetryAt!.Value;
+        return hold > TimeSpan.Zero && retryAt - now <= hold && (invoke.Deadline is not { } deadline || retryAt < deadline);
+    }
+
+    /// <summary>
+    /// Waits while held: until a call ends in this worker (a probe's outcome among them), the time the choice said an
+    /// endpoint frees up, at most a second. False once the hold has lasted <see cref="WorkerOptions.HoldWhileOpen"/>,
+    /// the deadline passed, or the worker is stopping: then the invoke is refused after all.
+    /// </summary>
+    async Task<bool> WaitForOpeningAsync(EndpointChoice choice, InvokeModel invoke, DateTimeOffset heldSince, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var until = heldSince + options.Value.HoldWhileOpen;
+        if (invoke.Deadline is { } deadline && deadline < until)
+            until = deadline;
+        if (now >= until || cancellationToken.IsCancellationRequested)
+            return false;
+        var wake = choice.RetryAt!.Value < until ? choice.RetryAt.Value : until;
+        var wait = wake - now + TimeSpan.FromMilliseconds(1);
+        try
+        {
+            await limits.WaitForChangeAsync(wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: no call was made, so refuse it now rather than leave it to be redelivered as abandoned.
+            return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -239,6 +305,7 @@ public sealed class InvokeModelConsumer(
         DateTimeOffset at)
     {
         logger.CoolingDown(endpoint, until, reason, workerId);
+        metrics.CooldownStarted(endpoint, cause);
         try
         {
             await context.Publish(new EndpointCoolingDown

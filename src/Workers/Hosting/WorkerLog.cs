@@ -33,6 +33,9 @@ public static partial class WorkerLog
     [LoggerMessage(4010, LogLevel.Debug, "Request {RequestId} attempt {Attempt}: every endpoint is busy ({Skipped}); waiting")]
     public static partial void WaitingForCapacity(this ILogger logger, string requestId, int attempt, string skipped);
 
+    [LoggerMessage(4013, LogLevel.Information, "Request {RequestId} attempt {Attempt}: every endpoint is open or cooling down ({Skipped}); holding it up to {Until:O}")]
+    public static partial void HoldingForEndpoint(this ILogger logger, string requestId, int attempt, string skipped, DateTimeOffset until);
+
     [LoggerMessage(4011, LogLevel.Warning, "Heartbeat not published: {Reason}")]
     public static partial void HeartbeatFailed(this ILogger logger, string reason);
 

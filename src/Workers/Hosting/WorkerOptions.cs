@@ -40,6 +40,27 @@ public sealed class WorkerOptions : IValidatedOptions
     /// </summary>
     public TimeSpan StartedNoticeDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How long an invoke may wait in this worker, from when it found every endpoint of its model open or cooling down,
+    /// for one to take a call again (a breaker's probe succeeded, a cooldown ended), instead of being refused at once as
+    /// <see cref="Contracts.FailureKind.CircuitOpen"/>. The refusal costs the request a round trip through the
+    /// orchestrator, and while it is cheap for the worker, a whole backlog refused at once comes back together; held
+    /// here, the backlog waits in the broker. A wait that would be longer is refused at once (the orchestrator holds the
+    /// request durably instead); so is one past the request's deadline. Keep it well under the orchestrator's
+    /// <c>ScheduleToCloseTimeout</c>. Zero refuses at once, as before.
+    /// </summary>
+    public TimeSpan HoldWhileOpen { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many of this worker's <see cref="ConcurrencyLimit"/> slots held invokes (see <see cref="HoldWhileOpen"/>) may
+    /// take at once; past that they are refused as before. Unset: all of them when the worker serves one model, half when
+    /// it serves several, so that the invokes of a model whose endpoints are healthy keep flowing.
+    /// </summary>
+    public int? MaxHeldInvokes { get; set; }
+
+    /// <summary><see cref="MaxHeldInvokes"/>, or its default.</summary>
+    public int EffectiveMaxHeldInvokes => MaxHeldInvokes ?? (Models.Count <= 1 ? ConcurrencyLimit : Math.Max(1, ConcurrencyLimit / 2));
+
     /// <summary>Endpoints per model name: <c>Workers:Models:sim:Endpoints:0:BaseUrl</c>.</summary>
     public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
 
@@ -60,6 +81,10 @@ public sealed class WorkerOptions : IValidatedOptions
             return $"{SectionName}:MaxCooldown must be positive (got {MaxCooldown})";
         if (StartedNoticeDelay < TimeSpan.Zero || StartedNoticeDelay > TimeSpan.FromMinutes(1))
             return $"{SectionName}:StartedNoticeDelay must be between 0 and 1 minute (got {StartedNoticeDelay})";
+        if (HoldWhileOpen < TimeSpan.Zero || HoldWhileOpen > TimeSpan.FromMinutes(10))
+            return $"{SectionName}:HoldWhileOpen must be between 0 and 10 minutes (got {HoldWhileOpen}); 0 refuses at once";
+        if (MaxHeldInvokes is { } held && (held < 0 || held > ConcurrencyLimit))
+            return $"{SectionName}:MaxHeldInvokes must be between 0 and ConcurrencyLimit ({ConcurrencyLimit}) (got {held})";
         if (CircuitBreaker.Problem($"{SectionName}:CircuitBreaker") is { } breakerProblem)
             return breakerProblem;
         foreach (var (model, options) in Models)

@@ -25,6 +25,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<FleetPeers>();
         services.AddSingleton<EndpointLimits>();
         services.AddSingleton<EndpointSelector>();
+        services.AddSingleton<HeldInvokes>();
         services.AddSingleton<HeartbeatPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<HeartbeatPublisher>());
         services.AddHttpClient<ChatCompletionsClient>(ChatCompletionsClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)

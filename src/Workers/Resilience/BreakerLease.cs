@@ -8,12 +8,14 @@ public sealed class BreakerLease : IDisposable
 {
     readonly CircuitBreaker? _breaker;
     readonly long _generation;
+    readonly long _call;
     int _done;
 
-    internal BreakerLease(CircuitBreaker? breaker, long generation, bool probe)
+    internal BreakerLease(CircuitBreaker? breaker, long generation, bool probe, long call = 0)
     {
         _breaker = breaker;
         _generation = generation;
+        _call = call;
         IsProbe = probe;
     }
 
@@ -25,11 +27,11 @@ public sealed class BreakerLease : IDisposable
     /// Returns the end of the break when this outcome opened the breaker, so the caller can tell the fleet.
     /// </summary>
     public DateTimeOffset? Record(bool upstreamFault) =>
-        Interlocked.Exchange(ref _done, 1) == 0 ? _breaker?.Complete(_generation, IsProbe, upstreamFault) : null;
+        Interlocked.Exchange(ref _done, 1) == 0 ? _breaker?.Complete(_generation, IsProbe, _call, upstreamFault) : null;
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _done, 1) == 0)
-            _breaker?.Complete(_generation, IsProbe, null);
+            _breaker?.Complete(_generation, IsProbe, _call, null);
     }
 }

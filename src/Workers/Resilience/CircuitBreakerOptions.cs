@@ -14,8 +14,9 @@ public sealed class CircuitBreakerOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// Upstream faults in a row that open the breaker; 0 turns this rule off. More are needed from an endpoint whose
-    /// recent calls fail now and then anyway (see <see cref="CircuitBreaker"/>): a run its fault rate would give by chance.
+    /// Upstream faults of calls made one after another that open the breaker; 0 turns this rule off. More
+    /// are needed from an endpoint whose recent calls fail now and then anyway (see <see cref="CircuitBreaker"/>): a run
+    /// its fault rate would give by chance.
     /// </summary>
     public int ConsecutiveFailures { get; set; } = 3;
 

@@ -11,6 +11,8 @@ public sealed class WorkerMetrics
     readonly UpDownCounter<long> _inFlight;
     readonly Counter<long> _attempts;
     readonly Counter<long> _breakerTransitions;
+    readonly Counter<long> _cooldowns;
+    readonly Counter<long> _held;
     readonly Meter _meter;
 
     public WorkerMetrics(IMeterFactory meterFactory)
@@ -20,6 +22,9 @@ public sealed class WorkerMetrics
         _inFlight = meter.CreateUpDownCounter<long>("orchestrator.inflight", description: "Model calls in flight, by endpoint");
         _attempts = meter.CreateCounter<long>("orchestrator.attempts", description: "Attempts made by this worker, by outcome and failure kind");
         _breakerTransitions = meter.CreateCounter<long>("worker.endpoint.breaker_transitions", description: "Circuit breaker state changes, by endpoint and the state entered");
+        _cooldowns = meter.CreateCounter<long>("worker.endpoint.cooldowns", description: "Fleet-wide cooldowns this worker started, by endpoint and cause (retry-after, breaker-open)");
+        _held = meter.CreateCounter<long>("worker.invokes_held",
+            description: "Invokes this worker held, by model, until an endpoint opened up, instead of refusing them as CircuitOpen");
     }
 
     /// <summary>Counts a call in flight until the returned scope is disposed.</summary>
@@ -42,6 +47,11 @@ public sealed class WorkerMetrics
 
     public void BreakerTransition(string endpoint, string to) =>
         _breakerTransitions.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("state", to));
+
+    public void CooldownStarted(string endpoint, string cause) =>
+        _cooldowns.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("cause", cause));
+
+    public void InvokeHeld(string model) => _held.Add(1, new KeyValuePair<string, object?>("model", model));
 
     /// <summary>The in-flight scope of one call.</summary>
     public readonly struct InFlight(UpDownCounter<long> counter, KeyValuePair<string, object?> tag) : IDisposable

@@ -25,6 +25,7 @@ public sealed class SagaHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
+    /// <summary>Starts the host on the store; <c>settings</c> adds configuration (embedded workers and their model's endpoint, say).</summary>
     public static async Task<SagaHost> StartAsync(StoreKind store, string connectionString, string? quartzConnectionString = null,
         IReadOnlyDictionary<string, string?>? settings = null)
     {

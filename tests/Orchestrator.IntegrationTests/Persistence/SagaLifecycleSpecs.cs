@@ -1,3 +1,4 @@
+using MassTransit;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,6 +9,7 @@ using Orchestrator.IntegrationTests.Infrastructure;
 using Orchestrator.Persistence;
 using Orchestrator.Sagas.EntityFrameworkCore;
 using Orchestrator.Scheduling;
+using Orchestrator.SimulatedModel;
 using Orchestrator.StateMachines;
 using Orchestrator.Submission;
 
@@ -105,35 +107,82 @@ public abstract class SagaLifecycleSpecs
         return Convert.ToString(await liteCommand.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture)!;
     }
 
+    static FirstDispatch Dispatch(IServiceProvider services, OrchestratorDbContext db, IPublishEndpoint publish) =>
+        new(db, publish, services.GetRequiredService<WriterGate>(), services.GetRequiredService<RetryWakeups>(), TimeProvider.System, NullLogger.Instance);
+
+    /// <summary>A new row, admitted and committed as the API does it; returns its first attempt's command.</summary>
+    static async Task<(InferenceRequestState Saga, InvokeModel Invocation)> AdmitAsync(IServiceProvider services, OrchestratorDbContext db, string id)
+    {
+        var saga = InferenceRequestState.Create(Request(id), DateTime.UtcNow);
+        var invocation = services.GetRequiredService<InferenceRequestStateMachine>().Admit(saga);
+        Assert.NotNull(invocation);
+        db.Requests.Add(saga);
+        await db.SaveChangesAsync();
+        return (saga, invocation);
+    }
+
     [Fact]
-    public async Task Should_put_an_admitted_request_back_to_unstarted_when_the_broker_refuses_its_first_attempt_and_submit_it_again_from_the_row()
+    public async Task Should_count_a_first_attempt_the_broker_refused_as_made_and_dispatch_the_second_from_the_retry_poller()
     {
         await using var host = await SagaHost.StartAsync(Store, ConnectionString, QuartzConnectionString);
         var id = $"refused-{Guid.NewGuid():N}"[..20];
         await using (var scope = host.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
-            var saga = InferenceRequestState.Create(Request(id), DateTime.UtcNow);
-            var invocation = scope.ServiceProvider.GetRequiredService<InferenceRequestStateMachine>().Admit(saga);
-            Assert.NotNull(invocation);
-            db.Requests.Add(saga);
-            await db.SaveChangesAsync();
-
-            await Submissions.DispatchAsync(db, RefusingPublishEndpoint.Create(), scope.ServiceProvider.GetRequiredService<WriterGate>(),
-                saga, invocation, NullLogger.Instance);
+            var (saga, invocation) = await AdmitAsync(scope.ServiceProvider, db, id);
+            await Submissions.DispatchAsync(Dispatch(scope.ServiceProvider, db, RefusingPublishEndpoint.Create()), saga, invocation);
         }
 
-        var unstarted = await host.FindAsync(id);
-        Assert.NotNull(unstarted);
-        Assert.Null(unstarted.CurrentState);
-        Assert.Equal(0, unstarted.Attempt);
-        Assert.Null(unstarted.AttemptTimeoutAt);
+        // The poller takes the retry at once: attempt 2 is dispatched, and attempt 1 is on record as not confirmed.
+        var pending = await Eventually.Until(() => host.FindAsync(id), s => s is { CurrentState: RequestStates.Pending, Attempt: 2 },
+            TimeSpan.FromSeconds(20), $"{id} pending with attempt 2");
+        Assert.NotNull(pending!.AttemptTimeoutAt);
+        var first = Assert.Single(pending.Attempts, a => a.Attempt == 1);
+        Assert.Equal((AttemptOutcome.Failed, "Transient", InferenceRequestState.DispatchUnconfirmedCause), (first.Outcome, first.FailureKind, first.Cause));
+        Assert.Contains("the broker refused the message (test double)", first.Reason, StringComparison.Ordinal);
+        Assert.NotNull(first.FiredAt);
+    }
 
-        // The sweep submits a row nobody started again once its grace (10 s) is over; the saga then dispatches it.
-        var pending = await Eventually.Until(() => host.FindAsync(id), s => s?.CurrentState == RequestStates.Pending,
-            TimeSpan.FromSeconds(45), $"{id} submitted again by the sweep");
-        Assert.Equal(1, pending!.Attempt);
-        Assert.NotNull(pending.AttemptTimeoutAt);
+    /// <summary>
+    /// The publish is reported failed (its confirm never came) but the broker delivers it after all, once attempt 2 is
+    /// done: the model is called twice, and both calls are attempts on record, the late one's answer on its own row.
+    /// </summary>
+    [Fact]
+    public async Task Should_record_the_late_answer_of_a_first_attempt_delivered_after_all_on_its_row_and_call_the_model_once_per_attempt()
+    {
+        await using var model = await SimulatedModelServer.StartAsync(new SimulatedModelOptions());
+        await using var host = await SagaHost.StartAsync(Store, ConnectionString, QuartzConnectionString, new Dictionary<string, string?>
+        {
+            ["Orchestrator:EmbeddedWorkers"] = "true",
+            ["Workers:Models:sim:Endpoints:0:Name"] = "sim",
+            ["Workers:Models:sim:Endpoints:0:BaseUrl"] = model.BaseAddress.ToString(),
+        });
+        var id = $"unconfirmed-{Guid.NewGuid():N}"[..24];
+        var broker = UnconfirmedPublishEndpoint.Create();
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
+            var (saga, invocation) = await AdmitAsync(scope.ServiceProvider, db, id);
+            await Submissions.DispatchAsync(Dispatch(scope.ServiceProvider, db, broker.Endpoint), saga, invocation);
+        }
+        Assert.Equal(1, broker.Held);
+
+        var succeeded = await Eventually.Until(() => host.FindAsync(id), s => s?.CurrentState == RequestStates.Succeeded,
+            TimeSpan.FromSeconds(30), $"{id} succeeded with attempt 2");
+        Assert.Equal(2, succeeded!.Attempt);
+        Assert.Equal(1, model.Stats.CallsFor(id));
+
+        // Attempt 1's command reaches the worker now.
+        await broker.DeliverAsync(host.Bus);
+        var done = await Eventually.Until(() => host.FindAsync(id), s => s?.Attempts.Find(a => a.Attempt == 1)?.StaleResult is not null,
+            TimeSpan.FromSeconds(30), $"{id}'s late answer of attempt 1 on its row");
+        Assert.Equal(RequestStates.Succeeded, done!.CurrentState);
+        Assert.Equal(2, done.Attempt);
+        Assert.Equal(2, model.Stats.CallsFor(id));
+        Assert.Equal([1, 2], done.Attempts.Select(a => a.Attempt).Order());
+        var first = done.Attempts.Single(a => a.Attempt == 1);
+        Assert.Equal((AttemptOutcome.Failed, InferenceRequestState.DispatchUnconfirmedCause, "Succeeded"), (first.Outcome, first.Cause, first.StaleResult));
+        Assert.Equal(AttemptOutcome.Succeeded, done.Attempts.Single(a => a.Attempt == 2).Outcome);
     }
 
     [Fact]
@@ -161,8 +210,7 @@ public abstract class SagaLifecycleSpecs
             FinishedAt = DateTimeOffset.UtcNow,
         });
         await host.WaitForStateAsync(id, RequestStates.Succeeded);
-        await Submissions.DispatchAsync(db, RefusingPublishEndpoint.Create(), scope.ServiceProvider.GetRequiredService<WriterGate>(),
-            saga, invocation!, NullLogger.Instance);
+        await Submissions.DispatchAsync(Dispatch(scope.ServiceProvider, db, RefusingPublishEndpoint.Create()), saga, invocation!);
 
         var row = await host.FindAsync(id);
         Assert.Equal(RequestStates.Succeeded, row!.CurrentState);

@@ -45,6 +45,8 @@ public sealed class When_an_endpoint_keeps_failing : IAsyncLifetime
             ["Workers:Models:sim:Endpoints:0:BaseUrl"] = (primary ?? _primary).BaseAddress.ToString(),
             // Every call tells the saga it started, however quick: the open breaker's fast-fail is the one that does not.
             ["Workers:StartedNoticeDelay"] = "00:00:00",
+            // Refused at once while open, not held (When_every_endpoint_is_open_or_cooling_down holds them).
+            ["Workers:HoldWhileOpen"] = "00:00:00",
         };
         if (withFallback)
         {

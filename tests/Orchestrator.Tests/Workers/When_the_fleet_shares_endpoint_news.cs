@@ -52,7 +52,8 @@ public sealed class When_the_fleet_shares_endpoint_news : IAsyncLifetime
     [Fact]
     public async Task Should_publish_a_cooldown_for_a_429_with_Retry_After_and_make_no_call_until_it_ends()
     {
-        await using var worker = await WorkerSpecHarness.StartAsync(Settings(withFallback: false), _clock);
+        // A cooldown longer than the worker would hold an invoke for: refused at once, for the orchestrator to hold.
+        await using var worker = await WorkerSpecHarness.StartAsync(Settings(withFallback: false, new() { ["Workers:HoldWhileOpen"] = "00:00:10" }), _clock);
         const string id = "cool-1";
         const string script = "[[sim: 429:30, ok]]";
 
