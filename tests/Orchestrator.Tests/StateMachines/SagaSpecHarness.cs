@@ -51,7 +51,14 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     /// <summary>Now on <see cref="Clock"/>.</summary>
     public DateTimeOffset Now => Clock.GetUtcNow();
 
-    public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null, Action<ValidationOptions>? validation = null)
+    /// <param name="timeouts">Changes to the default timeouts.</param>
+    /// <param name="validation">Changes to the default input limits.</param>
+    /// <param name="withDefinition">
+    /// Configure the saga's endpoint as production does (<see cref="InferenceRequestStateDefinition"/>: retry,
+    /// outbox, partitioner); off by default, so that a spec sees each publish as the machine makes it.
+    /// </param>
+    public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null, Action<ValidationOptions>? validation = null,
+        bool withDefinition = false)
     {
         var timeoutOptions = new TimeoutOptions();
         timeouts?.Invoke(timeoutOptions);
@@ -69,9 +76,13 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddSingleton(Options.Create(timeoutOptions));
         services.AddSingleton(Options.Create(new ReviewOptions()));
         services.AddStateMachineActivities();
+        services.AddSingleton(new SagaEndpointSettings(ConcurrencyLimit: 4));
         services.AddMassTransitTestHarness(x =>
         {
-            x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();
+            if (withDefinition)
+                x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState, InferenceRequestStateDefinition>().InMemoryRepository();
+            else
+                x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();
         });
         var provider = services.BuildServiceProvider(validateScopes: true);
         var spec = new SagaSpecHarness(provider);
