@@ -65,7 +65,7 @@ public static class ServerCommand
         app.UseStatusCodePages();
         app.UseApiAccessControl();
         app.MapOpenApi().AllowAnonymous(); // serves /openapi/v1.json
-        app.MapServiceEndpoints();
+        app.MapServiceEndpoints(AccessControlExtensions.HoldsOperateKey);
         app.MapAuthApi();
         app.MapRequestsApi();
         app.MapBulkActionsApi();

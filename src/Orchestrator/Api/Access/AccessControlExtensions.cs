@@ -89,6 +89,14 @@ public static class AccessControlExtensions
         return problems;
     }
 
+    /// <summary>
+    /// Whether the caller may read what went wrong (health check descriptions): a caller holding an API key with
+    /// the <c>operate</c> scope. With keys off nobody shows a key, so the detail stays in the log.
+    /// </summary>
+    public static bool HoldsOperateKey(HttpContext http) =>
+        http.RequestServices.GetService<ApiAccess>()?.Decision is { KeysRequired: true } &&
+        http.User.HasClaim(ApiScopes.ClaimType, ApiScopes.Operate);
+
     /// <summary><c>GET /api/auth</c> (no key needed): whether keys are required and, for a key sent along, its name and scopes.</summary>
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
