@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,14 +56,20 @@ public static class TelemetryExtensions
     }
 
     /// <summary><c>/health/live</c> (the process serves), <c>/health/ready</c> (every ready check passes), <c>/metrics</c>.</summary>
-    public static IEndpointRouteBuilder MapServiceEndpoints(this IEndpointRouteBuilder app)
+    /// <param name="app">The routes.</param>
+    /// <param name="showsDetail">
+    /// Who may read each check's description and error in <c>/health/ready</c>; everyone else gets each check's
+    /// status only, since an exception's message can name hosts, users and paths. Null: nobody (the failing check's
+    /// detail is logged by the health check service all the same).
+    /// </param>
+    public static IEndpointRouteBuilder MapServiceEndpoints(this IEndpointRouteBuilder app, Func<HttpContext, bool>? showsDetail = null)
     {
         // Probes and scrapes never need an API key, even where keys are required for everything else.
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(ReadyTag),
-            ResponseWriter = HealthReportWriter.WriteAsync,
+            ResponseWriter = (http, report) => HealthReportWriter.WriteAsync(http, report, showsDetail?.Invoke(http) == true),
         }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;

@@ -22,17 +22,14 @@ public static class ServerCommand
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
-        {
             builder.WebHost.UseUrls(DefaultUrl);
-            builder.Configuration["urls"] = DefaultUrl;
-        }
         builder.Logging.AddServiceLogging(builder.Configuration);
         // Text is limited to 100,000 characters and images to 10 MB each by the input gate; the body as a whole here.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize =
             builder.Configuration.GetValue<long?>("Orchestrator:Api:MaxRequestBodyBytes") ?? 16 * 1024 * 1024);
 
         var orchestratorOptions = builder.Configuration.GetValidatedOptions<OrchestratorOptions>(OrchestratorOptions.SectionName);
-        var accessProblems = builder.Services.AddApiAccessControl(builder.Configuration, orchestratorOptions, builder.Configuration["urls"]!);
+        var accessProblems = builder.Services.AddApiAccessControl(builder.Configuration, orchestratorOptions);
         if (accessProblems.Count > 0)
         {
             foreach (var problem in accessProblems)
@@ -68,7 +65,7 @@ public static class ServerCommand
         app.UseStatusCodePages();
         app.UseApiAccessControl();
         app.MapOpenApi().AllowAnonymous(); // serves /openapi/v1.json
-        app.MapServiceEndpoints();
+        app.MapServiceEndpoints(AccessControlExtensions.HoldsOperateKey);
         app.MapAuthApi();
         app.MapRequestsApi();
         app.MapBulkActionsApi();
@@ -76,7 +73,24 @@ public static class ServerCommand
         app.MapFleetApi();
         app.MapDashboard(); // GET / and its two files
 
-        await app.RunAsync();
-        return 0;
+        await app.StartAsync();
+        try
+        {
+            // Only now are the addresses known: a Kestrel:Endpoints setting overrides --urls.
+            var refused = app.DecideApiAccess();
+            if (refused.Count > 0)
+            {
+                foreach (var problem in refused)
+                    await Console.Error.WriteLineAsync($"orchestrator: {problem}");
+                await app.StopAsync();
+                return 2;
+            }
+            await app.WaitForShutdownAsync();
+            return 0;
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
     }
 }

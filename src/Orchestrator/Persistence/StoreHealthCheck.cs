@@ -17,7 +17,7 @@ public sealed class StoreHealthCheck(StoreSettings store) : IHealthCheck
         }
         catch (Exception exception)
         {
-            return HealthCheckResult.Unhealthy($"{store.Kind} unreachable: {exception.Message}", exception);
+            return HealthCheckResult.Unhealthy($"{store.Kind} unreachable", exception);
         }
     }
 }

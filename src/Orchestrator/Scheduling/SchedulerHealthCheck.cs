@@ -18,7 +18,7 @@ public sealed class SchedulerHealthCheck(ISchedulerFactory schedulers) : IHealth
         }
         catch (Exception exception)
         {
-            return HealthCheckResult.Unhealthy($"the Quartz scheduler is unavailable: {exception.Message}", exception);
+            return HealthCheckResult.Unhealthy("the Quartz scheduler is unavailable", exception);
         }
     }
 }

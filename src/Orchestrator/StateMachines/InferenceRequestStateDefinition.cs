@@ -1,5 +1,5 @@
+using System.Reflection;
 using MassTransit;
-using Orchestrator.Contracts;
 using Orchestrator.ServiceDefaults;
 using Orchestrator.Submission;
 
@@ -10,14 +10,38 @@ public sealed class InferenceRequestStateDefinition : SagaDefinition<InferenceRe
 {
     public const string QueueName = "inference-requests";
 
-    readonly int _concurrency;
+    static readonly MethodInfo PartitionOne = typeof(InferenceRequestStateDefinition)
+        .GetMethod(nameof(Partition), BindingFlags.NonPublic | BindingFlags.Static)!;
 
-    public InferenceRequestStateDefinition(SagaEndpointSettings settings)
+    readonly int _concurrency;
+    readonly IReadOnlyList<PartitionedMessage> _partitioned;
+
+    public InferenceRequestStateDefinition(SagaEndpointSettings settings, InferenceRequestStateMachine machine)
     {
         _concurrency = settings.ConcurrencyLimit;
+        _partitioned = PartitionedMessages(machine);
         EndpointName = QueueName;
         ConcurrentMessageLimit = _concurrency;
     }
+
+    /// <summary>
+    /// Every message the machine consumes, with the getter of its request id: read from the machine's events, so
+    /// an event added to the machine is partitioned without a line here. Throws when an event's message has no
+    /// <c>string RequestId</c>, which would leave that request's messages unordered.
+    /// </summary>
+    internal static IReadOnlyList<PartitionedMessage> PartitionedMessages(InferenceRequestStateMachine machine) =>
+    [
+        .. machine.Events.Select(e =>
+        {
+            var type = e.GetType().GetInterfaces()
+                .Single(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(Event<>))
+                .GetGenericArguments()[0];
+            var requestId = type.GetProperty("RequestId", typeof(string))?.GetMethod
+                ?? throw new InvalidOperationException(
+                    $"The saga event {e.Name} carries {type.Name}, which has no string RequestId to partition by");
+            return new PartitionedMessage(e.Name, type, requestId);
+        }),
+    ];
 
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator,
         ISagaConfigurator<InferenceRequestState> sagaConfigurator, IRegistrationContext context)
@@ -40,17 +64,19 @@ public sealed class InferenceRequestStateDefinition : SagaDefinition<InferenceRe
         // Inside the retry: publishes of a try that rolled back are dropped with it.
         endpointConfigurator.UseInMemoryOutbox(context);
 
-        // One request's events go one at a time through this process, so its own events rarely conflict.
+        // One request's messages go one at a time through this process, so its own messages rarely conflict.
         var partition = endpointConfigurator.CreatePartitioner(_concurrency);
-        sagaConfigurator.Message<InferenceRequested>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
-        sagaConfigurator.Message<AttemptStarted>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
-        sagaConfigurator.Message<AttemptSucceeded>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
-        sagaConfigurator.Message<AttemptFailed>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
-        sagaConfigurator.Message<RetryDue>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
-        sagaConfigurator.Message<AttemptTimedOut>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
-        sagaConfigurator.Message<DeadlineReached>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
-        sagaConfigurator.Message<CancelInference>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
-        sagaConfigurator.Message<ApproveInference>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
-        sagaConfigurator.Message<RejectInference>(x => x.UsePartitioner(partition, m => m.Message.RequestId ?? ""));
+        foreach (var message in _partitioned)
+            PartitionOne.MakeGenericMethod(message.Type).Invoke(null, [sagaConfigurator, partition, message.RequestId]);
     }
+
+    static void Partition<T>(ISagaConfigurator<InferenceRequestState> saga, IPartitioner partition, MethodInfo requestId)
+        where T : class
+    {
+        var key = requestId.CreateDelegate<Func<T, string?>>();
+        saga.Message<T>(x => x.UsePartitioner(partition, m => key(m.Message) ?? ""));
+    }
+
+    /// <summary>A message the saga consumes, by the event that carries it, and the getter of its request id.</summary>
+    public sealed record PartitionedMessage(string Event, Type Type, MethodInfo RequestId);
 }

@@ -163,6 +163,38 @@ public sealed class When_api_keys_guard_the_api : IDisposable
         Assert.Contains(expected, server.Output, StringComparison.Ordinal);
     }
 
+    // A Kestrel:Endpoints setting overrides --urls: what counts is the address the server bound, both ways.
+    [Fact]
+    public async Task Should_require_keys_where_Kestrel_endpoints_bind_beyond_loopback_whatever_urls_says()
+    {
+        var open = ChildProcess.FreePort();
+        await using var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", $"http://127.0.0.1:{ChildProcess.FreePort()}"],
+            new Dictionary<string, string> { ["Kestrel__Endpoints__Api__Url"] = $"http://0.0.0.0:{open}" }, _workingDirectory);
+        Assert.Equal(2, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"API keys are required but none is configured (required: the orchestrator listens beyond loopback (http://0.0.0.0:{open}))",
+            server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_leave_keys_off_where_Kestrel_endpoints_bind_loopback_only_whatever_urls_says()
+    {
+        var port = ChildProcess.FreePort();
+        var url = $"http://127.0.0.1:{port}/";
+        await using var server = ChildProcess.Start("embedded", RepoPaths.Orchestrator, ["--urls", $"http://0.0.0.0:{ChildProcess.FreePort()}"],
+            new Dictionary<string, string> { ["Kestrel__Endpoints__Api__Url"] = url }, _workingDirectory);
+        await server.WaitUntilHealthyAsync(url + "health/ready", TimeSpan.FromSeconds(60));
+        using var anonymous = Client(url, null);
+        using (var who = JsonDocument.Parse(await anonymous.GetStringAsync(new Uri("api/auth", UriKind.Relative))))
+            Assert.False(who.RootElement.GetProperty("keysRequired").GetBoolean());
+        Assert.Contains($"API keys are OFF: embedded mode listening on loopback only. Anyone who can reach http://127.0.0.1:{port} may submit",
+            server.Output, StringComparison.Ordinal);
+        // Loopback only, so only loopback names are answered.
+        using var rebound = new HttpRequestMessage(HttpMethod.Get, new Uri("api/auth", UriKind.Relative));
+        rebound.Headers.Host = "evil.example";
+        using var refused = await anonymous.SendAsync(rebound);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+    }
+
     static Dictionary<string, string> KeysRequired() => new()
     {
         ["Orchestrator__Api__RequireKeys"] = "true",

@@ -47,19 +47,20 @@ public sealed class When_attempts_fail_on_the_production_shape(ProductionShapeFi
         // a quick answer goes from Pending straight to Succeeded, its attempt row still saying who started it when.
         var slow = NewId("rslow");
         var quick = NewId("rquick");
+        var submitted = DateTime.UtcNow;
         await Cluster.SubmitAsync(slow, "Take your time [[sim: slow:12000]]");
         await Cluster.SubmitAsync(quick, "Be quick");
 
         await Cluster.WaitForStateAsync(slow, "Processing", TimeSpan.FromSeconds(10));
         var running = Assert.Single(await Cluster.AttemptsAsync(slow));
         Assert.NotNull(running.WorkerId);
-        Assert.NotNull(running.StartedAt);
+        Assert.InRange(running.StartedAt!.Value, submitted, DateTime.UtcNow);
         Assert.Null(running.FinishedAt);
 
         await Cluster.WaitForStateAsync(quick, "Succeeded", TimeSpan.FromSeconds(15));
         var answered = Assert.Single(await Cluster.AttemptsAsync(quick));
         Assert.NotNull(answered.WorkerId);
-        Assert.NotNull(answered.StartedAt);
+        Assert.InRange(answered.StartedAt!.Value, submitted, DateTime.UtcNow);
         Assert.True(answered.FinishedAt >= answered.StartedAt);
 
         await Cluster.WaitForStateAsync(slow, "Succeeded", TimeSpan.FromSeconds(30));

@@ -83,8 +83,10 @@ public sealed class When_operators_act_on_requests(ProductionShapeFixture app) :
         var succeeded = minutes.Sum(m => m.GetProperty("succeeded").GetInt32());
         var cancelled = minutes.Sum(m => m.GetProperty("cancelled").GetInt32());
         var expected = await Cluster.CountAsync("completed_at >= now() - interval '9 minutes' AND state = 'Succeeded'");
+        var expectedCancelled = await Cluster.CountAsync("completed_at >= now() - interval '9 minutes' AND state = 'Cancelled'");
         Assert.True(succeeded >= 1 && cancelled >= 1, doc.RootElement.GetRawText());
         Assert.True(succeeded >= expected - 1 && succeeded <= expected + 1, $"{succeeded} succeeded per the API, {expected} in the table");
+        Assert.True(cancelled >= expectedCancelled - 1 && cancelled <= expectedCancelled + 1, $"{cancelled} cancelled per the API, {expectedCancelled} in the table");
         using var bad = await app.Api.GetAsync(new Uri("api/stats/throughput?minutes=0", UriKind.Relative));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }

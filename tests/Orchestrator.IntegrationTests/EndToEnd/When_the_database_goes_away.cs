@@ -6,7 +6,8 @@ namespace Orchestrator.IntegrationTests.EndToEnd;
 
 /// <summary>
 /// Readiness follows the database: PostgreSQL stopped → the orchestrator reports not ready (and says why); started
-/// again → ready, and work goes on. In the RabbitMQ collection, which runs alone: nothing else uses the server then.
+/// again → ready, and work goes on. The reason is for an operator's key (and the log); anyone else gets each check's
+/// status only. In the RabbitMQ collection, which runs alone: nothing else uses the server then.
 /// </summary>
 [Collection(RabbitMqCollection.Name)]
 public sealed class When_the_database_goes_away(ProductionShapeFixture app) : IClassFixture<ProductionShapeFixture>
@@ -15,6 +16,8 @@ public sealed class When_the_database_goes_away(ProductionShapeFixture app) : IC
     public async Task Should_turn_unready_while_PostgreSQL_is_down_and_ready_when_it_returns()
     {
         using var http = new HttpClient { BaseAddress = app.Api.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", ProductionCluster.ApiKey);
+        using var anonymous = new HttpClient { BaseAddress = app.Api.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("health/ready", UriKind.Relative))).StatusCode);
 
         await InfraCtl("pg-stop");
@@ -28,7 +31,17 @@ public sealed class When_the_database_goes_away(ProductionShapeFixture app) : IC
                 return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
             }, r => r.StatusCode == HttpStatusCode.ServiceUnavailable && r.Body.Contains("unreachable", StringComparison.Ordinal),
                 TimeSpan.FromSeconds(30), "readiness reports the database down and unreachable");
-            Assert.True(down.Body.Contains("\"store\":{\"status\":\"Unhealthy\"", StringComparison.Ordinal), $"the store check is not the unhealthy one: {down.Body}");
+            Assert.True(down.Body.Contains("\"store\":{\"status\":\"Unhealthy\",\"description\":\"Postgres unreachable\",\"error\":\"", StringComparison.Ordinal),
+                $"the store check is not the unhealthy one: {down.Body}");
+            // Without a key: the same verdict, no reason (an exception's message can name hosts and users).
+            using (var plain = await anonymous.GetAsync(new Uri("health/ready", UriKind.Relative)))
+            {
+                var body = await plain.Content.ReadAsStringAsync();
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, plain.StatusCode);
+                Assert.Contains("\"store\":{\"status\":\"Unhealthy\"}", body, StringComparison.Ordinal);
+                Assert.DoesNotContain("description", body, StringComparison.Ordinal);
+                Assert.DoesNotContain("127.0.0.1", body, StringComparison.Ordinal);
+            }
             // Alive all the same: a liveness probe must not restart a process that only waits for its database.
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("health/live", UriKind.Relative))).StatusCode);
         }

@@ -13,12 +13,21 @@ public class CounterState : SagaStateMachineInstance, IVersionedSaga
     public int Version { get; set; }
 }
 
-public sealed record CounterIncremented(Guid CounterId);
+/// <param name="CounterId">The counter.</param>
+/// <param name="Tag">Lets a spec's <see cref="CounterHooks"/> pick out one message.</param>
+public sealed record CounterIncremented(Guid CounterId, string? Tag = null);
+
+/// <summary>What a spec does inside a transition: after the row was read and changed, before it is written.</summary>
+public sealed class CounterHooks
+{
+    public Func<BehaviorContext<CounterState, CounterIncremented>, Task> BeforeSave { get; init; } = _ => Task.CompletedTask;
+}
 
 public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
 {
-    public CounterStateMachine()
+    public CounterStateMachine(CounterHooks? hooks = null)
     {
+        var beforeSave = hooks?.BeforeSave ?? (_ => Task.CompletedTask);
         InstanceState(x => x.CurrentState);
         Event(() => Incremented, x =>
         {
@@ -26,8 +35,8 @@ public sealed class CounterStateMachine : MassTransitStateMachine<CounterState>
             x.InsertOnInitial = true;
             x.SetSagaFactory(m => new CounterState { CorrelationId = m.Message.CounterId });
         });
-        Initially(When(Incremented).Then(c => c.Saga.Count++).TransitionTo(Counting));
-        During(Counting, When(Incremented).Then(c => c.Saga.Count++));
+        Initially(When(Incremented).Then(c => c.Saga.Count++).ThenAsync(beforeSave).TransitionTo(Counting));
+        During(Counting, When(Incremented).Then(c => c.Saga.Count++).ThenAsync(beforeSave));
     }
 
     public State Counting { get; private set; } = null!;

@@ -53,7 +53,9 @@ public sealed class When_the_runtime_role_is_not_the_owner : IAsyncLifetime
         await using (var insert = new NpgsqlCommand(
             "INSERT INTO dead_letters (received_at, queue, source_queue, kind, reason, headers, body) VALUES (now(), 'q_error', 'q', 'error', 'test', '{}', '\\x00') RETURNING id", app))
         {
-            Assert.True((long)(await insert.ExecuteScalarAsync())! > 0);
+            var id = (long)(await insert.ExecuteScalarAsync())!;
+            await using var back = new NpgsqlCommand($"SELECT reason FROM dead_letters WHERE id = {id}", app);
+            Assert.Equal("test", await back.ExecuteScalarAsync());
         }
 
         foreach (var ddl in new[]

@@ -13,7 +13,7 @@ public sealed class ApiKeySpecs
     [Fact]
     public void Should_find_each_key_with_its_own_scopes_and_nothing_for_an_unknown_key()
     {
-        var (ring, problems) = ApiKeyRing.From(Keys(("svc", "submit-key-0123456789", "submit"), ("ops", "operate-key-0123456789", "operate, submit")), required: true);
+        var (ring, problems) = ApiKeyRing.From(Keys(("svc", "submit-key-0123456789", "submit"), ("ops", "operate-key-0123456789", "operate, submit")));
         Assert.Empty(problems);
         var svc = ring!.Find("submit-key-0123456789");
         Assert.Equal("svc", svc?.Name);
@@ -33,7 +33,7 @@ public sealed class ApiKeySpecs
     [InlineData("svc", "a-key-long-enough-000", "submit,admin", "unknown scope 'admin'")]
     public void Should_refuse_a_bad_key_and_name_its_setting(string name, string key, string scopes, string expected)
     {
-        var (ring, problems) = ApiKeyRing.From(Keys((name, key, scopes)), required: true);
+        var (ring, problems) = ApiKeyRing.From(Keys((name, key, scopes)));
         Assert.Null(ring);
         Assert.Contains(problems, p => p.Contains(expected, StringComparison.Ordinal) && p.StartsWith("Orchestrator:Api:", StringComparison.Ordinal));
     }
@@ -41,36 +41,57 @@ public sealed class ApiKeySpecs
     [Fact]
     public void Should_refuse_duplicate_names_and_secrets()
     {
-        var (_, problems) = ApiKeyRing.From(Keys(("a", "same-secret-0123456789", "submit"), ("a", "same-secret-0123456789", "operate")), required: true);
+        var (_, problems) = ApiKeyRing.From(Keys(("a", "same-secret-0123456789", "submit"), ("a", "same-secret-0123456789", "operate")));
         Assert.Contains(problems, p => p.Contains("Keys:1:Name 'a' is used by another key", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("Keys:1:Key is the same as another key's", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Should_refuse_to_require_keys_when_none_is_configured_but_allow_it_when_off()
+    public void Should_refuse_to_start_where_keys_are_required_but_none_is_configured()
     {
-        var (ring, problems) = ApiKeyRing.From(new ApiAccessOptions(), required: true);
-        Assert.Null(ring);
-        Assert.Contains(problems, p => p.Contains("API keys are required but none is configured", StringComparison.Ordinal) &&
-                                       p.Contains("RequireKeys=false", StringComparison.Ordinal));
-        Assert.False(ApiKeyRing.From(new ApiAccessOptions(), required: false).Ring!.Required);
+        var (ring, problems) = ApiKeyRing.From(new ApiAccessOptions());
+        Assert.Empty(problems);
+        var access = new ApiAccess(new ApiAccessOptions(), TransportKind.InMemory, ring!);
+
+        var refused = Assert.Single(access.Decide(["http://0.0.0.0:5080"]));
+        Assert.StartsWith("API keys are required but none is configured (required: the orchestrator listens beyond loopback (http://0.0.0.0:5080))",
+            refused, StringComparison.Ordinal);
+        Assert.Contains("RequireKeys=false", refused, StringComparison.Ordinal);
+        Assert.Null(access.Decision);
+
+        Assert.Empty(access.Decide(["http://127.0.0.1:5080"]));
+        var decision = access.Decision!;
+        Assert.Equal((false, "embedded mode listening on loopback only", true), (decision.KeysRequired, decision.Why, decision.LoopbackOnly));
+        Assert.Equal(["http://127.0.0.1:5080"], decision.Addresses);
     }
 
+    // The addresses as Kestrel reports them once bound: "localhost" stays a name, wildcards become [::] or 0.0.0.0.
     [Theory]
-    [InlineData("InMemory", "http://127.0.0.1:5080", null, false)]
-    [InlineData("InMemory", "http://localhost:5080;http://[::1]:5081", null, false)]
-    [InlineData("InMemory", "http://0.0.0.0:5080", null, true)]
-    [InlineData("InMemory", "http://*:5080", null, true)]
-    [InlineData("InMemory", "http://127.0.0.1:5080;http://+:5081", null, true)]
-    [InlineData("InMemory", "http://10.1.2.3:5080", null, true)]
-    [InlineData("RabbitMQ", "http://127.0.0.1:5080", null, true)]
-    [InlineData("RabbitMQ", "http://0.0.0.0:5080", false, false)]
-    [InlineData("InMemory", "http://127.0.0.1:5080", true, true)]
-    public void Should_require_keys_except_embedded_on_loopback_unless_configured(string transport, string urls, bool? configured, bool required)
+    [InlineData("InMemory", "http://127.0.0.1:5080", null, false, true)]
+    [InlineData("InMemory", "http://localhost:5080;http://[::1]:5081", null, false, true)]
+    [InlineData("InMemory", "http://0.0.0.0:5080", null, true, false)]
+    [InlineData("InMemory", "http://[::]:5080", null, true, false)]
+    [InlineData("InMemory", "http://*:5080", null, true, false)]
+    [InlineData("InMemory", "http://127.0.0.1:5080;http://+:5081", null, true, false)]
+    [InlineData("InMemory", "http://10.1.2.3:5080", null, true, false)]
+    [InlineData("InMemory", "", null, true, false)]
+    [InlineData("RabbitMQ", "http://127.0.0.1:5080", null, true, true)]
+    [InlineData("RabbitMQ", "http://0.0.0.0:5080", false, false, false)]
+    [InlineData("InMemory", "http://127.0.0.1:5080", true, true, true)]
+    public void Should_require_keys_except_embedded_on_loopback_unless_configured(string transport, string addresses, bool? configured, bool required, bool loopbackOnly)
     {
-        var orchestrator = new OrchestratorOptions { Transport = Enum.Parse<TransportKind>(transport) };
-        var (actual, why) = AccessControlExtensions.KeysRequired(new ApiAccessOptions { RequireKeys = configured }, orchestrator, urls);
+        var bound = addresses.Split(';', StringSplitOptions.RemoveEmptyEntries);
+        var (actual, why) = ApiAccess.KeysRequired(new ApiAccessOptions { RequireKeys = configured }, Enum.Parse<TransportKind>(transport), bound);
         Assert.Equal(required, actual);
         Assert.False(string.IsNullOrWhiteSpace(why));
+        Assert.Equal(loopbackOnly, ApiAccess.LoopbackOnly(bound));
+    }
+
+    [Fact]
+    public void Should_know_before_start_only_what_configuration_and_the_broker_say()
+    {
+        Assert.Null(ApiAccess.KeysRequiredBeforeStart(new ApiAccessOptions(), TransportKind.InMemory));
+        Assert.Equal(true, ApiAccess.KeysRequiredBeforeStart(new ApiAccessOptions(), TransportKind.RabbitMQ)?.Required);
+        Assert.Equal(false, ApiAccess.KeysRequiredBeforeStart(new ApiAccessOptions { RequireKeys = false }, TransportKind.RabbitMQ)?.Required);
     }
 }

@@ -24,6 +24,9 @@ public sealed class SagaSpecHarness : IAsyncDisposable
 
     readonly ServiceProvider _provider;
 
+    /// <summary>The message types the machine consumes (it publishes none of them).</summary>
+    readonly HashSet<Type> _consumedBySaga;
+
     /// <summary>The harness's services, e.g. the <see cref="Orchestrator.Fleet.FleetView"/> a test feeds.</summary>
     public IServiceProvider Provider => _provider;
 
@@ -35,6 +38,7 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         Metrics = provider.GetRequiredService<OrchestratorMetrics>();
         Machine = provider.GetRequiredService<InferenceRequestStateMachine>();
         Clock = (FakeTimeProvider)provider.GetRequiredService<TimeProvider>();
+        _consumedBySaga = [.. InferenceRequestStateDefinition.PartitionedMessages(Machine).Select(m => m.Type)];
     }
 
     public ITestHarness Harness { get; }
@@ -51,7 +55,14 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     /// <summary>Now on <see cref="Clock"/>.</summary>
     public DateTimeOffset Now => Clock.GetUtcNow();
 
-    public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null, Action<ValidationOptions>? validation = null)
+    /// <param name="timeouts">Changes to the default timeouts.</param>
+    /// <param name="validation">Changes to the default input limits.</param>
+    /// <param name="withDefinition">
+    /// Configure the saga's endpoint as production does (<see cref="InferenceRequestStateDefinition"/>: retry,
+    /// outbox, partitioner); off by default, so that a spec sees each publish as the machine makes it.
+    /// </param>
+    public static async Task<SagaSpecHarness> StartAsync(Action<TimeoutOptions>? timeouts = null, Action<ValidationOptions>? validation = null,
+        bool withDefinition = false)
     {
         var timeoutOptions = new TimeoutOptions();
         timeouts?.Invoke(timeoutOptions);
@@ -69,11 +80,19 @@ public sealed class SagaSpecHarness : IAsyncDisposable
         services.AddSingleton(Options.Create(timeoutOptions));
         services.AddSingleton(Options.Create(new ReviewOptions()));
         services.AddStateMachineActivities();
+        services.AddSingleton(new SagaEndpointSettings(ConcurrencyLimit: 4));
         services.AddMassTransitTestHarness(x =>
         {
-            x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();
-            // The saga endpoint reads requests as production does (InferenceRequestStateDefinition).
-            x.AddConfigureEndpointsCallback((_, _, endpoint) => endpoint.UseRequestMessageDeserializer());
+            if (withDefinition)
+            {
+                x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState, InferenceRequestStateDefinition>().InMemoryRepository();
+            }
+            else
+            {
+                x.AddSagaStateMachine<InferenceRequestStateMachine, InferenceRequestState>().InMemoryRepository();
+                // The saga endpoint reads requests as production does (InferenceRequestStateDefinition).
+                x.AddConfigureEndpointsCallback((_, _, endpoint) => endpoint.UseRequestMessageDeserializer());
+            }
         });
         var provider = services.BuildServiceProvider(validateScopes: true);
         var spec = new SagaSpecHarness(provider);
@@ -157,12 +176,30 @@ public sealed class SagaSpecHarness : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits (bounded) until the bus has consumed <paramref name="messages"/> messages in all: the ones this spec
-    /// published. (The harness's inactivity task completes only once, so it cannot tell a second wait from the first.)
+    /// Waits (bounded) until the bus has consumed every message published to the saga so far (each consumed once,
+    /// the publishes it caused made before the harness records it as consumed). The machine publishes none of the
+    /// messages it consumes, so once the spec stops publishing nothing more can come: an absence checked after
+    /// this is an absence. (The harness's own inactivity wait completes only once, so it cannot tell a second wait
+    /// from the first.)
     /// </summary>
-    public Task Settle(int messages) =>
-        Eventually.Until(() => Harness.Consumed.Select<object>().Count(), consumed => consumed >= messages, Patience,
-            $"the bus consumed {messages} messages");
+    public async Task Settle()
+    {
+        var published = Harness.Published.Select<object>().Count(m => _consumedBySaga.Contains(m.MessageType));
+        await Eventually.Until(() => Harness.Consumed.Select<object>().Count(), consumed => consumed >= published, Patience,
+            $"the bus consumed the {published} messages published to the saga");
+    }
+
+    /// <summary>
+    /// The messages of type <typeparamref name="T"/> matching <paramref name="match"/> published once the bus has
+    /// settled (<see cref="Settle"/>): what a spec asserts is empty, or has one element, when it checks that
+    /// something did not happen.
+    /// </summary>
+    public async Task<IReadOnlyList<T>> PublishedOnceSettled<T>(Func<T, bool>? match = null)
+        where T : class
+    {
+        await Settle();
+        return [.. Harness.Published.Select<T>().Select(m => m.Context.Message).Where(m => match?.Invoke(m) ?? true)];
+    }
 
     /// <summary>
     /// Waits (bounded) until a message of type <typeparamref name="T"/> matching <paramref name="match"/> was published.

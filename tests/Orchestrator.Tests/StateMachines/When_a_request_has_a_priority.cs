@@ -28,7 +28,7 @@ public sealed class When_a_request_has_a_priority
 
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "prio-retry" && m.Attempt == 2),
             "attempt 2 was never dispatched");
-        var invokes = spec.Harness.Published.Select<InvokeModel>().Select(m => m.Context.Message).Where(m => m.RequestId == "prio-retry").ToList();
+        var invokes = await spec.PublishedOnceSettled<InvokeModel>(m => m.RequestId == "prio-retry");
         Assert.Equal([(1, 5), (2, 5)], invokes.Select(m => (m.Attempt, m.Priority)).OrderBy(x => x.Attempt));
     }
 
@@ -54,6 +54,6 @@ public sealed class When_a_request_has_a_priority
         Assert.Equal("priority: must be between 1 and 5 (got 6)", failed.Reason);
         Assert.True(await spec.WasPublished<InferenceFailed>(m => m.RequestId == "prio-bad" && m.Kind == FailureKind.InvalidInput),
             "no InvalidInput outcome was published");
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == "prio-bad"));
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>(m => m.RequestId == "prio-bad"));
     }
 }

@@ -33,8 +33,7 @@ public sealed class When_a_request_is_stopped
             FiredAt = spec.Now,
             Source = "quartz",
         });
-        await spec.Settle(4);
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>(m => m.Attempt == 2));
     }
 
     [Fact]
@@ -47,9 +46,9 @@ public sealed class When_a_request_is_stopped
         await spec.InState("stop-2", m => m.Succeeded);
 
         await spec.Harness.Bus.Publish(new CancelInference { RequestId = "stop-2" });
-        await spec.Settle(3);
+        await spec.Settle();
         Assert.NotNull(await spec.InState("stop-2", m => m.Succeeded));
-        Assert.False(await spec.Harness.Published.Any<InferenceCancelled>());
+        Assert.Empty(await spec.PublishedOnceSettled<InferenceCancelled>());
     }
 
     [Fact]
@@ -74,7 +73,7 @@ public sealed class When_a_request_is_stopped
         Assert.Equal("timeout", row.Cause);
 
         await spec.Harness.Bus.Publish(spec.Succeeded("stop-3", 1));
-        await spec.Settle(4);
+        await spec.Settle();
         saga = await spec.InState("stop-3", m => m.RetryScheduled);
         Assert.Equal("Succeeded", Assert.Single(saga!.Attempts).StaleResult);
         Assert.Null(saga.Output);

@@ -17,7 +17,7 @@ public sealed class When_a_request_is_submitted
         Assert.Equal("req-001", saga.RequestId);
         Assert.Equal(64, saga.PayloadHash.Length);
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "req-001" && m.Attempt == 1));
-        var invoke = spec.Harness.Published.Select<InvokeModel>().Single().Context.Message;
+        var invoke = Assert.Single(await spec.PublishedOnceSettled<InvokeModel>());
         Assert.Equal("Hello", Assert.Single(Assert.Single(invoke.Messages).Content).Text);
     }
 
@@ -28,11 +28,11 @@ public sealed class When_a_request_is_submitted
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-dup"));
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-dup"));
         Assert.NotNull(await spec.InState("req-dup", m => m.Pending));
-        await spec.Settle(2);
+        await spec.Settle();
 
         Assert.Equal(2, spec.Harness.Consumed.Select<InferenceRequested>().Count());
         Assert.Single(spec.Saga.Sagas.Select(x => x.RequestId == "req-dup"));
-        Assert.Single(spec.Harness.Published.Select<InvokeModel>());
+        Assert.Single(await spec.PublishedOnceSettled<InvokeModel>());
         Assert.Equal(0, spec.Metrics.IllegalEvents);
     }
 
@@ -49,7 +49,7 @@ public sealed class When_a_request_is_submitted
         Assert.Contains("unknown model 'no-such-model'", saga.Reason, StringComparison.Ordinal);
         Assert.Contains("at least one message is required", saga.Reason, StringComparison.Ordinal);
         Assert.True(await spec.WasPublished<InferenceFailed>(m => m.Kind == FailureKind.InvalidInput));
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>());
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>());
     }
 
     /// <summary>The API refuses the same policy with 400; from the bus it is the request's permanent failure, not a silent clamp.</summary>
@@ -67,6 +67,6 @@ public sealed class When_a_request_is_submitted
         Assert.Equal(nameof(FailureKind.InvalidInput), saga.FailureKind);
         Assert.Contains("retry.initialIntervalMs must be at least 0 (got -100)", saga.Reason, StringComparison.Ordinal);
         Assert.Contains("retry.backoffCoefficient must be a finite number, at least 1 (got 0.5)", saga.Reason, StringComparison.Ordinal);
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>());
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>());
     }
 }

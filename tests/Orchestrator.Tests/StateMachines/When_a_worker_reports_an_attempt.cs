@@ -12,14 +12,16 @@ public sealed class When_a_worker_reports_an_attempt
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-start"));
         await spec.InState("req-start", m => m.Pending);
-        await spec.Harness.Bus.Publish(spec.Started("req-start", 1));
+        var started = spec.Started("req-start", 1) with { StartedAt = spec.Now.AddMilliseconds(-25) };
+        await spec.Harness.Bus.Publish(started);
 
         var saga = await spec.InState("req-start", m => m.Processing);
         Assert.NotNull(saga);
         var row = Assert.Single(saga.Attempts);
         Assert.Equal("worker-a", row.WorkerId);
         Assert.Equal(AttemptOutcome.Running, row.Outcome);
-        Assert.NotNull(row.StartedAt);
+        Assert.Equal(started.StartedAt.UtcDateTime, row.StartedAt);
+        Assert.Equal(spec.Now.UtcDateTime + new TimeoutOptions().StartToCloseTimeout, saga.AttemptTimeoutAt);
     }
 
     [Fact]
@@ -36,13 +38,16 @@ public sealed class When_a_worker_reports_an_attempt
         Assert.NotNull(saga);
         Assert.Equal("Hi there", saga.Output);
         Assert.Equal(0.95, saga.Confidence);
-        Assert.NotNull(saga.CompletedAt);
+        Assert.Equal(spec.Now.UtcDateTime, saga.CompletedAt);
         var row = Assert.Single(saga.Attempts);
         Assert.Equal(AttemptOutcome.Succeeded, row.Outcome);
         Assert.Equal(200, row.HttpStatus);
-        Assert.True(row.LatencyMs >= 0);
+        // The worker's own clock: it ran from 40 ms before it answered (the harness's Succeeded) until now.
+        Assert.Equal(40, row.LatencyMs);
+        Assert.Equal(spec.Now.UtcDateTime, row.FinishedAt);
 
         Assert.True(await spec.WasPublished<InferenceSucceeded>(_ => true));
+        await spec.Settle();
         var outcome = Assert.Single(spec.Harness.Published.Select<InferenceSucceeded>());
         Assert.Equal(RequestIdentity.OutcomeMessageId("req-ok", 1), outcome.Context.MessageId);
         Assert.Equal(1, outcome.Context.Message.Attempts);
@@ -64,6 +69,7 @@ public sealed class When_a_worker_reports_an_attempt
         Assert.Equal(AttemptOutcome.Failed, row.Outcome);
         Assert.Equal(400, row.HttpStatus);
         Assert.True(await spec.WasPublished<InferenceFailed>(m => m.Reason == "HTTP 400 from sim: bad request"));
+        await spec.Settle();
         Assert.Equal(RequestIdentity.OutcomeMessageId("req-400", 1), spec.Harness.Published.Select<InferenceFailed>().Single().Context.MessageId);
     }
 
@@ -77,7 +83,7 @@ public sealed class When_a_worker_reports_an_attempt
         Assert.NotNull(await spec.InState("req-race", m => m.Succeeded));
 
         await spec.Harness.Bus.Publish(spec.Started("req-race", 1));
-        await spec.Settle(3);
+        await spec.Settle();
         var saga = await spec.InState("req-race", m => m.Succeeded);
         Assert.NotNull(saga);
         Assert.Single(saga.Attempts);

@@ -14,7 +14,7 @@ public sealed class When_an_answer_is_not_confident
         Assert.NotNull(saga);
         Assert.StartsWith("held for review: confidence 0.3 below the threshold 0.5", saga.Decision, StringComparison.Ordinal);
         Assert.Equal("Hi there", saga.Output);
-        Assert.False(await spec.Harness.Published.Any<InferenceSucceeded>());
+        Assert.Empty(await spec.PublishedOnceSettled<InferenceSucceeded>());
         return spec;
     }
 
@@ -46,7 +46,7 @@ public sealed class When_an_answer_is_not_confident
     {
         await using var spec = await HeldForReview("review-again");
         await spec.Harness.Bus.Publish(new RejectInference { RequestId = "review-again", Retry = true });
-        await spec.Settle(3);
+        await spec.Settle();
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == "review-again" && m.Attempt == 2));
         var saga = await spec.InState("review-again", m => m.Pending);
         Assert.Equal(2, saga!.Attempt);

@@ -30,7 +30,7 @@ public sealed class When_an_attempt_fails_transiently
         Assert.Equal(saga.NextAttemptAt, row.ScheduledFor);
         Assert.Equal("http-503", row.Cause);
         Assert.Null(saga.AttemptTimeoutAt);
-        Assert.False(await spec.Harness.Published.Any<InferenceFailed>());
+        Assert.Empty(await spec.PublishedOnceSettled<InferenceFailed>());
     }
 
     [Fact]
@@ -51,7 +51,8 @@ public sealed class When_an_attempt_fails_transiently
         var pending = await spec.InState("retry-2", m => m.Pending);
         Assert.Equal(2, pending!.Attempt);
         Assert.Null(pending.RetryToken);
-        Assert.NotNull(pending.Attempts.Single(a => a.Attempt == 1).FiredAt);
+        Assert.Equal(spec.Now.UtcDateTime, pending.Attempts.Single(a => a.Attempt == 1).FiredAt);
+        Assert.Equal(spec.Now.UtcDateTime + new TimeoutOptions().ScheduleToCloseTimeout, pending.AttemptTimeoutAt);
     }
 
     [Fact]
@@ -67,10 +68,10 @@ public sealed class When_an_attempt_fails_transiently
             FiredAt = spec.Now,
             Source = "sweep",
         });
-        await spec.Settle(3);
+        await spec.Settle();
 
         Assert.Equal(1, (await spec.InState("retry-3", m => m.RetryScheduled))!.Attempt);
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>(m => m.Attempt == 2));
     }
 
     [Fact]

@@ -16,14 +16,14 @@ public sealed class When_an_event_is_not_legal
         await spec.InState("req-late", m => m.Failed);
 
         await spec.Harness.Bus.Publish(spec.Succeeded("req-late", 1));
-        await spec.Settle(3);
+        await spec.Settle();
 
         var saga = await spec.InState("req-late", m => m.Failed);
         Assert.NotNull(saga);
         Assert.Null(saga.Output);
         Assert.Equal(AttemptOutcome.Failed, Assert.Single(saga.Attempts).Outcome);
         Assert.Equal(1, spec.Metrics.IllegalEvents);
-        Assert.False(await spec.Harness.Published.Any<InferenceSucceeded>());
+        Assert.Empty(await spec.PublishedOnceSettled<InferenceSucceeded>());
         Assert.Single(spec.Harness.Published.Select<InferenceFailed>());
     }
 
@@ -37,13 +37,13 @@ public sealed class When_an_event_is_not_legal
         await spec.InState("req-done", m => m.Succeeded);
 
         await spec.Harness.Bus.Publish(spec.Failed("req-done", 1, FailureKind.Transient, 503));
-        await spec.Settle(3);
+        await spec.Settle();
 
         var saga = await spec.InState("req-done", m => m.Succeeded);
         Assert.NotNull(saga);
         Assert.Null(saga.FailureKind);
         Assert.Equal(1, spec.Metrics.IllegalEvents);
-        Assert.False(await spec.Harness.Published.Any<InferenceFailed>());
+        Assert.Empty(await spec.PublishedOnceSettled<InferenceFailed>());
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class When_an_event_is_not_legal
         var result = spec.Succeeded("req-again", 1);
         await spec.Harness.Bus.Publish(result);
         await spec.InState("req-again", m => m.Succeeded);
-        await spec.Settle(2);
+        await spec.Settle();
 
         await spec.Harness.Bus.Publish(result);
         await Eventually.Until(() => spec.Metrics.OutcomesRepublished, n => n > 0, TimeSpan.FromSeconds(5), "the outcome republished");
@@ -74,12 +74,12 @@ public sealed class When_an_event_is_not_legal
         await spec.InState("req-stale", m => m.Pending);
 
         await spec.Harness.Bus.Publish(spec.Succeeded("req-stale", 7));
-        await spec.Settle(2);
+        await spec.Settle();
 
         var saga = await spec.InState("req-stale", m => m.Pending);
         Assert.NotNull(saga);
         Assert.Empty(saga.Attempts);
-        Assert.False(await spec.Harness.Published.Any<InferenceSucceeded>());
+        Assert.Empty(await spec.PublishedOnceSettled<InferenceSucceeded>());
     }
 
     [Fact]
@@ -87,9 +87,9 @@ public sealed class When_an_event_is_not_legal
     {
         await using var spec = await SagaSpecHarness.StartAsync();
         await spec.Harness.Bus.Publish(spec.Succeeded("req-nobody", 1));
-        await spec.Settle(1);
+        await spec.Settle();
 
         Assert.Empty(spec.Saga.Sagas.Select(_ => true));
-        Assert.False(await spec.Harness.Published.Any<InferenceSucceeded>());
+        Assert.Empty(await spec.PublishedOnceSettled<InferenceSucceeded>());
     }
 }

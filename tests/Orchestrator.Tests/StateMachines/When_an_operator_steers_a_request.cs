@@ -20,14 +20,13 @@ public sealed class When_an_operator_steers_a_request
         await spec.Harness.Bus.Publish(new PauseInference { RequestId = "steer-1", Reason = "incident 42" });
         var paused = await spec.InState("steer-1", m => m.Paused);
         Assert.NotNull(paused);
-        Assert.NotNull(paused.PausedAt);
+        Assert.Equal(spec.Now.UtcDateTime, paused.PausedAt);
         Assert.Null(paused.NextAttemptAt);
         Assert.Null(paused.RetryToken);
 
         // The retry timer that was already claimed changes nothing while paused.
         await spec.Harness.Bus.Publish(new RetryDue { RequestId = "steer-1", Token = token, DueAt = spec.Now, FiredAt = spec.Now, Source = "poller" });
-        await spec.Settle(4);
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>(m => m.Attempt == 2));
 
         await spec.Harness.Bus.Publish(new ResumeInference { RequestId = "steer-1" });
         var resumed = await spec.InState("steer-1", m => m.Pending);
@@ -67,18 +66,18 @@ public sealed class When_an_operator_steers_a_request
         await spec.InState("steer-3", m => m.Paused);
 
         await spec.Harness.Bus.Publish(spec.Failed("steer-3", 1, FailureKind.Transient, 503));
-        await spec.Settle(3);
+        await spec.Settle();
         var saga = await spec.InState("steer-3", m => m.Paused);
         Assert.NotNull(saga);
         Assert.Equal(nameof(FailureKind.Transient), saga.FailureKind);
         Assert.Null(saga.RetryToken);
         Assert.Null(saga.NextAttemptAt);
         Assert.Null(saga.AttemptTimeoutAt);
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>(m => m.Attempt == 2));
 
         // The same failure redelivered is late now: the attempt was decided.
         await spec.Harness.Bus.Publish(spec.Failed("steer-3", 1, FailureKind.Transient, 503));
-        await spec.Settle(4);
+        await spec.Settle();
         Assert.NotNull(await spec.InState("steer-3", m => m.Paused));
 
         await spec.Harness.Bus.Publish(new ResumeInference { RequestId = "steer-3" });
@@ -117,8 +116,7 @@ public sealed class When_an_operator_steers_a_request
         var saga = await spec.InState("steer-5", m => m.Processing);
         Assert.NotNull(saga);
         Assert.Equal(1, saga.Attempt);
-        await spec.Settle(4);
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.Attempt == 2));
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>(m => m.Attempt == 2));
     }
 
     [Fact]
@@ -204,9 +202,9 @@ public sealed class When_an_operator_steers_a_request
         Assert.Equal(nameof(FailureKind.InvalidInput), failed!.FailureKind);
 
         await spec.Harness.Bus.Publish(new RetryInference { RequestId = "steer-9" });
-        await spec.Settle(2);
+        await spec.Settle();
         Assert.NotNull(await spec.InState("steer-9", m => m.Failed));
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == "steer-9"));
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>(m => m.RequestId == "steer-9"));
         Assert.Equal(0, spec.Metrics.IllegalEvents);
     }
 
@@ -222,7 +220,7 @@ public sealed class When_an_operator_steers_a_request
         await spec.Harness.Bus.Publish(new PauseInference { RequestId = "steer-10" });
         await spec.Harness.Bus.Publish(new ResumeInference { RequestId = "steer-10" });
         await spec.Harness.Bus.Publish(new RetryInference { RequestId = "steer-10" });
-        await spec.Settle(5);
+        await spec.Settle();
         Assert.NotNull(await spec.InState("steer-10", m => m.Succeeded));
         Assert.Equal(1, spec.Harness.Published.Select<InvokeModel>().Count(m => m.Context.Message.RequestId == "steer-10"));
         Assert.Equal(0, spec.Metrics.IllegalEvents);

@@ -72,8 +72,8 @@ public sealed class When_every_breaker_is_open
         var pending = await spec.InState(id, m => m.Pending);
         Assert.Equal(1, pending!.Attempt);
         Assert.Null(pending.RetryToken);
-        Assert.NotNull(pending.AttemptTimeoutAt);
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == id && m.Context.Message.Attempt == 2));
+        Assert.Equal(spec.Now.UtcDateTime + new TimeoutOptions().ScheduleToCloseTimeout, pending.AttemptTimeoutAt);
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>(m => m.RequestId == id && m.Attempt == 2));
 
         // That dispatch is served: the request succeeds on attempt 1 with one attempt row.
         await spec.Harness.Bus.Publish(spec.Started(id, 1));
@@ -110,7 +110,7 @@ public sealed class When_every_breaker_is_open
         Assert.Equal(nameof(FailureKind.Transient), retry.FailureKind);
         await spec.Harness.Bus.Publish(Fire(spec, id, retry));
         Assert.True(await spec.WasPublished<InvokeModel>(m => m.RequestId == id && m.Attempt == 2));
-        Assert.False(await spec.Harness.Published.Any<InferenceFailed>(m => m.Context.Message.RequestId == id));
+        Assert.Empty(await spec.PublishedOnceSettled<InferenceFailed>(m => m.RequestId == id));
     }
 
     [Fact]
@@ -124,12 +124,13 @@ public sealed class When_every_breaker_is_open
         await spec.InState(id, m => m.Processing);
         // The report of an earlier dispatch of attempt 1, delivered again: the attempt now running is not touched.
         await spec.Harness.Bus.Publish(CircuitOpen(spec, id, 1, spec.Now.AddSeconds(5)));
-        await spec.Settle(3);
+        await spec.Settle();
 
         var saga = await spec.InState(id, m => m.Processing);
         Assert.NotNull(saga);
         Assert.Null(saga.RetryToken);
-        Assert.NotNull(saga.AttemptTimeoutAt);
+        // The running attempt's start-to-close timeout, untouched.
+        Assert.Equal(spec.Now.UtcDateTime + new TimeoutOptions().StartToCloseTimeout, saga.AttemptTimeoutAt);
         Assert.Equal(1, spec.Harness.Published.Select<InvokeModel>().Count(m => m.Context.Message.RequestId == id));
     }
 
@@ -165,6 +166,6 @@ public sealed class When_every_breaker_is_open
         await spec.Harness.Bus.Publish(new ResumeInference { RequestId = id });
         Assert.True(await spec.WasPublished<InvokeModel>(_ => spec.Harness.Published.Select<InvokeModel>().Count(x => x.Context.Message.RequestId == id) == 2),
             "resume should dispatch again");
-        Assert.False(await spec.Harness.Published.Any<InvokeModel>(m => m.Context.Message.RequestId == id && m.Context.Message.Attempt == 2));
+        Assert.Empty(await spec.PublishedOnceSettled<InvokeModel>(m => m.RequestId == id && m.Attempt == 2));
     }
 }

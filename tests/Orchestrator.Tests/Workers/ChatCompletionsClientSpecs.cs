@@ -37,8 +37,11 @@ public sealed class ChatCompletionsClientSpecs : IAsyncLifetime, IDisposable
         var result = await Call("Hello there", Endpoint(TimeSpan.FromSeconds(10)));
         Assert.True(result.Succeeded, result.Reason);
         Assert.StartsWith("Simulated answer", result.Output, StringComparison.Ordinal);
-        Assert.True(result.Confidence >= 0.9);
-        Assert.True(result.Usage!.CompletionTokens > 0);
+        Assert.Equal("Simulated answer to: Hello there", result.Output);
+        // The simulated model's confident tokens have probabilities of 0.9 to 0.99; the score is their geometric mean.
+        Assert.InRange(result.Confidence!.Value, 0.9, 0.99);
+        // One token per word: "Hello there" in, "Simulated answer to: Hello there" out.
+        Assert.Equal((2, 5), (result.Usage!.PromptTokens, result.Usage.CompletionTokens));
     }
 
     [Fact]

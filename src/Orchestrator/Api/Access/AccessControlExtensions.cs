@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
 using Orchestrator.Hosting;
@@ -13,20 +12,22 @@ public static class AccessControlExtensions
     public const string SubmitRateLimit = "submit";
 
     /// <summary>
-    /// Reads <c>Orchestrator:Api</c>, decides whether keys are required and registers authentication,
-    /// authorization and rate limiting. Returns the problems that must stop the start-up (empty when none).
+    /// Reads <c>Orchestrator:Api</c> and registers the cross-site guard, authentication, authorization and rate
+    /// limiting. Returns the problems that must stop the start-up (empty when none). Whether keys are required is
+    /// settled by <see cref="DecideApiAccess"/> once the server listens, unless configuration or the broker already say.
     /// </summary>
     public static IReadOnlyList<string> AddApiAccessControl(this IServiceCollection services, IConfiguration configuration,
-        OrchestratorOptions orchestrator, string urls)
+        OrchestratorOptions orchestrator)
     {
         var options = configuration.GetSection(ApiAccessOptions.SectionName).Get<ApiAccessOptions>() ?? new ApiAccessOptions();
-        var (required, why) = KeysRequired(options, orchestrator, urls);
-        var (ring, problems) = ApiKeyRing.From(options, required);
+        var (ring, problems) = ApiKeyRing.From(options);
         if (ring is null)
             return problems;
+        if (ApiAccess.KeysRequiredBeforeStart(options, orchestrator.Transport) is (true, var why) && ring.Count == 0)
+            return [ApiKeyRing.NoKeysProblem(why)];
 
-        services.AddSingleton(ring);
-        services.AddSingleton(new ApiAccessDecision(required, why, urls));
+        var access = new ApiAccess(options, orchestrator.Transport, ring);
+        services.AddSingleton(access);
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
@@ -38,7 +39,7 @@ public static class AccessControlExtensions
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(SubmitRateLimit, http => RateLimitPartition.GetTokenBucketLimiter(PartitionKey(http, required), _ =>
+            limiter.AddPolicy(SubmitRateLimit, http => RateLimitPartition.GetTokenBucketLimiter(PartitionKey(http, access), _ =>
                 new TokenBucketRateLimiterOptions
                 {
                     TokenLimit = options.SubmitBurst,
@@ -53,74 +54,65 @@ public static class AccessControlExtensions
                 var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
                 context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many submissions",
-                    detail: $"{PartitionKey(context.HttpContext, required)} may submit {options.SubmitPermitsPerSecond} requests per second " +
+                    detail: $"{PartitionKey(context.HttpContext, access)} may submit {options.SubmitPermitsPerSecond} requests per second " +
                         $"(bursts of {options.SubmitBurst}); retry after {seconds} s").ExecuteAsync(context.HttpContext);
             };
         });
         return [];
     }
 
-    /// <summary>Authentication, authorization and rate limiting, in that order, after routing.</summary>
+    /// <summary>The cross-site guard, authentication, authorization and rate limiting, in that order, after routing.</summary>
     public static WebApplication UseApiAccessControl(this WebApplication app)
     {
-        var decision = app.Services.GetRequiredService<ApiAccessDecision>();
-        var ring = app.Services.GetRequiredService<ApiKeyRing>();
-        if (decision.Required)
-            app.Logger.ApiKeysRequired(ring.Count, string.Join(", ", ring.Names));
-        else
-            app.Logger.ApiKeysOff(decision.Why, decision.Urls);
+        app.UseMiddleware<CrossSiteRequestGuard>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
         return app;
     }
 
+    /// <summary>
+    /// Settles access from the addresses the server actually bound (call it once the server has started) and logs
+    /// the outcome. Returns the problems that must stop the process: keys required there but none configured.
+    /// </summary>
+    public static IReadOnlyList<string> DecideApiAccess(this WebApplication app)
+    {
+        var access = app.Services.GetRequiredService<ApiAccess>();
+        var problems = access.Decide([.. app.Urls]);
+        if (access.Decision is { } decision)
+        {
+            if (decision.KeysRequired)
+                app.Logger.ApiKeysRequired(access.Ring.Count, string.Join(", ", access.Ring.Names));
+            else
+                app.Logger.ApiKeysOff(decision.Why, string.Join(";", decision.Addresses));
+        }
+        return problems;
+    }
+
+    /// <summary>
+    /// Whether the caller may read what went wrong (health check descriptions): a caller holding an API key with
+    /// the <c>operate</c> scope. With keys off nobody shows a key, so the detail stays in the log.
+    /// </summary>
+    public static bool HoldsOperateKey(HttpContext http) =>
+        http.RequestServices.GetService<ApiAccess>()?.Decision is { KeysRequired: true } &&
+        http.User.HasClaim(ApiScopes.ClaimType, ApiScopes.Operate);
+
     /// <summary><c>GET /api/auth</c> (no key needed): whether keys are required and, for a key sent along, its name and scopes.</summary>
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/auth", (HttpContext http, ApiAccessDecision decision) => Results.Ok(new AuthStatus(
-                decision.Required,
-                http.User.Identity?.IsAuthenticated == true && decision.Required ? http.User.Identity.Name : null,
+        app.MapGet("/api/auth", (HttpContext http, ApiAccess access) => Results.Ok(new AuthStatus(
+                access.Decision?.KeysRequired ?? true,
+                http.User.Identity?.IsAuthenticated == true && access.Decision?.KeysRequired != false ? http.User.Identity.Name : null,
                 [.. http.User.FindAll(ApiScopes.ClaimType).Select(c => c.Value).Order(StringComparer.Ordinal)])))
             .AllowAnonymous().WithTags("Access").WithName("AuthStatus");
         return app;
     }
 
-    /// <summary>Keys are off by default only for an embedded orchestrator (in-memory bus) that listens on loopback alone.</summary>
-    internal static (bool Required, string Why) KeysRequired(ApiAccessOptions options, OrchestratorOptions orchestrator, string urls)
-    {
-        if (options.RequireKeys is { } explicitly)
-            return (explicitly, explicitly ? "required by configuration" : "turned off by configuration (Orchestrator:Api:RequireKeys=false)");
-        if (orchestrator.Transport != TransportKind.InMemory)
-            return (true, "required: the orchestrator runs with a message broker");
-        var open = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(u => !IsLoopback(u)).ToList();
-        return open.Count > 0
-            ? (true, $"required: the orchestrator listens beyond loopback ({string.Join(", ", open)})")
-            : (false, "embedded mode listening on loopback only");
-    }
-
-    static bool IsLoopback(string url)
-    {
-        // Kestrel's wildcards ("http://*:80", "http://+:80") are not URIs with a host; treat anything unparsable as open.
-        if (!Uri.TryCreate(url.Replace("://*", "://wildcard.invalid", StringComparison.Ordinal).Replace("://+", "://wildcard.invalid", StringComparison.Ordinal),
-                UriKind.Absolute, out var uri))
-        {
-            return false;
-        }
-
-        if (string.Equals(uri.Host, "localhost", StringComparison.OrdinalIgnoreCase))
-            return true;
-        return IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address);
-    }
-
-    static string PartitionKey(HttpContext http, bool required) =>
-        required && http.User.Identity?.IsAuthenticated == true
+    static string PartitionKey(HttpContext http, ApiAccess access) =>
+        access.Decision?.KeysRequired == true && http.User.Identity?.IsAuthenticated == true
             ? $"key '{http.User.Identity.Name}'"
             : $"client {http.Connection.RemoteIpAddress}";
 }
-
-/// <summary>Whether this process requires API keys, and why, as decided at start-up.</summary>
-public sealed record ApiAccessDecision(bool Required, string Why, string Urls);
 
 /// <summary>The answer of <c>GET /api/auth</c>.</summary>
 public sealed record AuthStatus(bool KeysRequired, string? Key, IReadOnlyList<string> Scopes);

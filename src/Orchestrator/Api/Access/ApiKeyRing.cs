@@ -12,20 +12,18 @@ public sealed class ApiKeyRing
 {
     readonly (string Name, byte[] Hash, IReadOnlySet<string> Scopes)[] _keys;
 
-    ApiKeyRing(bool required, (string, byte[], IReadOnlySet<string>)[] keys)
-    {
-        Required = required;
-        _keys = keys;
-    }
+    ApiKeyRing((string, byte[], IReadOnlySet<string>)[] keys) => _keys = keys;
 
-    public bool Required { get; }
     public int Count => _keys.Length;
 
     /// <summary>The keys' names, for logs (never the keys).</summary>
     public IEnumerable<string> Names => _keys.Select(k => k.Name);
 
-    /// <summary>The ring, or the problems that make the configuration unusable (each names its setting).</summary>
-    public static (ApiKeyRing? Ring, IReadOnlyList<string> Problems) From(ApiAccessOptions options, bool required)
+    /// <summary>
+    /// The ring, or the problems that make the configuration unusable (each names its setting). Whether keys are
+    /// required at all is <see cref="ApiAccess"/>'s to say.
+    /// </summary>
+    public static (ApiKeyRing? Ring, IReadOnlyList<string> Problems) From(ApiAccessOptions options)
     {
         var problems = new List<string>();
         var keys = new List<(string, byte[], IReadOnlySet<string>)>();
@@ -52,17 +50,17 @@ public sealed class ApiKeyRing
             if (!string.IsNullOrEmpty(entry.Key))
                 keys.Add((entry.Name ?? "", Hash(entry.Key), scopes));
         }
-        if (required && options.Keys.Count == 0)
-        {
-            problems.Add($"API keys are required but none is configured: set {ApiAccessOptions.SectionName}:Keys:0:Name, :Key and :Scopes " +
-                $"(environment: Orchestrator__Api__Keys__0__Key=...), or turn keys off with {ApiAccessOptions.SectionName}:RequireKeys=false");
-        }
         if (options.SubmitPermitsPerSecond < 1)
             problems.Add($"{ApiAccessOptions.SectionName}:SubmitPermitsPerSecond must be at least 1 (got {options.SubmitPermitsPerSecond})");
         if (options.SubmitBurst < 1)
             problems.Add($"{ApiAccessOptions.SectionName}:SubmitBurst must be at least 1 (got {options.SubmitBurst})");
-        return problems.Count > 0 ? (null, problems) : (new ApiKeyRing(required, [.. keys]), problems);
+        return problems.Count > 0 ? (null, problems) : (new ApiKeyRing([.. keys]), problems);
     }
+
+    /// <summary>What to say when keys are required (<paramref name="why"/>) but none is configured.</summary>
+    public static string NoKeysProblem(string why) =>
+        $"API keys are required but none is configured ({why}): set {ApiAccessOptions.SectionName}:Keys:0:Name, :Key and :Scopes " +
+        $"(environment: Orchestrator__Api__Keys__0__Key=...), or turn keys off with {ApiAccessOptions.SectionName}:RequireKeys=false";
 
     /// <summary>The key's name and scopes, or null when no configured key matches.</summary>
     public (string Name, IReadOnlySet<string> Scopes)? Find(string presented)
