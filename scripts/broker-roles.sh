@@ -21,7 +21,8 @@
 #   commands the API and the sweep send; owns the saga queue inference-requests, the dead-letter queues of both
 #   endpoints and its fleet queues (orchestrator-fleet-*); hears every message type of Orchestrator.Contracts.
 # - worker: consumes invoke-model (and owns its _error/_skipped queues); publishes AttemptStarted, AttemptSucceeded,
-#   AttemptFailed, EndpointCoolingDown and WorkerHeartbeat; hears the fleet on its own worker-fleet-* queues.
+#   AttemptFailed, EndpointCoolingDown and WorkerHeartbeat; hears the fleet (and InferenceCancelled, to drop the
+#   queued attempts of cancelled requests) on its own worker-fleet-* queues.
 # - submitter: publishes InferenceRequested and the commands (CancelInference, RetryInference, PauseInference,
 #   ResumeInference, ApproveInference, RejectInference); subscribes to the outcomes; owns any queue or exchange whose
 #   name is not reserved by the product (Orchestrator.*, MassTransit:*, amq.*, inference-requests*, invoke-model*,
@@ -45,15 +46,15 @@ OWN='(?!amq\.|Orchestrator\.|MassTransit:|inference-requests|invoke-model|orches
 ORCH_ENDPOINTS='inference-requests(_error|_skipped)?|invoke-model(_error|_skipped)?|orchestrator-fleet-.+'
 ORCH_FAULTS="$FAULTS|MassTransit:Fault--Orchestrator\.[A-Za-z0-9_.]+:[A-Za-z0-9_]+--"
 WORKER_ENDPOINTS='invoke-model(_error|_skipped)?|worker-fleet-.+'
-WORKER_FAULTS="$FAULTS|MassTransit:Fault--${C}(InvokeModel|$FLEET)--"
+WORKER_FAULTS="$FAULTS|MassTransit:Fault--${C}(InvokeModel|InferenceCancelled|$FLEET)--"
 SUBMITTER_FAULTS="$FAULTS|MassTransit:Fault--(${C}($OUTCOMES)|(?!Orchestrator\.).+)--"
 
 ORCHESTRATOR_CONFIGURE="^(${C}[A-Za-z0-9_]+|$INTERNAL|$ORCH_ENDPOINTS|$ORCH_FAULTS)\$"
 ORCHESTRATOR_WRITE="^(${C}(InvokeModel|$OUTCOMES|$REQUESTS)|$INTERNAL|$ORCH_ENDPOINTS|$ORCH_FAULTS)\$"
 ORCHESTRATOR_READ="^(${C}[A-Za-z0-9_]+|$INTERNAL|$ORCH_ENDPOINTS|$ORCH_FAULTS)\$"
-WORKER_CONFIGURE="^(${C}(InvokeModel|$ATTEMPTS|$FLEET)|$WORKER_ENDPOINTS|$WORKER_FAULTS)\$"
+WORKER_CONFIGURE="^(${C}(InvokeModel|InferenceCancelled|$ATTEMPTS|$FLEET)|$WORKER_ENDPOINTS|$WORKER_FAULTS)\$"
 WORKER_WRITE="^(${C}($ATTEMPTS|$FLEET)|$WORKER_ENDPOINTS|$WORKER_FAULTS)\$"
-WORKER_READ="^(${C}(InvokeModel|$FLEET)|$WORKER_ENDPOINTS|$WORKER_FAULTS)\$"
+WORKER_READ="^(${C}(InvokeModel|InferenceCancelled|$FLEET)|$WORKER_ENDPOINTS|$WORKER_FAULTS)\$"
 SUBMITTER_CONFIGURE="^(${C}($REQUESTS|$OUTCOMES)|$SUBMITTER_FAULTS|$OWN)\$"
 SUBMITTER_WRITE="^(${C}($REQUESTS)|$SUBMITTER_FAULTS|$OWN)\$"
 SUBMITTER_READ="^(${C}($OUTCOMES)|$SUBMITTER_FAULTS|$OWN)\$"

@@ -60,6 +60,7 @@ public static class ServerCommand
             await Console.Error.WriteLineAsync($"orchestrator: cannot start: {storeProblem}");
             return 3;
         }
+        await SchemaStartup.EndAttemptsLostWithTheQueueAsync(app.Services, CancellationToken.None);
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();

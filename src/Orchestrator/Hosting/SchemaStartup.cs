@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orchestrator.Persistence;
+using Orchestrator.StateMachines;
 using Orchestrator.Telemetry;
 
 namespace Orchestrator.Hosting;
@@ -18,6 +20,28 @@ public static class SchemaStartup
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Migrations");
         foreach (var migrator in store.Migrators(logger))
             await migrator.MigrateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// With the in-memory bus, the attempts queued or running at the last stop went with the process: each one still
+    /// in flight on a row ends now (its timeout is set to now), so the sweep records it timed out and its retry follows
+    /// at once, rather than when its timeout or deadline would have come. Returns how many.
+    /// </summary>
+    public static async Task<int> EndAttemptsLostWithTheQueueAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OrchestratorOptions>>().Value;
+        if (options.Transport != TransportKind.InMemory)
+            return 0;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
+        var ended = await db.Requests
+            .Where(x => (x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing ||
+                         x.CurrentState == RequestStates.Paused) && x.AttemptTimeoutAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.AttemptTimeoutAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+        if (ended > 0)
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Startup").AttemptsLostWithTheQueue(ended);
+        return ended;
     }
 
     /// <summary>

@@ -12,6 +12,8 @@ public static class QuartzSetup
     public static IServiceCollection AddDurableTimers(this IServiceCollection services, StoreSettings store, TimerOptions timers, RetentionOptions retention)
     {
         services.AddSingleton<RetryWakeups>();
+        services.AddSingleton<AttemptQueue>();
+        services.AddSingleton<IAttemptBacklog>(sp => sp.GetRequiredService<AttemptQueue>());
         services.AddHostedService<RetryPoller>();
         services.AddQuartz(q =>
         {

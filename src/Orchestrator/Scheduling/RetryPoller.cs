@@ -20,12 +20,14 @@ namespace Orchestrator.Scheduling;
 /// retry transition itself (<see cref="InferenceRequestStateMachine.FireRetry"/>: the next attempt, or a hold) in the
 /// claim's transaction, and publishes the attempts' commands after the commit. The row is the timer: nothing to create
 /// after commit, nothing left behind by a cancel. A row the poller cannot take (it changed meanwhile) keeps its timer
-/// for the next pass; a command the broker does not take ends its attempt at once (its timeout is set to now), so the
-/// sweep decides the retry and a late delivery of the command is a late result of a recorded attempt.
+/// for the next pass. A command the broker does not confirm counts as an attempt made, and the next is due shortly (a
+/// late delivery of the command is a late result of a recorded attempt); the poller claims nothing while the bus is
+/// unhealthy.
 /// </summary>
 public sealed partial class RetryPoller(
     IServiceScopeFactory scopes,
     IBus bus,
+    IBusControl busControl,
     InferenceRequestStateMachine machine,
     StoreSettings store,
     WriterGate writers,
@@ -37,6 +39,9 @@ public sealed partial class RetryPoller(
 {
     /// <summary>How long a dispatch waits for the broker to take the command.</summary>
     static readonly TimeSpan DispatchTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The wait before the attempt after an unconfirmed one.</summary>
+    public static readonly TimeSpan UnconfirmedRetryDelay = TimeSpan.FromSeconds(5);
 
     // The claim locks the due rows for this transaction (other nodes skip them) and returns their keys.
     const string PostgresClaim = """
@@ -91,6 +96,9 @@ public sealed partial class RetryPoller(
     /// <summary>Claims one batch of due retries, starts their next attempts and dispatches them; returns how many.</summary>
     public async Task<int> FireDueAsync(TimerOptions settings, CancellationToken cancellationToken)
     {
+        // With the broker away every dispatch would fail and spend an attempt: the retries wait on their rows.
+        if (busControl.CheckHealth().Status == BusHealthStatus.Unhealthy)
+            return 0;
         var dispatches = new List<(InvokeModel Command, Activity? Span)>();
         var claimed = 0;
         await using (var scope = scopes.CreateAsyncScope())
@@ -123,7 +131,7 @@ public sealed partial class RetryPoller(
 
         var failed = await Task.WhenAll(dispatches.Select(d => DispatchAsync(d.Command, d.Span)));
         foreach (var command in failed.OfType<InvokeModel>())
-            await EndUndispatchedAttemptAsync(command);
+            await EndUnconfirmedAttemptAsync(command);
         return claimed;
     }
 
@@ -171,28 +179,37 @@ public sealed partial class RetryPoller(
     }
 
     /// <summary>
-    /// The broker did not take an attempt's command (or did not say so in time; it may still arrive). The attempt ends
-    /// now: its timeout is set to now, so the sweep records it timed out and decides the retry, and the attempt counts
-    /// as made. A row that moved on meanwhile is left alone.
+    /// The broker did not confirm an attempt's command. It may still reach a worker, so the attempt counts as made
+    /// (<see cref="InferenceRequestState.DispatchUnconfirmed"/>), and the next one is due after
+    /// <see cref="UnconfirmedRetryDelay"/>: a broker that is away is not hammered, and the poller pauses while the bus
+    /// is unhealthy. A row that moved on meanwhile (the command did get through) is left alone.
     /// </summary>
-    async Task EndUndispatchedAttemptAsync(InvokeModel command)
+    async Task EndUnconfirmedAttemptAsync(InvokeModel command)
     {
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<OrchestratorDbContext>();
             var id = RequestIdentity.ToCorrelationId(command.RequestId);
-            var saga = await db.Requests.AsTracking().SingleOrDefaultAsync(x => x.CorrelationId == id);
+            var saga = await db.Requests.AsTracking().Include(x => x.Attempts).SingleOrDefaultAsync(x => x.CorrelationId == id);
             if (saga is not { CurrentState: RequestStates.Pending } || saga.Attempt != command.Attempt)
                 return;
-            saga.AttemptTimeoutAt = clock.GetUtcNow().UtcDateTime;
+            var now = clock.GetUtcNow().UtcDateTime;
+            saga.DispatchUnconfirmed(now,
+                $"the broker did not confirm attempt {command.Attempt}'s command; it may still reach a worker, so attempt {command.Attempt + 1} goes instead",
+                now + UnconfirmedRetryDelay);
             using var turn = await writers.EnterAsync(CancellationToken.None);
             await db.SaveChangesAsync();
+            wakeups.Due(now + UnconfirmedRetryDelay);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // The row moved on: the command did reach a worker, whose report the saga recorded.
         }
         catch (Exception exception)
         {
             // The attempt's own timeout still ends it.
-            UndispatchedAttemptNotEnded(logger, exception, command.RequestId, command.Attempt);
+            UnconfirmedAttemptNotEnded(logger, exception, command.RequestId, command.Attempt);
         }
     }
 
@@ -223,9 +240,9 @@ public sealed partial class RetryPoller(
     [LoggerMessage(3102, LogLevel.Warning, "Retry poller: a pass failed; trying again in 1 s")]
     static partial void PollFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(3103, LogLevel.Warning, "Request {RequestId}: the broker did not take attempt {Attempt}; the attempt ends now and is retried")]
+    [LoggerMessage(3103, LogLevel.Warning, "Request {RequestId}: the broker did not confirm attempt {Attempt}; it counts as made and the next follows")]
     static partial void RetryNotDispatched(ILogger logger, Exception exception, string requestId, int attempt);
 
-    [LoggerMessage(3104, LogLevel.Error, "Request {RequestId}: could not end undispatched attempt {Attempt}; its timeout will")]
-    static partial void UndispatchedAttemptNotEnded(ILogger logger, Exception exception, string requestId, int attempt);
+    [LoggerMessage(3104, LogLevel.Error, "Request {RequestId}: could not record unconfirmed attempt {Attempt}; its timeout will end it")]
+    static partial void UnconfirmedAttemptNotEnded(ILogger logger, Exception exception, string requestId, int attempt);
 }

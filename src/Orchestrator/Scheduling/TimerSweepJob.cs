@@ -20,6 +20,8 @@ public sealed partial class TimerSweepJob(
     IBus bus,
     TimeProvider clock,
     IOptions<TimerOptions> options,
+    IOptions<TimeoutOptions> timeouts,
+    IAttemptBacklog queue,
     ILogger<TimerSweepJob> logger) : IJob
 {
     public static readonly JobKey Key = new("timer-sweep", "orchestrator");
@@ -38,7 +40,18 @@ public sealed partial class TimerSweepJob(
         var timedOut = await db.Requests
             .Where(x => (x.CurrentState == RequestStates.Pending || x.CurrentState == RequestStates.Processing || x.CurrentState == RequestStates.Paused) && x.AttemptTimeoutAt <= now)
             .OrderBy(x => x.AttemptTimeoutAt).Take(batch)
-            .Select(x => new { x.RequestId, x.Attempt, x.AttemptTimeoutAt }).ToListAsync(ct);
+            .Select(x => new { x.CorrelationId, x.RequestId, x.Attempt, x.AttemptTimeoutAt, x.CurrentState }).ToListAsync(ct);
+        // An attempt no worker has started, behind a backlog, is waiting its turn: its clock starts again instead.
+        var waiting = timedOut.Where(t => t.CurrentState == RequestStates.Pending).Select(t => t.CorrelationId).ToList();
+        if (waiting.Count > 0 && await queue.HasBacklogAsync(ct))
+        {
+            var timeout = timeouts.Value.ScheduleToCloseTimeout;
+            var extended = await db.Requests
+                .Where(x => waiting.Contains(x.CorrelationId) && x.CurrentState == RequestStates.Pending && x.AttemptTimeoutAt <= now)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.AttemptTimeoutAt, now + timeout).SetProperty(x => x.Version, x => x.Version + 1), ct);
+            QueuedAttemptsWaiting(logger, extended);
+            timedOut.RemoveAll(t => t.CurrentState == RequestStates.Pending);
+        }
         foreach (var t in timedOut)
         {
             await bus.Publish(new AttemptTimedOut
@@ -67,6 +80,10 @@ public sealed partial class TimerSweepJob(
         if (timedOut.Count + overdue.Count + unstarted.Count > 0)
             Swept(logger, timedOut.Count, overdue.Count, unstarted.Count);
     }
+
+    [LoggerMessage(3106, LogLevel.Information,
+        "Timer sweep: {Count} dispatched attempts wait behind a backlog in the attempt queue; their schedule-to-close clock starts again")]
+    static partial void QueuedAttemptsWaiting(ILogger logger, int count);
 
     [LoggerMessage(3101, LogLevel.Information,
         "Timer sweep: {TimedOut} attempts timed out, {Overdue} deadlines passed, {Unstarted} submissions republished")]

@@ -49,10 +49,10 @@ public partial class InferenceRequestState
     /// <summary>
     /// The current attempt's command was not confirmed by the broker. It may still reach a worker (a publish given up
     /// while waiting for its confirm can be delivered later), so it counts as made: its row is decided as a transient
-    /// failure, and the next attempt is due now, a retry like any other. A late answer of this attempt is then recorded
+    /// failure, and the next attempt is due now (or at <paramref name="retryAt"/>), a retry like any other. A late answer of this attempt is then recorded
     /// on its row and never applied, and the model is never called twice under one attempt number.
     /// </summary>
-    public void DispatchUnconfirmed(DateTime now, string reason)
+    public void DispatchUnconfirmed(DateTime now, string reason, DateTime? retryAt = null)
     {
         var row = AttemptRow(Attempt);
         row.Outcome = AttemptOutcome.Failed;
@@ -60,14 +60,15 @@ public partial class InferenceRequestState
         row.Cause = DispatchUnconfirmedCause;
         row.Reason = reason;
         row.FinishedAt = now;
-        row.BackoffMs = 0;
-        row.ScheduledFor = now;
+        var due = retryAt ?? now;
+        row.BackoffMs = (long)(due - now).TotalMilliseconds;
+        row.ScheduledFor = due;
         CurrentState = RequestStates.RetryScheduled;
         ClearTimers();
         FailureKind = row.FailureKind;
         Reason = reason;
-        LastBackoffMs = 0;
-        NextAttemptAt = now;
+        LastBackoffMs = row.BackoffMs;
+        NextAttemptAt = due;
         RetryToken = Guid.NewGuid();
         UpdatedAt = now;
     }

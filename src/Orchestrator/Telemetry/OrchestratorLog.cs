@@ -87,6 +87,9 @@ public static partial class OrchestratorLog
     [LoggerMessage(3005, LogLevel.Information, "Runtime role {Role} granted DML on every table (no schema changes)")]
     public static partial void RuntimeRoleGranted(this ILogger logger, string role);
 
+    [LoggerMessage(3006, LogLevel.Warning, "{Count} attempt(s) were in the in-memory queue when the orchestrator last stopped: they end now as timed out, and their retries follow")]
+    public static partial void AttemptsLostWithTheQueue(this ILogger logger, int count);
+
     [LoggerMessage(3010, LogLevel.Warning, "API keys are OFF: {Why}. Anyone who can reach {Urls} may submit and operate; set Orchestrator:Api:RequireKeys=true and Orchestrator:Api:Keys to require them")]
     public static partial void ApiKeysOff(this ILogger logger, string why, string urls);
 

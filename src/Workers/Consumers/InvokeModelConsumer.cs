@@ -26,6 +26,7 @@ public sealed class InvokeModelConsumer(
     EndpointCooldowns cooldowns,
     EndpointLimits limits,
     HeldInvokes held,
+    CancelledRequests cancelled,
     IOptions<WorkerOptions> options,
     TimeProvider clock,
     WorkerMetrics metrics,
@@ -35,6 +36,14 @@ public sealed class InvokeModelConsumer(
     {
         var invoke = context.Message;
         var worker = options.Value;
+        if (cancelled.Contains(invoke.RequestId))
+        {
+            // The request ended while this attempt waited in the queue: no call, and nothing to report (the saga
+            // is Cancelled; a report would only be recorded as late).
+            metrics.InvokeDropped(invoke.Model);
+            logger.DroppedCancelled(invoke.RequestId, invoke.Attempt);
+            return;
+        }
         using var span = WorkerTracing.Source.StartActivity("model attempt");
         span?.SetTag("request_id", invoke.RequestId);
         span?.SetTag("attempt", invoke.Attempt);

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Orchestrator.Contracts;
+using Orchestrator.Workers.Consumers;
 using Orchestrator.Workers.Hosting;
 using Orchestrator.Workers.Resilience;
 
@@ -8,13 +9,15 @@ namespace Orchestrator.Workers.Fleet;
 
 /// <summary>
 /// What the rest of the fleet says, on a queue of this worker's own: cooldowns (the endpoint is not called until they
-/// end) and heartbeats (the live workers a fleet-wide limit is shared among).
+/// end), heartbeats (the live workers a fleet-wide limit is shared among) and cancellations (a cancelled request's
+/// attempt still queued is dropped without a call).
 /// </summary>
 public sealed class FleetSignalsConsumer(
     EndpointCooldowns cooldowns,
     FleetPeers peers,
+    CancelledRequests cancelled,
     IOptions<WorkerOptions> options,
-    ILogger<FleetSignalsConsumer> logger) : IConsumer<EndpointCoolingDown>, IConsumer<WorkerHeartbeat>
+    ILogger<FleetSignalsConsumer> logger) : IConsumer<EndpointCoolingDown>, IConsumer<WorkerHeartbeat>, IConsumer<InferenceCancelled>
 {
     public Task Consume(ConsumeContext<EndpointCoolingDown> context)
     {
@@ -24,6 +27,12 @@ public sealed class FleetSignalsConsumer(
             return Task.CompletedTask;
         if (cooldowns.Apply(m.Endpoint, m.Until, $"{m.Reason}, seen by {m.WorkerId}"))
             logger.CoolingDown(m.Endpoint, m.Until, m.Reason, m.WorkerId);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<InferenceCancelled> context)
+    {
+        cancelled.Heard(context.Message.RequestId);
         return Task.CompletedTask;
     }
 

@@ -36,6 +36,9 @@ public static partial class WorkerLog
     [LoggerMessage(4013, LogLevel.Information, "Request {RequestId} attempt {Attempt}: every endpoint is open or cooling down ({Skipped}); holding it up to {Until:O}")]
     public static partial void HoldingForEndpoint(this ILogger logger, string requestId, int attempt, string skipped, DateTimeOffset until);
 
+    [LoggerMessage(4014, LogLevel.Debug, "Request {RequestId} attempt {Attempt}: the request was cancelled; dropped without a call")]
+    public static partial void DroppedCancelled(this ILogger logger, string requestId, int attempt);
+
     [LoggerMessage(4011, LogLevel.Warning, "Heartbeat not published: {Reason}")]
     public static partial void HeartbeatFailed(this ILogger logger, string reason);
 

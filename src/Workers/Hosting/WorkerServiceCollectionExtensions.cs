@@ -23,6 +23,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<EndpointBreakers>();
         services.AddSingleton<EndpointCooldowns>();
         services.AddSingleton<FleetPeers>();
+        services.AddSingleton<CancelledRequests>();
         services.AddSingleton<EndpointLimits>();
         services.AddSingleton<EndpointSelector>();
         services.AddSingleton<HeldInvokes>();

@@ -13,6 +13,7 @@ public sealed class WorkerMetrics
     readonly Counter<long> _breakerTransitions;
     readonly Counter<long> _cooldowns;
     readonly Counter<long> _held;
+    readonly Counter<long> _dropped;
     readonly Meter _meter;
 
     public WorkerMetrics(IMeterFactory meterFactory)
@@ -25,6 +26,8 @@ public sealed class WorkerMetrics
         _cooldowns = meter.CreateCounter<long>("worker.endpoint.cooldowns", description: "Fleet-wide cooldowns this worker started, by endpoint and cause (retry-after, breaker-open)");
         _held = meter.CreateCounter<long>("worker.invokes_held",
             description: "Invokes this worker held, by model, until an endpoint opened up, instead of refusing them as CircuitOpen");
+        _dropped = meter.CreateCounter<long>("worker.invokes_dropped",
+            description: "Invokes of cancelled requests this worker took from the queue and dropped without a model call");
     }
 
     /// <summary>Counts a call in flight until the returned scope is disposed.</summary>
@@ -52,6 +55,8 @@ public sealed class WorkerMetrics
         _cooldowns.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("cause", cause));
 
     public void InvokeHeld(string model) => _held.Add(1, new KeyValuePair<string, object?>("model", model));
+
+    public void InvokeDropped(string model) => _dropped.Add(1, new KeyValuePair<string, object?>("model", model));
 
     /// <summary>The in-flight scope of one call.</summary>
     public readonly struct InFlight(UpDownCounter<long> counter, KeyValuePair<string, object?> tag) : IDisposable

@@ -81,6 +81,8 @@ public sealed class When_broker_users_get_their_rights
     [InlineData("worker", "inference-requests", false)]
     [InlineData("worker", "Orchestrator.Contracts:InvokeModel", true)]
     [InlineData("worker", "Orchestrator.Contracts:InferenceRequested", false)]
+    [InlineData("worker", "Orchestrator.Contracts:InferenceCancelled", true)]
+    [InlineData("worker", "Orchestrator.Contracts:InferenceSucceeded", false)]
     [InlineData("orchestrator", "inference-requests", true)]
     [InlineData("orchestrator", "invoke-model_skipped", true)]
     [InlineData("orchestrator", "worker-fleet-worker-2-0a1b2c3d", false)]
