@@ -19,6 +19,8 @@ namespace Orchestrator.Cli;
 /// </summary>
 sealed class DemoCommand : Command
 {
+    const int DemoMaximumAttempts = 20;
+
     sealed record Settings(int Requests, double FaultRate, bool Json, TimeSpan Timeout, string? Script, int[] RetryInitialMs, TextWriter Output, TextWriter Error);
 
     public DemoCommand() : base("demo", "Submit N requests to an embedded orchestrator (its own temporary SQLite file, in-process bus, " +
@@ -27,7 +29,8 @@ sealed class DemoCommand : Command
         var requests = CliOptions.WholeNumber("--requests", "N", "How many requests to submit", minimum: 1, maximum: 1_000_000, defaultValue: 200);
         var faultRate = new Option<double>("--fault-rate")
         {
-            Description = "The share of the simulated model's answers that are faults (503, 429, 500, reset)",
+            Description = "The share of the simulated model's answers that are faults (503, 429, 500, reset); " +
+                "above 0, each request may take up to 20 attempts",
             HelpName = "F",
             DefaultValueFactory = _ => 0,
             CustomParser = result => ParseFaultRate(result),
@@ -99,6 +102,19 @@ sealed class DemoCommand : Command
             ["Orchestrator:SimulatedModel"] = "true",
             ["SimulatedModel:FaultRate"] = settings.FaultRate.ToString(CultureInfo.InvariantCulture),
         });
+        if (settings.FaultRate > 0)
+        {
+            // The simulated faults are all transient, so the demo shows retries carrying every request through. The
+            // default budget (5 attempts, 2 retries of a 503) lets a 30% fault rate fail about 1 request in 130 by
+            // bad luck alone; 20 attempts with backoffs of at most 5 s make that practically impossible in time.
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Orchestrator:Retry:MaximumAttempts"] = DemoMaximumAttempts.ToString(CultureInfo.InvariantCulture),
+                ["Orchestrator:Retry:MaximumInterval"] = "00:00:05",
+                ["Orchestrator:Retry:PerCause:http-503:MaximumRetries"] = (DemoMaximumAttempts - 1).ToString(CultureInfo.InvariantCulture),
+                ["Orchestrator:Retry:PerCause:http-503:MaximumInterval"] = "00:00:05",
+            });
+        }
 
         await using var simulated = await EmbeddedSimulatedModel.StartIfEnabledAsync(builder.Configuration, CancellationToken.None);
         builder.Services.AddOrchestrator(builder.Configuration);
