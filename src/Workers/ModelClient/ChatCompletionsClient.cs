@@ -23,7 +23,10 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
         using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         total.CancelAfter(endpoint.Timeout);
         using var headers = CancellationTokenSource.CreateLinkedTokenSource(total.Token);
-        headers.CancelAfter(endpoint.HeadersTimeout ?? endpoint.Timeout);
+        // Without a headers timeout of its own the total one alone applies: a second timer of the same length would
+        // race it and name the wrong limit.
+        if (endpoint.HeadersTimeout is { } headersTimeout)
+            headers.CancelAfter(headersTimeout);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(endpoint.BaseUrl.TrimEnd('/') + "/"), "v1/chat/completions"));
         request.Content = new ByteArrayContent(Body(invoke, endpoint.RemoteModel ?? invoke.Model, requestLogprobs));
