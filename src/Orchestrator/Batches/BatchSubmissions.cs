@@ -121,7 +121,7 @@ public sealed class BatchSubmissions(
             db.ChangeTracker.Clear();
 
             using var reader = new StreamReader(spool, Encoding.UTF8, false, 64 * 1024, leaveOpen: true);
-            var pending = 0;
+            var chunk = new List<InferenceRequestState>(Chunk);
             try
             {
                 while (await reader.ReadLineAsync(cancellationToken) is { } spooled)
@@ -135,17 +135,11 @@ public sealed class BatchSubmissions(
                     saga.BatchLine = number;
                     saga.CreatedAt = saga.UpdatedAt = now.UtcDateTime;
                     machine.Admit(saga);
-                    await RequestGenerations.NumberAsync(db, saga, cancellationToken);
-                    db.Requests.Add(saga);
-                    if (++pending == Chunk)
-                    {
-                        await db.SaveChangesAsync(cancellationToken);
-                        db.ChangeTracker.Clear();
-                        pending = 0;
-                    }
+                    chunk.Add(saga);
+                    if (chunk.Count == Chunk)
+                        await SaveAsync(chunk, cancellationToken);
                 }
-                await db.SaveChangesAsync(cancellationToken);
-                db.ChangeTracker.Clear();
+                await SaveAsync(chunk, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
             }
             catch (DbUpdateException exception) when (UniqueViolation.Is(exception))
@@ -160,6 +154,16 @@ public sealed class BatchSubmissions(
         logger.BatchAccepted(batchId, lines);
         await DispatchAsync(batchId);
         return new BatchSubmissionOutcome.Accepted(batch);
+    }
+
+    /// <summary>Inserts a chunk of new rows, numbered as every new row is, and lets the change tracker go of them.</summary>
+    async Task SaveAsync(List<InferenceRequestState> chunk, CancellationToken cancellationToken)
+    {
+        await RequestGenerations.NumberAllAsync(db, chunk, cancellationToken);
+        db.Requests.AddRange(chunk);
+        await db.SaveChangesAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        chunk.Clear();
     }
 
     /// <summary>
