@@ -2,8 +2,11 @@ namespace Orchestrator.Batches;
 
 static partial class BatchLog
 {
-    [LoggerMessage(3030, LogLevel.Information, "Batch {BatchId} accepted: {Total} requests")]
-    public static partial void BatchAccepted(this ILogger logger, string batchId, int total);
+    [LoggerMessage(3030, LogLevel.Information, "Batch {BatchId} accepted: {Total} requests, checked in {CheckMs} ms, written in {WriteMs} ms")]
+    public static partial void BatchAccepted(this ILogger logger, string batchId, int total, long checkMs, long writeMs);
+
+    [LoggerMessage(3035, LogLevel.Information, "Batch {BatchId}: {Count} first attempts published in {Ms} ms")]
+    public static partial void BatchDispatched(this ILogger logger, string batchId, int count, long ms);
 
     [LoggerMessage(3031, LogLevel.Information, "Batch {BatchId} refused: {Invalid} of {Lines} lines invalid")]
     public static partial void BatchRefused(this ILogger logger, string batchId, int invalid, int lines);

@@ -50,6 +50,7 @@ public sealed class BatchSubmissions(
         await using var spool = new FileStream(spoolPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 64 * 1024,
             FileOptions.DeleteOnClose | FileOptions.Asynchronous);
 
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         // Pass 1: every line checked, the valid ones spooled as "<line number> <line>".
         var now = clock.GetUtcNow();
         var errors = new List<BatchLineError>();
@@ -94,6 +95,8 @@ public sealed class BatchSubmissions(
         }
 
         // Pass 2: one transaction for the batch and all its requests.
+        var checkMs = watch.ElapsedMilliseconds;
+        watch.Restart();
         spool.Position = 0;
         var batch = new BatchRecord
         {
@@ -151,8 +154,10 @@ public sealed class BatchSubmissions(
             }
         }
 
-        logger.BatchAccepted(batchId, lines);
-        await DispatchAsync(batchId);
+        logger.BatchAccepted(batchId, lines, checkMs, watch.ElapsedMilliseconds);
+        watch.Restart();
+        var dispatched = await DispatchAsync(batchId);
+        logger.BatchDispatched(batchId, dispatched, watch.ElapsedMilliseconds);
         return new BatchSubmissionOutcome.Accepted(batch);
     }
 
@@ -172,9 +177,10 @@ public sealed class BatchSubmissions(
     /// is scheduled at once for the retry poller; the rows are accepted either way, and a crash before this ends is
     /// repaired by the attempt timeouts. Not tied to the caller's cancellation.
     /// </summary>
-    async Task DispatchAsync(string batchId)
+    async Task<int> DispatchAsync(string batchId)
     {
         var after = 0;
+        var published = 0;
         var unconfirmed = 0;
         while (true)
         {
@@ -184,6 +190,7 @@ public sealed class BatchSubmissions(
             if (page.Count == 0)
                 break;
             after = page[^1].BatchLine!.Value;
+            published += page.Count;
 
             var failed = new List<(InferenceRequestState Saga, string Why)>();
             await Task.WhenAll(page.Select(async saga =>
@@ -227,5 +234,6 @@ public sealed class BatchSubmissions(
         }
         if (unconfirmed > 0)
             logger.BatchDispatchUnconfirmed(batchId, unconfirmed);
+        return published - unconfirmed;
     }
 }
