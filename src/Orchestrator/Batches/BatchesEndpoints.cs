@@ -12,8 +12,9 @@ namespace Orchestrator.Batches;
 
 /// <summary>
 /// <c>/api/batches</c>: an OpenAI Batch API input file in, one request per line, its results file out. Submitting
-/// needs the "submit" scope and counts as one submission against the submit rate limit; reading needs "submit"
-/// too; cancel and retry need "operate". Errors are RFC 7807 problem details.
+/// needs the "submit" scope and counts as one submission against the submit rate limit; reading one batch back (its
+/// state, its results) needs "submit" too; the list (every client's batches), cancel and retry need "operate", as
+/// the request list and actions do. Errors are RFC 7807 problem details.
 /// </summary>
 public static class BatchesEndpoints
 {
@@ -27,12 +28,14 @@ public static class BatchesEndpoints
     {
         var group = app.MapGroup("/api/batches").WithTags("Batches");
         group.MapPost("/", Submit).WithName("SubmitBatch").RequireAuthorization(ApiScopes.Submit).RequireRateLimiting(AccessControlExtensions.SubmitRateLimit)
-            .Accepts<string>(ContentTypes[0], ContentTypes[1..])
+            // No Accepts metadata: routing would turn away another content type before authorization and the
+            // handler's own 415, and a submit key would be told it lacks the operate scope.
+            .WithDescription("The body is an OpenAI Batch API file, application/jsonl or application/x-ndjson: one request a line.")
             .Produces<BatchAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        group.MapGet("/", List).WithName("ListBatches").RequireAuthorization(ApiScopes.Submit).Produces<BatchPage>();
+        group.MapGet("/", List).WithName("ListBatches").RequireAuthorization(ApiScopes.Operate).Produces<BatchPage>();
         group.MapGet("/{batchId}", Get).WithName("GetBatch").RequireAuthorization(ApiScopes.Submit)
             .Produces<BatchView>().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{batchId}/results", Results_).WithName("BatchResults").RequireAuthorization(ApiScopes.Submit)
