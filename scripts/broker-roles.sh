@@ -16,8 +16,8 @@
 # Who may do what (RabbitMQ checks configure to declare or delete, write to publish to an exchange or bind to a
 # queue or exchange as the destination, read to consume from a queue or bind from an exchange as the source; the
 # default exchange, which reaches every queue by name, is "amq.default" and nobody here may write to it):
-# - orchestrator: publishes InvokeModel, the outcomes (InferenceSucceeded, InferenceFailed, InferenceCancelled), its
-#   own timer messages (RetryDue, AttemptTimedOut, DeadlineReached, in a namespace of its own), and the requests and
+# - orchestrator: publishes InvokeModel, the outcomes (InferenceSucceeded, InferenceFailed, InferenceCancelled, and
+#   a batch's BatchCompleted), its own timer messages (RetryDue, AttemptTimedOut, DeadlineReached, in a namespace of its own), and the requests and
 #   commands the API and the sweep send; owns the saga queue inference-requests, the dead-letter queues of both
 #   endpoints and its fleet queues (orchestrator-fleet-*); hears every message type of Orchestrator.Contracts.
 # - worker: consumes invoke-model (and owns its _error/_skipped queues); publishes AttemptStarted, AttemptSucceeded,
@@ -33,7 +33,7 @@ set -eu
 
 C='Orchestrator\.Contracts:'
 REQUESTS='InferenceRequested|CancelInference|RetryInference|PauseInference|ResumeInference|ApproveInference|RejectInference'
-OUTCOMES='InferenceSucceeded|InferenceFailed|InferenceCancelled'
+OUTCOMES='InferenceSucceeded|InferenceFailed|InferenceCancelled|BatchCompleted'
 ATTEMPTS='AttemptStarted|AttemptSucceeded|AttemptFailed'
 FLEET='EndpointCoolingDown|WorkerHeartbeat'
 # The orchestrator's own messages: any namespace of ours but the public contracts.

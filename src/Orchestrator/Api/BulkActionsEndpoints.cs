@@ -75,14 +75,29 @@ public static class BulkActionsEndpoints
         if (errors.Count > 0)
             return RequestsEndpoints.Invalid(errors);
 
+        return await ApplyAsync(chosen, filter, reason ?? $"bulk {chosen.Name} through the API", dryRun, db, publish, cancellationToken) is var result && dryRun
+            ? Results.Ok(result)
+            : Results.Accepted(value: result);
+    }
+
+    /// <summary>
+    /// Runs the action <paramref name="name"/> (retry, cancel, pause, resume) on every request the filter matches,
+    /// as the bulk call does: for a batch's cancel and retry (<see cref="Batches.BatchesEndpoints"/>).
+    /// </summary>
+    internal static Task<BulkActionResult> ApplyAsync(string name, RequestFilter filter, string reason, OrchestratorDbContext db,
+        IPublishEndpoint publish, CancellationToken cancellationToken) =>
+        ApplyAsync(Actions.Single(a => a.Name == name), filter, reason, dryRun: false, db, publish, cancellationToken);
+
+    static async Task<BulkActionResult> ApplyAsync(BulkAction chosen, RequestFilter filter, string because, bool dryRun,
+        OrchestratorDbContext db, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
         var matching = filter.Apply(db.Requests.AsNoTracking());
         var matched = await matching.CountAsync(cancellationToken);
         var eligible = chosen.Eligible(matching);
         var eligibleCount = await eligible.CountAsync(cancellationToken);
         if (dryRun)
-            return Results.Ok(new BulkActionResult(chosen.Name, true, matched, Math.Min(eligibleCount, MaxPerCall), matched - eligibleCount, eligibleCount > MaxPerCall));
+            return new BulkActionResult(chosen.Name, true, matched, Math.Min(eligibleCount, MaxPerCall), matched - eligibleCount, eligibleCount > MaxPerCall);
 
-        var because = reason ?? $"bulk {chosen.Name} through the API";
         var accepted = 0;
         (DateTime CreatedAt, string RequestId)? after = null;
         while (accepted < MaxPerCall)
@@ -103,7 +118,7 @@ public static class BulkActionsEndpoints
             accepted += rows.Count;
             after = (rows[^1].CreatedAt, rows[^1].RequestId);
         }
-        return Results.Accepted(value: new BulkActionResult(chosen.Name, false, matched, accepted, matched - accepted, eligibleCount > accepted));
+        return new BulkActionResult(chosen.Name, false, matched, accepted, matched - accepted, eligibleCount > accepted);
     }
 
     sealed record BulkAction(

@@ -26,12 +26,15 @@ public sealed record RequestFilter
     /// <summary>Requests of this priority only (1–5).</summary>
     public int? Priority { get; init; }
 
+    /// <summary>Requests of this batch only.</summary>
+    public string? BatchId { get; init; }
+
     /// <summary>No field set: the filter matches every request.</summary>
     public bool IsEmpty => this == new RequestFilter();
 
     /// <summary>Checks and canonicalises raw values; <paramref name="errors"/> gets one entry per bad field.</summary>
     public static RequestFilter Parse(string? state, string? model, string? failureKind, int? minAttempts, DateTime? createdFrom,
-        DateTime? createdTo, DateTime? updatedFrom, DateTime? updatedTo, string? idPrefix, List<FieldError> errors, int? priority = null)
+        DateTime? createdTo, DateTime? updatedFrom, DateTime? updatedTo, string? idPrefix, List<FieldError> errors, int? priority = null, string? batchId = null)
     {
         string? canonicalState = null;
         if (!string.IsNullOrEmpty(state) && (canonicalState = RequestStates.Parse(state)) is null)
@@ -48,6 +51,8 @@ public sealed record RequestFilter
             errors.Add(new("minAttempts", "minAttempts must not be negative"));
         if (idPrefix is { Length: > RequestIdentity.MaxLength })
             errors.Add(new("idPrefix", $"idPrefix must be at most {RequestIdentity.MaxLength} characters"));
+        if (batchId is { Length: > RequestIdentity.MaxLength })
+            errors.Add(new("batchId", $"batchId must be at most {RequestIdentity.MaxLength} characters"));
         if (priority is < RequestPriority.Lowest or > RequestPriority.Highest)
             errors.Add(new("priority", $"must be between {RequestPriority.Lowest} and {RequestPriority.Highest} (got {priority})"));
         return new RequestFilter
@@ -62,6 +67,7 @@ public sealed record RequestFilter
             UpdatedTo = Utc(updatedTo),
             IdPrefix = string.IsNullOrEmpty(idPrefix) ? null : idPrefix,
             Priority = priority,
+            BatchId = string.IsNullOrEmpty(batchId) ? null : batchId,
         };
     }
 
@@ -114,11 +120,11 @@ public sealed record RequestFilter
                 errors.Add(new($"filter.{property.Name}", $"unknown filter field; one of {string.Join(", ", KnownFields)}"));
         }
         return Parse(Text("state"), Text("model"), Text("failureKind"), minAttempts, Time("createdFrom"), Time("createdTo"),
-            Time("updatedFrom"), Time("updatedTo"), Text("idPrefix"), errors, priority);
+            Time("updatedFrom"), Time("updatedTo"), Text("idPrefix"), errors, priority, Text("batchId"));
     }
 
     static readonly string[] KnownFields =
-        ["state", "model", "failureKind", "minAttempts", "createdFrom", "createdTo", "updatedFrom", "updatedTo", "idPrefix", "priority"];
+        ["state", "model", "failureKind", "minAttempts", "createdFrom", "createdTo", "updatedFrom", "updatedTo", "idPrefix", "priority", "batchId"];
 
     public IQueryable<InferenceRequestState> Apply(IQueryable<InferenceRequestState> query)
     {
@@ -142,6 +148,8 @@ public sealed record RequestFilter
             query = query.Where(x => x.RequestId.StartsWith(prefix));
         if (Priority is { } priority)
             query = query.Where(x => x.Priority == priority);
+        if (BatchId is { } batchId)
+            query = query.Where(x => x.BatchId == batchId);
         return query;
     }
 

@@ -53,6 +53,10 @@ public sealed record RequestView
     public int Run { get; init; } = 1;
     public IReadOnlyList<AttemptView>? Attempts { get; init; }
 
+    /// <summary>The batch the request came in, and its line's custom_id; null for a request submitted alone.</summary>
+    public string? BatchId { get; init; }
+    public string? CustomId { get; init; }
+
     public static RequestView From(InferenceRequestState saga, bool withAttempts) => new()
     {
         RequestId = saga.RequestId,
@@ -85,6 +89,8 @@ public sealed record RequestView
         HeldUntil = saga.HeldUntil,
         HeldReason = saga.HeldReason,
         Run = saga.Run,
+        BatchId = saga.BatchId,
+        CustomId = saga.CustomId,
         Attempts = withAttempts ? saga.Attempts.OrderBy(a => a.Attempt).Select(AttemptView.From).ToList() : null,
     };
 }

@@ -123,10 +123,10 @@ public static class RequestsEndpoints
 
     static async Task<IResult> List(OrchestratorDbContext db, string? state, string? model, string? failureKind, int? minAttempts,
         DateTime? createdFrom, DateTime? createdTo, DateTime? updatedFrom, DateTime? updatedTo, string? idPrefix,
-        string? after, int? limit, int? priority, CancellationToken cancellationToken)
+        string? after, int? limit, int? priority, string? batchId, CancellationToken cancellationToken)
     {
         var errors = new List<FieldError>();
-        var filter = RequestFilter.Parse(state, model, failureKind, minAttempts, createdFrom, createdTo, updatedFrom, updatedTo, idPrefix, errors, priority);
+        var filter = RequestFilter.Parse(state, model, failureKind, minAttempts, createdFrom, createdTo, updatedFrom, updatedTo, idPrefix, errors, priority, batchId);
         var cursor = ListCursor.TryDecode(after);
         if (!string.IsNullOrEmpty(after) && cursor is null)
             errors.Add(new("after", "not a cursor this API returned"));

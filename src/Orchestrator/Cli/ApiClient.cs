@@ -13,11 +13,21 @@ public sealed class ApiClient : IDisposable
 
     readonly HttpClient _http;
 
+    // For calls whose size has no bound (a batch file up, a results file down): the same client, without the 30 s limit.
+    readonly Lazy<HttpClient> _long;
+
     public ApiClient(Uri url, string? apiKey, bool json, TextWriter output, TextWriter error)
     {
         _http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
         if (apiKey is { Length: > 0 })
             _http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        _long = new(() =>
+        {
+            var http = new HttpClient { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
+            if (apiKey is { Length: > 0 })
+                http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+            return http;
+        });
         Json = json;
         Output = output;
         Error = error;
@@ -67,7 +77,49 @@ public sealed class ApiClient : IDisposable
         return await AnswerAsync(response, "submit");
     }
 
-    public void Dispose() => _http.Dispose();
+    /// <summary>POST a stream as the body (a batch file), with headers of its own: the answer as for <see cref="GetAsync"/>.</summary>
+    public async Task<(int Code, JsonDocument? Body)> PostStreamAsync(string path, Stream body, string contentType,
+        IReadOnlyDictionary<string, string> headers, string what)
+    {
+        using var content = new StreamContent(body, 64 * 1024);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(path, UriKind.Relative)) { Content = content };
+        foreach (var (name, value) in headers)
+            request.Headers.Add(name, value);
+        using var response = await _long.Value.SendAsync(request);
+        return await ReceiveAsync(response, what);
+    }
+
+    /// <summary>GET a text body of any size into <paramref name="destination"/> as it streams; 0, or 1 after an error answer.</summary>
+    public async Task<int> DownloadAsync(string path, TextWriter destination, string what)
+    {
+        using var response = await _long.Value.GetAsync(new Uri(path, UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        if (await ProblemAsync(response, what) is { } code)
+            return code;
+        using var body = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var buffer = new char[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+            await destination.WriteAsync(buffer.AsMemory(0, read));
+        await destination.FlushAsync();
+        return 0;
+    }
+
+    /// <summary>GET for the verb's own use: the body parsed even with <c>--json</c>, nothing printed but an error.</summary>
+    public async Task<(int Code, JsonDocument? Body)> ReadAsync(string path, string what)
+    {
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative));
+        if (await ProblemAsync(response, what) is { } code)
+            return (code, null);
+        return (0, JsonDocument.Parse(await response.Content.ReadAsStringAsync()));
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        if (_long.IsValueCreated)
+            _long.Value.Dispose();
+    }
 
     async Task<int> AnswerAsync(HttpResponseMessage response, string what)
     {
@@ -104,6 +156,12 @@ public sealed class ApiClient : IDisposable
         {
             using var problem = JsonDocument.Parse(body);
             detail = $"{Text(problem.RootElement, "title")}: {Text(problem.RootElement, "detail")}";
+            // A refused batch lists its bad lines.
+            if (problem.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
+            {
+                detail += string.Concat(errors.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object).Select(e =>
+                    $"\n  line {Number(e, "line")}{(e.TryGetProperty("customId", out var c) && c.ValueKind == JsonValueKind.String ? $" ({c.GetString()})" : "")}: {Text(e, "error")}"));
+            }
         }
         catch (JsonException)
         {

@@ -32,6 +32,7 @@ sealed class OrchestratorCommand : RootCommand
         Add(new RequestsCommand(api, new RequestFilterOptions()));
         Add(new ReviewCommand(api));
         Add(new SubmitCommand(api));
+        Add(new BatchesCommand(api));
         Add(new DeadLettersCommand(api));
         Add(new FleetCommand(api));
         Add(new DemoCommand());

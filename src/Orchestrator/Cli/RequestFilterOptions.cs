@@ -23,6 +23,7 @@ public sealed class RequestFilterOptions
         Number("--min-attempts", "N", "minAttempts", "with at least N attempts"),
         Text("--id-prefix", "P", "idPrefix", "whose id starts with P"),
         Number("--priority", "N", "priority", "of this priority (1-5)"),
+        Text("--batch-id", "B", "batchId", "of batch B"),
         Text("--created-from", "T", "createdFrom", "created at or after T (ISO-8601)"),
         Text("--created-to", "T", "createdTo", "created before T (ISO-8601)"),
         Text("--updated-from", "T", "updatedFrom", "last changed at or after T (ISO-8601)"),

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Orchestrator.Api;
 using Orchestrator.Api.Access;
+using Orchestrator.Batches;
 using Orchestrator.Dashboard;
 using Orchestrator.DeadLetters;
 using Orchestrator.Fleet;
@@ -70,6 +71,7 @@ public static class ServerCommand
         app.MapAuthApi();
         app.MapRequestsApi();
         app.MapBulkActionsApi();
+        app.MapBatchesApi();
         app.MapDeadLettersApi();
         app.MapFleetApi();
         app.MapDashboard(); // GET / and its two files

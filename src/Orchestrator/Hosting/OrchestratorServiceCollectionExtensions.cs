@@ -51,6 +51,7 @@ public static class OrchestratorServiceCollectionExtensions
         services.AddSingleton(writers);
         services.AddDbContextPool<OrchestratorDbContext>(db => store.Configure(db));
         services.AddScoped<Submissions>();
+        services.AddScoped<Batches.BatchSubmissions>();
         services.AddDurableTimers(store, timers, retention);
 
         if (options.RunsEmbeddedWorkers)

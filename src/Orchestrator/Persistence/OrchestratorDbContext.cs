@@ -17,6 +17,7 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
     public DbSet<InferenceRequestState> Requests => Set<InferenceRequestState>();
     public DbSet<AttemptRecord> Attempts => Set<AttemptRecord>();
     public DbSet<DeadLetters.DeadLetter> DeadLetters => Set<DeadLetters.DeadLetter>();
+    public DbSet<Batches.BatchRecord> Batches => Set<Batches.BatchRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -67,6 +68,9 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.Run).HasColumnName("run");
             e.Property(x => x.AttemptBase).HasColumnName("attempt_base");
             e.Property(x => x.TraceParent).HasColumnName("trace_parent").HasMaxLength(64);
+            e.Property(x => x.BatchId).HasColumnName("batch_id").HasMaxLength(128);
+            e.Property(x => x.CustomId).HasColumnName("custom_id");
+            e.Property(x => x.BatchLine).HasColumnName("batch_line");
             e.Property(x => x.Version).HasColumnName("version").IsConcurrencyToken();
             if (postgres)
             {
@@ -97,6 +101,22 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.Status).HasColumnName("status");
             e.Property(x => x.ResolvedAt).HasColumnName("resolved_at");
             e.Property(x => x.ResolvedBy).HasColumnName("resolved_by");
+        });
+
+        modelBuilder.Entity<Batches.BatchRecord>(e =>
+        {
+            e.ToTable("batches");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id").HasMaxLength(128).ValueGeneratedNever();
+            e.Property(x => x.CreatedAt).HasColumnName("created_at");
+            e.Property(x => x.Total).HasColumnName("total");
+            e.Property(x => x.Priority).HasColumnName("priority");
+            e.Property(x => x.CompletionWindow).HasColumnName("completion_window");
+            e.Property(x => x.CancelledAt).HasColumnName("cancelled_at");
+            e.Property(x => x.ReopenedAt).HasColumnName("reopened_at");
+            e.Property(x => x.CompletedAt).HasColumnName("completed_at");
+            e.Property(x => x.CompletionRun).HasColumnName("completion_run");
+            e.Property(x => x.PublishedAt).HasColumnName("published_at");
         });
 
         modelBuilder.Entity<AttemptRecord>(e =>

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Orchestrator.StateMachines;
 
 namespace Orchestrator.Persistence;
@@ -23,6 +24,38 @@ public static class RequestGenerations
             .SqlQuery<int>($"SELECT COALESCE(MAX(generation), 0) AS \"Value\" FROM inference_requests_archive WHERE request_id = {requestId}")
             .SingleAsync(cancellationToken);
         saga.Generation = archived + 1;
+    }
+
+    /// <summary>
+    /// <see cref="NumberAsync"/> for many new rows at once (a batch's chunk): one read of the archive for all of
+    /// them where the store does not number rows itself.
+    /// </summary>
+    public static async Task NumberAllAsync(DbContext db, IReadOnlyList<InferenceRequestState> sagas, CancellationToken cancellationToken)
+    {
+        if (NumberedByStore(db) || sagas.Count == 0)
+            return;
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var list = string.Join(", ", sagas.Select((_, i) => $"@id{i}"));
+            await using var command = DbCommands.Create(connection, db.Database.CurrentTransaction?.GetDbTransaction(),
+                $"SELECT request_id, MAX(generation) FROM inference_requests_archive WHERE request_id IN ({list}) GROUP BY request_id");
+            for (var i = 0; i < sagas.Count; i++)
+                command.With($"@id{i}", sagas[i].RequestId);
+            var archived = new Dictionary<string, int>(StringComparer.Ordinal);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                    archived[reader.GetString(0)] = reader.GetInt32(1);
+            }
+            foreach (var saga in sagas)
+                saga.Generation = archived.GetValueOrDefault(saga.RequestId) + 1;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>The store numbers a new row in its INSERT (PostgreSQL).</summary>

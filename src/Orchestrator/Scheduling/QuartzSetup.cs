@@ -54,6 +54,13 @@ public static class QuartzSetup
                 .StartNow()
                 .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(timers.SweepInterval).RepeatForever()
                     .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
+            q.AddJob<Batches.BatchCompletionJob>(j => j.WithIdentity(Batches.BatchCompletionJob.Key).StoreDurably().WithDescription("Records finished batches and publishes BatchCompleted"));
+            q.AddTrigger(t => t
+                .WithIdentity("batch-completion", "orchestrator")
+                .ForJob(Batches.BatchCompletionJob.Key)
+                .StartNow()
+                .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(timers.SweepInterval).RepeatForever()
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
             q.AddJob<RetentionJob>(j => j.WithIdentity(RetentionJob.Key).StoreDurably().WithDescription("Moves finished requests past the dedupe window to the archive"));
             q.AddTrigger(t => t
                 .WithIdentity("retention", "orchestrator")

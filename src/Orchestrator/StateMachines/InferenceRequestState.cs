@@ -93,6 +93,15 @@ public partial class InferenceRequestState : SagaStateMachineInstance, IVersione
     /// <summary>The W3C trace context of the submission: retries fired later continue this trace.</summary>
     public string? TraceParent { get; set; }
 
+    /// <summary>The batch the request came in (<c>batches.id</c>), or null for a request submitted alone.</summary>
+    public string? BatchId { get; set; }
+
+    /// <summary>The batch line's <c>custom_id</c>, as the file gave it.</summary>
+    public string? CustomId { get; set; }
+
+    /// <summary>The line of the batch file the request came from, 1-based: results stream in this order.</summary>
+    public int? BatchLine { get; set; }
+
     /// <summary>Optimistic concurrency token: bumped on every update; an update that finds another value retries.</summary>
     public int Version { get; set; }
 

@@ -23,6 +23,9 @@ public static class RequestReader
     static readonly FieldSet TopLevelFields = new(
         "requestId", "model", "messages", "parameters", "deadline", "metadata", "retry", "priority", "sourceService",
         "temperature", "topP", "maxTokens", "stop", "seed", "presencePenalty", "frequencyPenalty");
+    // A batch line's body: OpenAI's chat-completions request. Its request id comes from the line's custom_id, and n is
+    // OpenAI's (one answer per request is all we give).
+    static readonly FieldSet BatchBodyFields = new([.. TopLevelFields.Names.Where(n => n != "requestId"), "n"]);
     static readonly FieldSet ParameterFields = new("temperature", "topP", "maxTokens", "stop", "seed", "presencePenalty", "frequencyPenalty");
     static readonly FieldSet MessageFields = new("role", "content");
     static readonly FieldSet PartFields = new("type", "text", "imageUrl", "detail");
@@ -49,6 +52,24 @@ public static class RequestReader
         else if (requestId is not null && !string.IsNullOrEmpty(idempotencyKey) && requestId != idempotencyKey)
             errors.Add(new(fields.PathOf("requestId"), "requestId and the Idempotency-Key header differ"));
         var request = Request(requestId ?? RequestIdentity.NewRequestId(), fields, errors);
+        return (errors.Count == 0 ? request : null, errors);
+    }
+
+    /// <summary>
+    /// The <c>body</c> of a batch line (OpenAI Batch API): the fields <c>POST /api/requests</c> takes, but no
+    /// <c>requestId</c> (<paramref name="requestId"/> is derived from the line's custom_id), and OpenAI's <c>n</c> only
+    /// as 1. Errors are named as paths under <c>body.</c>; the request is null when there are any.
+    /// </summary>
+    public static (InferenceRequested? Request, IReadOnlyList<FieldError> Errors) ReadBatchBody(JsonElement body, string requestId)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            return (null, [new FieldError("body", $"the body must be a JSON object, a chat-completions request (got {Kind(body)})")]);
+
+        var errors = new List<FieldError>();
+        var fields = BatchBodyFields.Read(body, "body.", errors);
+        if (fields.Int("n", errors) is { } n && n != 1)
+            errors.Add(new(fields.PathOf("n"), $"only n = 1 is supported: one answer per request (got {n})"));
+        var request = Request(requestId, fields, errors);
         return (errors.Count == 0 ? request : null, errors);
     }
 
@@ -105,7 +126,7 @@ public static class RequestReader
         var messages = new List<ChatMessage>();
         if (!fields.TryGet("messages", out var array))
         {
-            errors.Add(new("messages", "messages is required"));
+            errors.Add(new(fields.PathOf("messages"), "messages is required"));
             return messages;
         }
         if (array.Value.ValueKind != JsonValueKind.Array)

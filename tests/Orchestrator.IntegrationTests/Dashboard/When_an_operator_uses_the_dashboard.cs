@@ -15,6 +15,7 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
 {
     const string OperateKey = "dashboard-operator-key-0123";
     static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
+    static readonly string[] BatchLines = ["pw-b1", "pw-b2", "pw-b3"];
 
     readonly string _workingDirectory = Directory.CreateTempSubdirectory("orch-dashboard-").FullName;
     ChildProcess _server = null!;
@@ -153,6 +154,42 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
         Assert.True(new FileInfo(screenshot).Length > 1000, $"screenshot {screenshot} is empty");
         Assert.True(consoleErrors.Count == 0, "browser console errors:\n" + string.Join("\n", consoleErrors));
+    }
+
+    [Fact]
+    public async Task Should_show_a_batchs_progress_and_lead_to_its_requests_and_results()
+    {
+        var lines = BatchLines.Select(id =>
+            $$$"""{"custom_id": "{{{id}}}", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "sim", "messages": [{"role": "user", "content": "{{{id}}}{{{(id == "pw-b2" ? " [[sim: 400]]" : "")}}}"}]}}""");
+        using (var content = new StringContent(string.Join("\n", lines), System.Text.Encoding.UTF8, "application/jsonl"))
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "api/batches") { Content = content })
+        {
+            request.Headers.Add("Idempotency-Key", "pw-batch");
+            using var response = await _api.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        }
+        await Eventually.Until(async () => JsonDocument.Parse(await _api.GetStringAsync(new Uri("api/batches/pw-batch", UriKind.Relative))).RootElement,
+            b => b.GetProperty("state").GetString() == "Completed", Patience, "batch pw-batch Completed", () => _server.Output);
+
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _url, AcceptDownloads = true });
+        await context.AddInitScriptAsync($"localStorage.setItem('orchestrator.apiKey', '{OperateKey}')");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/#/batches");
+        var row = page.Locator("#batch-table tr[data-batch=pw-batch]");
+        await Assertions.Expect(row.Locator("td").Nth(1)).ToHaveTextAsync("Completed");
+        await Assertions.Expect(row.Locator("progress")).ToHaveAttributeAsync("value", "3");
+        await Assertions.Expect(row.Locator("td").Nth(4)).ToHaveTextAsync("1");
+
+        var download = await page.RunAndWaitForDownloadAsync(() => row.Locator("button[data-action=results]").ClickAsync());
+        var saved = Path.Combine(_workingDirectory, "results.jsonl");
+        await download.SaveAsAsync(saved);
+        var results = (await File.ReadAllLinesAsync(saved)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("custom_id").GetString()).ToList();
+        Assert.Equal(BatchLines, results);
+
+        await row.Locator("a", new() { HasText = "Requests" }).ClickAsync();
+        await page.WaitForURLAsync("**/#/requests/batchId=pw-batch");
+        await Assertions.Expect(page.Locator("#request-table tbody tr")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("#request-table tbody tr[data-request='pw-batch:pw-b2'] td").Nth(1)).ToHaveTextAsync("Failed");
     }
 
     async Task Submit(string id, string text, object? retry = null)

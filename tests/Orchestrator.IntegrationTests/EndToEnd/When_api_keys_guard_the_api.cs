@@ -19,7 +19,10 @@ public sealed class When_api_keys_guard_the_api : IDisposable
     static readonly HashSet<string> Open = new(StringComparer.Ordinal) { "GET /api/auth" };
 
     /// <summary>Endpoints a submit-only key may call.</summary>
-    static readonly HashSet<string> ForSubmitters = new(StringComparer.Ordinal) { "POST /api/requests", "GET /api/requests/{requestId}" };
+    static readonly HashSet<string> ForSubmitters = new(StringComparer.Ordinal)
+    {
+        "POST /api/requests", "GET /api/requests/{requestId}", "POST /api/batches", "GET /api/batches/{batchId}", "GET /api/batches/{batchId}/results",
+    };
 
     readonly string _workingDirectory = Directory.CreateTempSubdirectory("orch-keys-").FullName;
 

@@ -12,7 +12,11 @@ namespace Orchestrator.Tests.Cli;
 /// <summary>A stand-in for the orchestrator's API: one canned answer to every call, and a record of each call.</summary>
 public sealed class FakeApi : IAsyncDisposable
 {
-    public sealed record Call(string Method, string PathAndQuery, string Body, string? ApiKey);
+    public sealed record Call(string Method, string PathAndQuery, string Body, string? ApiKey)
+    {
+        public string? ContentType { get; init; }
+        public string? IdempotencyKey { get; init; }
+    }
 
     readonly WebApplication _app;
 
@@ -33,7 +37,11 @@ public sealed class FakeApi : IAsyncDisposable
         {
             using var reader = new StreamReader(context.Request.Body);
             var call = new Call(context.Request.Method, context.Request.Path + context.Request.QueryString, await reader.ReadToEndAsync(),
-                context.Request.Headers["X-Api-Key"].SingleOrDefault());
+                context.Request.Headers["X-Api-Key"].SingleOrDefault())
+            {
+                ContentType = context.Request.ContentType,
+                IdempotencyKey = context.Request.Headers["Idempotency-Key"].SingleOrDefault(),
+            };
             lock (api.Calls)
                 api.Calls.Add(call);
             context.Response.StatusCode = status;

@@ -95,7 +95,7 @@ function askForKey(why) {
 }
 
 // ------------------------------------------------------------------------------------------------ views
-const views = ["overview", "requests", "request", "review", "deadletters"];
+const views = ["overview", "requests", "batches", "request", "review", "deadletters"];
 let listCursor = null;
 
 async function route() {
@@ -107,6 +107,7 @@ async function route() {
     if (view === "overview") await showOverview();
     else if (view === "requests") await showRequests(new URLSearchParams(arg), false);
     else if (view === "request") await showRequest(decodeURIComponent(arg));
+    else if (view === "batches") await showBatches();
     else if (view === "review") await showReview();
     else if (view === "deadletters") await showDeadLetters();
   } catch (error) {
@@ -292,6 +293,38 @@ async function bulk(action) {
   }
 }
 
+// Each batch with a progress bar (finished of total), its counts, and links to its requests and its results file.
+async function showBatches() {
+  const page = await api("GET", "/api/batches?limit=100");
+  $("#batch-table tbody").replaceChildren(...page.items.map((b) => {
+    const finished = b.counts.Succeeded + b.counts.Failed + b.counts.Cancelled;
+    return el("tr", { "data-batch": b.batchId },
+      el("td", {}, b.batchId),
+      el("td", { class: `state state-${b.state === "Completed" ? "Succeeded" : b.state === "Cancelled" ? "Cancelled" : "Processing"}` }, b.state),
+      el("td", {}, el("progress", { max: String(b.total), value: String(finished), title: `${finished} of ${b.total} finished` }), ` ${finished}/${b.total}`),
+      el("td", {}, b.counts.Succeeded), el("td", {}, b.counts.Failed), el("td", {}, b.counts.Cancelled), el("td", {}, b.total),
+      el("td", {}, time(b.createdAt)),
+      el("td", {},
+        el("a", { href: `#/requests/batchId=${encodeURIComponent(b.batchId)}` }, "Requests"), " ",
+        el("button", { type: "button", "data-action": "results", onclick: () => downloadResults(b.batchId).catch((x) => say(x.message, true)) }, "Results")));
+  }));
+  if (!page.items.length) say("No batches yet.");
+}
+
+// The results file through fetch, so the API key goes with it, then saved by the browser.
+async function downloadResults(batchId) {
+  const headers = { Accept: "application/jsonl" };
+  const key = localStorage.getItem(KEY_STORAGE);
+  if (key) headers["X-Api-Key"] = key;
+  const response = await fetch(`/api/batches/${encodeURIComponent(batchId)}/results`, { headers });
+  if (!response.ok) throw new ApiError(response.status, `HTTP ${response.status}`, "the results could not be fetched");
+  const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `${batchId}-results.jsonl` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  URL.revokeObjectURL(link.href);
+}
+
 async function showReview() {
   // The list's items carry confidence, decision and the held answer: no call per request.
   const page = await api("GET", "/api/requests?state=AwaitingReview&limit=100");
@@ -368,7 +401,7 @@ function init() {
   setInterval(() => {
     if ($("#key-dialog").open) return;
     const view = (location.hash.match(/^#\/([a-z]+)/) || [])[1] || "overview";
-    if (view === "overview" || view === "request" || view === "review" || view === "deadletters") route();
+    if (view === "overview" || view === "batches" || view === "request" || view === "review" || view === "deadletters") route();
   }, 3000);
   checkKey().then((usable) => usable && route()).catch((e) => say(e.message, true));
 }
