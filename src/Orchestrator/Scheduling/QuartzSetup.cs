@@ -13,6 +13,7 @@ public static class QuartzSetup
     {
         services.AddSingleton<RetryWakeups>();
         services.AddSingleton<AttemptQueue>();
+        services.AddSingleton<Batches.BatchCompletionSweep>();
         services.AddSingleton<IAttemptBacklog>(sp => sp.GetRequiredService<AttemptQueue>());
         services.AddHostedService<RetryPoller>();
         services.AddQuartz(q =>
@@ -47,17 +48,10 @@ public static class QuartzSetup
                 });
             });
 
-            q.AddJob<TimerSweepJob>(j => j.WithIdentity(TimerSweepJob.Key).StoreDurably().WithDescription("Attempt timeouts, deadlines and repairs"));
+            q.AddJob<TimerSweepJob>(j => j.WithIdentity(TimerSweepJob.Key).StoreDurably().WithDescription("Attempt timeouts, deadlines, repairs and finished batches"));
             q.AddTrigger(t => t
                 .WithIdentity("timer-sweep", "orchestrator")
                 .ForJob(TimerSweepJob.Key)
-                .StartNow()
-                .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(timers.SweepInterval).RepeatForever()
-                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
-            q.AddJob<Batches.BatchCompletionJob>(j => j.WithIdentity(Batches.BatchCompletionJob.Key).StoreDurably().WithDescription("Records finished batches and publishes BatchCompleted"));
-            q.AddTrigger(t => t
-                .WithIdentity("batch-completion", "orchestrator")
-                .ForJob(Batches.BatchCompletionJob.Key)
                 .StartNow()
                 .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(timers.SweepInterval).RepeatForever()
                     .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));

@@ -22,6 +22,7 @@ public sealed partial class TimerSweepJob(
     IOptions<TimerOptions> options,
     IOptions<TimeoutOptions> timeouts,
     IAttemptBacklog queue,
+    Batches.BatchCompletionSweep batches,
     ILogger<TimerSweepJob> logger) : IJob
 {
     public static readonly JobKey Key = new("timer-sweep", "orchestrator");
@@ -79,6 +80,8 @@ public sealed partial class TimerSweepJob(
 
         if (timedOut.Count + overdue.Count + unstarted.Count > 0)
             Swept(logger, timedOut.Count, overdue.Count, unstarted.Count);
+
+        await batches.RunAsync(ct);
     }
 
     [LoggerMessage(3106, LogLevel.Information,

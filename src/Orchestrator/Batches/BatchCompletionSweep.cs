@@ -2,13 +2,13 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
-using Quartz;
 
 namespace Orchestrator.Batches;
 
 /// <summary>
-/// The batch completion sweep (a clustered Quartz job, so one node runs each pass): finds each open batch whose
-/// requests have all finished, records its completion and publishes <see cref="BatchCompleted"/>.
+/// The batch completion sweep, a step of each <see cref="Scheduling.TimerSweepJob"/> pass (a clustered Quartz job, so
+/// one node runs each pass; a trigger of its own would double the idle cost of the clustered store): finds each open
+/// batch whose requests have all finished, records its completion and publishes <see cref="BatchCompleted"/>.
 /// </summary>
 /// <remarks>
 /// A sweep rather than a step in the saga's terminal transition, on purpose. In the saga's transaction (read
@@ -20,17 +20,15 @@ namespace Orchestrator.Batches;
 /// the publish, so a crash between them re-publishes on the next pass with the same MessageId (the rule of request
 /// outcomes: a subscriber deduplicating by MessageId sees it once).
 /// </remarks>
-[DisallowConcurrentExecution]
-public sealed class BatchCompletionJob(IServiceScopeFactory scopes, IBus bus, TimeProvider clock, ILogger<BatchCompletionJob> logger) : IJob
+public sealed class BatchCompletionSweep(IServiceScopeFactory scopes, IBus bus, TimeProvider clock, ILogger<BatchCompletionSweep> logger)
 {
-    public static readonly JobKey Key = new("batch-completion", "orchestrator");
-
     /// <summary>A retried batch whose requests do not reopen within this long (the saga refused every retry) is no longer watched.</summary>
     static readonly TimeSpan ReopenWatch = TimeSpan.FromMinutes(10);
 
     const int PassSize = 200;
 
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    /// <summary>One pass; a failure is logged and the next pass tries again.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
         try
         {
