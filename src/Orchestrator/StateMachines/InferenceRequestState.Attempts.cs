@@ -27,16 +27,18 @@ public partial class InferenceRequestState
         return row;
     }
 
-    /// <summary>A worker started the current attempt: the attempt's own timeout starts, within the overall one.</summary>
+    /// <summary>
+    /// A worker started the current attempt: from now its start-to-close timeout bounds it. The schedule-to-close
+    /// clock bounded the wait for a worker; an attempt that waited behind a backlog (its clock restarted) would
+    /// otherwise start with less time than one call needs, and be timed out mid-call.
+    /// </summary>
     public void RecordStart(AttemptStarted message, DateTime now, TimeSpan startToClose)
     {
         var row = AttemptRow(message.Attempt);
         row.WorkerId ??= message.WorkerId;
         row.StartedAt ??= message.StartedAt.UtcDateTime;
         UpdatedAt = now;
-        var timeout = now + startToClose;
-        if (AttemptTimeoutAt is not { } current || timeout < current)
-            AttemptTimeoutAt = timeout;
+        AttemptTimeoutAt = now + startToClose;
     }
 
     public void RecordSuccess(AttemptSucceeded message)

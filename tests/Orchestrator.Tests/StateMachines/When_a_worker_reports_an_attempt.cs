@@ -25,6 +25,22 @@ public sealed class When_a_worker_reports_an_attempt
     }
 
     [Fact]
+    public async Task Should_give_an_attempt_started_late_in_its_schedule_to_close_window_its_whole_start_to_close()
+    {
+        await using var spec = await SagaSpecHarness.StartAsync();
+        await spec.Harness.Bus.Publish(SagaSpecHarness.Request("req-late-start"));
+        var pending = await spec.InState("req-late-start", m => m.Pending);
+        var timeouts = new TimeoutOptions();
+        Assert.Equal(spec.Now.UtcDateTime + timeouts.ScheduleToCloseTimeout, pending!.AttemptTimeoutAt);
+        // A worker takes it one second before its schedule-to-close clock runs out (it waited behind a backlog).
+        spec.Clock.Advance(timeouts.ScheduleToCloseTimeout - TimeSpan.FromSeconds(1));
+        await spec.Harness.Bus.Publish(spec.Started("req-late-start", 1));
+
+        var saga = await spec.InState("req-late-start", m => m.Processing);
+        Assert.Equal(spec.Now.UtcDateTime + timeouts.StartToCloseTimeout, saga!.AttemptTimeoutAt);
+    }
+
+    [Fact]
     public async Task Should_succeed_and_publish_one_outcome_with_a_derived_message_id()
     {
         await using var spec = await SagaSpecHarness.StartAsync();
