@@ -93,6 +93,9 @@ public partial class InferenceRequestState : SagaStateMachineInstance, IVersione
     /// <summary>The W3C trace context of the submission: retries fired later continue this trace.</summary>
     public string? TraceParent { get; set; }
 
+    /// <summary>Where each outcome is POSTed (Callbacks/), or null; checked at admission.</summary>
+    public string? CallbackUrl { get; set; }
+
     /// <summary>Optimistic concurrency token: bumped on every update; an update that finds another value retries.</summary>
     public int Version { get; set; }
 
@@ -114,6 +117,7 @@ public partial class InferenceRequestState : SagaStateMachineInstance, IVersione
         SourceService = message.SourceService,
         Metadata = RequestPayload.MetadataJson(message.Metadata),
         Deadline = message.Deadline?.UtcDateTime,
+        CallbackUrl = message.Callback?.Url,
         CreatedAt = utcNow,
         UpdatedAt = utcNow,
     };
