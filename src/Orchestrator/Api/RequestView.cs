@@ -53,6 +53,9 @@ public sealed record RequestView
     public int Run { get; init; } = 1;
     public IReadOnlyList<AttemptView>? Attempts { get; init; }
 
+    /// <summary>The request's callback and, on <c>GET /api/requests/{id}</c>, every delivery attempt; null without one.</summary>
+    public Callbacks.CallbackView? Callback { get; init; }
+
     public static RequestView From(InferenceRequestState saga, bool withAttempts) => new()
     {
         RequestId = saga.RequestId,
@@ -86,5 +89,6 @@ public sealed record RequestView
         HeldReason = saga.HeldReason,
         Run = saga.Run,
         Attempts = withAttempts ? saga.Attempts.OrderBy(a => a.Attempt).Select(AttemptView.From).ToList() : null,
+        Callback = Callbacks.CallbackView.Of(saga),
     };
 }

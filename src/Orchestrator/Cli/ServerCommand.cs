@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Orchestrator.Api;
 using Orchestrator.Api.Access;
 using Orchestrator.Dashboard;
+using Orchestrator.Callbacks;
 using Orchestrator.DeadLetters;
 using Orchestrator.Fleet;
 using Orchestrator.Hosting;
@@ -71,6 +72,7 @@ public static class ServerCommand
         app.MapRequestsApi();
         app.MapBulkActionsApi();
         app.MapDeadLettersApi();
+        app.MapCallbacksApi();
         app.MapFleetApi();
         app.MapDashboard(); // GET / and its two files
 
