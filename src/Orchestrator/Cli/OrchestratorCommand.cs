@@ -33,6 +33,7 @@ sealed class OrchestratorCommand : RootCommand
         Add(new ReviewCommand(api));
         Add(new SubmitCommand(api));
         Add(new DeadLettersCommand(api));
+        Add(new CallbacksCommand(api));
         Add(new FleetCommand(api));
         Add(new DemoCommand());
         Add(HelpCommand());
