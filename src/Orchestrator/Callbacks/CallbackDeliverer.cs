@@ -295,7 +295,8 @@ public sealed class CallbackDeliverer(
 
     void ReleaseSlot(string host) => _perHost.AddOrUpdate(host, 0, (_, n) => Math.Max(0, n - 1));
 
-    static string HostKey(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.IdnHost : url;
+    // Host and port: two services on one machine are two receivers, and one that hangs must not hold the other's slots.
+    static string HostKey(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? $"{uri.IdnHost}:{uri.Port}" : url;
 
     static long Elapsed(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 
