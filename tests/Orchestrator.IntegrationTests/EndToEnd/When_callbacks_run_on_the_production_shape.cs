@@ -1,0 +1,50 @@
+using System.Security.Cryptography;
+using Npgsql;
+using Orchestrator.IntegrationTests.Infrastructure;
+
+namespace Orchestrator.IntegrationTests.EndToEnd;
+
+/// <summary>Callbacks on PostgreSQL and RabbitMQ with two orchestrators claiming deliveries from one table.</summary>
+[Collection(RabbitMqCollection.Name)]
+public sealed class When_callbacks_run_on_the_production_shape
+{
+    [Fact]
+    public async Task Should_deliver_each_event_through_one_orchestrator_retrying_a_500_once()
+    {
+        await using var receiver = new CallbackReceiver();
+        await using var cluster = await ProductionCluster.StartAsync(orchestrators: 2, orchestratorSettings: new Dictionary<string, string>
+        {
+            ["Orchestrator__Callbacks__SigningSecret"] = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Orchestrator__Callbacks__AllowedHosts__0"] = "127.0.0.1",
+            ["Orchestrator__Callbacks__InitialInterval"] = "00:00:00.200",
+            ["Orchestrator__Callbacks__PollInterval"] = "00:00:00.050",
+        });
+        var ids = Enumerable.Range(0, 30).Select(i => $"cb-pg-{i}-{Guid.NewGuid():N}"[..20]).ToList();
+        foreach (var id in ids)
+            await cluster.SubmitAsync(id, "Hello", new { callback = new { url = receiver.Url($"flaky/{id}") } });
+
+        foreach (var id in ids)
+            await cluster.WaitForStateAsync(id, "Succeeded", TimeSpan.FromSeconds(60));
+        await Eventually.Until(() => CountAsync(cluster, "SELECT COUNT(*) FROM callback_events WHERE state = 'Delivered'"), n => n == ids.Count,
+            TimeSpan.FromSeconds(60), "every event delivered", () => cluster.Diagnostics);
+
+        // Both orchestrators polled the one table: each event was claimed by one at a time, so exactly a 500 and a 200 each.
+        foreach (var id in ids)
+        {
+            var posts = receiver.For($"flaky/{id}");
+            Assert.Equal([500, 200], posts.Select(p => p.AnsweredStatus));
+            Assert.Single(posts.Select(p => p.WebhookId).Distinct());
+        }
+        Assert.Equal(ids.Count, await CountAsync(cluster, "SELECT COUNT(*) FROM callback_events"));
+        Assert.Equal(2L * ids.Count, await CountAsync(cluster, "SELECT COUNT(*) FROM callback_deliveries"));
+        Assert.Equal(ids.Count, await CountAsync(cluster, "SELECT COUNT(*) FROM callback_deliveries WHERE status_code = 500 AND next_attempt_at IS NOT NULL"));
+    }
+
+    static async Task<long> CountAsync(ProductionCluster cluster, string sql)
+    {
+        await using var connection = new NpgsqlConnection(cluster.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
