@@ -44,4 +44,24 @@ public sealed class CallbackEvent
     public DateTime? DeliveredAt { get; set; }
     public int? LastStatus { get; set; }
     public string? LastError { get; set; }
+
+    /// <summary>
+    /// A new event, due now. The one way to queue a callback: add it to the DbContext in the transaction that makes
+    /// the change it announces, and the <see cref="CallbackDeliverer"/> sends it, whatever wrote it. A request's
+    /// events come from the <see cref="CallbackOutbox"/>; a batch's <c>batch.completed</c> is one more such row
+    /// (<paramref name="subjectId"/> the batch's id, <paramref name="correlationId"/> its key, the body its status).
+    /// </summary>
+    public static CallbackEvent Create(string eventId, Guid correlationId, string subjectId, string type, string url, string body, DateTime now,
+        CallbackOptions options) => new()
+        {
+            EventId = eventId,
+            CorrelationId = correlationId,
+            RequestId = subjectId,
+            Type = type,
+            Url = url,
+            Body = body,
+            NextAttemptAt = now,
+            ExpiresAt = now + options.MaximumAge,
+            CreatedAt = now,
+        };
 }

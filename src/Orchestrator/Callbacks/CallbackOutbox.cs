@@ -1,3 +1,5 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -21,10 +23,17 @@ namespace Orchestrator.Callbacks;
 /// state), so a change saved again after a conflict cannot announce itself twice. The body is fixed now: the request
 /// as <c>GET /api/requests/{id}</c> shows it at the change, whatever it does later.
 /// </remarks>
+/// <para>
+/// The deliverer is woken once the events are committed (not when they are saved inside a transaction still open, when
+/// it would find nothing and sleep out its poll).
+/// </para>
 public sealed class CallbackOutbox(IOptions<CallbackOptions> options, TimeProvider clock, CallbackWakeups wakeups, ILogger<CallbackOutbox> logger)
-    : SaveChangesInterceptor
+    : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    // The contexts that saved events not yet committed.
+    readonly ConditionalWeakTable<DbContext, object> _uncommitted = [];
 
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
@@ -51,9 +60,36 @@ public sealed class CallbackOutbox(IOptions<CallbackOptions> options, TimeProvid
         return result;
     }
 
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Committed(eventData.Context);
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Committed(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData)
+    {
+        if (eventData.Context is { } context)
+            _uncommitted.Remove(context);
+    }
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        TransactionRolledBack(transaction, eventData);
+        return Task.CompletedTask;
+    }
+
+    // A save outside a transaction of the caller's commits at once; inside one, the commit wakes the deliverer.
     void Wake(DbContext? context)
     {
-        if (context?.ChangeTracker.Entries<CallbackEvent>().Any() == true)
+        if (context is not null && context.Database.CurrentTransaction is null)
+            Committed(context);
+    }
+
+    void Committed(DbContext? context)
+    {
+        if (context is not null && _uncommitted.Remove(context))
             wakeups.Signal();
     }
 
@@ -84,18 +120,8 @@ public sealed class CallbackOutbox(IOptions<CallbackOptions> options, TimeProvid
             if (pending.Any(e => e.EventId == id))
                 continue;
             var type = CallbackEventTypes.Of(saga.CurrentState)!;
-            context.Add(new CallbackEvent
-            {
-                EventId = id,
-                CorrelationId = saga.CorrelationId,
-                RequestId = saga.RequestId,
-                Type = type,
-                Url = saga.CallbackUrl!,
-                Body = Body(saga, type, now),
-                NextAttemptAt = now,
-                ExpiresAt = now + options.Value.MaximumAge,
-                CreatedAt = now,
-            });
+            context.Add(CallbackEvent.Create(id, saga.CorrelationId, saga.RequestId, type, saga.CallbackUrl!, Body(saga, type, now), now, options.Value));
+            _uncommitted.AddOrUpdate(context, this);
         }
     }
 
