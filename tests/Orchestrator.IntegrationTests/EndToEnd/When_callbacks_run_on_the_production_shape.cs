@@ -40,6 +40,38 @@ public sealed class When_callbacks_run_on_the_production_shape
         Assert.Equal(ids.Count, await CountAsync(cluster, "SELECT COUNT(*) FROM callback_deliveries WHERE status_code = 500 AND next_attempt_at IS NOT NULL"));
     }
 
+    [Fact]
+    public async Task Should_keep_the_event_written_with_the_state_and_deliver_it_after_a_crash()
+    {
+        await using var receiver = new CallbackReceiver();
+        var marker = Path.Combine(Path.GetTempPath(), $"orch-cb-crash-{Guid.NewGuid():N}");
+        await using var cluster = await ProductionCluster.StartAsync(orchestratorSettings: new Dictionary<string, string>
+        {
+            ["Orchestrator__Callbacks__SigningSecret"] = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Orchestrator__Callbacks__AllowedHosts__0"] = "127.0.0.1",
+            ["Orchestrator__FaultInjection__CrashAfterCommitOf"] = "AttemptSucceeded",
+            ["Orchestrator__FaultInjection__CrashMarkerFile"] = marker,
+        });
+        var id = $"cb-crash-{Guid.NewGuid():N}"[..22];
+        try
+        {
+            await cluster.SubmitAsync(id, "Survive the crash", new { callback = new { url = receiver.Url($"ok/{id}") } });
+            // The orchestrator commits Succeeded and dies at once: the event was committed with it, or neither was.
+            await Eventually.Until(() => Task.FromResult(File.Exists(marker)), done => done, TimeSpan.FromSeconds(30), "the crash drill ran", () => cluster.Diagnostics);
+            Assert.Equal("Succeeded", await cluster.StateAsync(id));
+            Assert.Equal(1, await CountAsync(cluster, $"SELECT COUNT(*) FROM callback_events WHERE request_id = '{id}' AND type = 'inference.succeeded'"));
+
+            await cluster.StartOrchestratorAsync("orchestrator-1");
+            await Eventually.Until(() => CountAsync(cluster, $"SELECT COUNT(*) FROM callback_events WHERE request_id = '{id}' AND state = 'Delivered'"), n => n == 1,
+                TimeSpan.FromSeconds(60), "the event delivered after the restart", () => cluster.Diagnostics);
+            Assert.Contains(receiver.For($"ok/{id}"), p => p.AnsweredStatus == 200 && p.Body.Contains("\"type\":\"inference.succeeded\"", StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
+    }
+
     static async Task<long> CountAsync(ProductionCluster cluster, string sql)
     {
         await using var connection = new NpgsqlConnection(cluster.Database.ConnectionString);
