@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
+using System.Text;
 using Npgsql;
 using Orchestrator.IntegrationTests.Infrastructure;
+using RabbitMQ.Client;
 
 namespace Orchestrator.IntegrationTests.EndToEnd;
 
@@ -70,6 +72,52 @@ public sealed class When_callbacks_run_on_the_production_shape
         {
             File.Delete(marker);
         }
+    }
+
+    [Fact]
+    public async Task Should_take_a_callback_from_the_bus_and_refuse_one_the_allowlist_does_not_name()
+    {
+        await using var receiver = new CallbackReceiver();
+        await using var cluster = await ProductionCluster.StartAsync(orchestratorSettings: new Dictionary<string, string>
+        {
+            ["Orchestrator__Callbacks__SigningSecret"] = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Orchestrator__Callbacks__AllowedHosts__0"] = "127.0.0.1",
+        });
+        var ok = $"cb-bus-{Guid.NewGuid():N}"[..20];
+        var refused = $"cb-bus-no-{Guid.NewGuid():N}"[..22];
+        await PublishAsync(Message(ok, receiver.Url($"ok/{ok}")));
+        await PublishAsync(Message(refused, "https://example.com/hook"));
+
+        await cluster.WaitForStateAsync(ok, "Succeeded", TimeSpan.FromSeconds(60));
+        await Eventually.Until(() => Task.FromResult(receiver.For($"ok/{ok}").Count), n => n == 1, TimeSpan.FromSeconds(30), "the bus request's callback", () => cluster.Diagnostics);
+        Assert.Contains("\"type\":\"inference.succeeded\"", receiver.For($"ok/{ok}")[0].Body, StringComparison.Ordinal);
+
+        await cluster.WaitForStateAsync(refused, "Failed", TimeSpan.FromSeconds(60));
+        await using var connection = new NpgsqlConnection(cluster.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT failure_kind || '|' || reason FROM inference_requests WHERE request_id = @id", connection);
+        command.Parameters.AddWithValue("id", refused);
+        Assert.Equal("InvalidInput|callback.url: host 'example.com' is not one of Orchestrator:Callbacks:AllowedHosts (127.0.0.1)", await command.ExecuteScalarAsync() as string);
+        // Refused for its URL, it announces nothing there.
+        Assert.Equal(0, await CountAsync(cluster, $"SELECT COUNT(*) FROM callback_events WHERE request_id = '{refused}'"));
+    }
+
+    static string Message(string requestId, string callbackUrl) => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        requestId,
+        model = "sim",
+        messages = new[] { new { role = "user", content = "Hello" } },
+        callback = new { url = callbackUrl },
+    });
+
+    static async Task PublishAsync(string message)
+    {
+        var body = $$"""{"messageId": "{{Guid.NewGuid()}}", "messageType": ["urn:message:Orchestrator.Contracts:InferenceRequested"], "message": {{message}}}""";
+        var factory = new ConnectionFactory { Uri = new Uri(TestServers.RabbitMq) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", DeliveryMode = DeliveryModes.Persistent };
+        await channel.BasicPublishAsync("Orchestrator.Contracts:InferenceRequested", "", mandatory: false, properties, Encoding.UTF8.GetBytes(body));
     }
 
     static async Task<long> CountAsync(ProductionCluster cluster, string sql)
