@@ -54,8 +54,11 @@ public static class CallbackGate
     }
 
     /// <summary>The URL's host is listed in <see cref="CallbackOptions.AllowedHosts"/> (port ignored).</summary>
-    public static bool IsAllowed(Uri uri, CallbackOptions options) =>
-        options.AllowedHosts.Exists(h => HostOf(h) is { } host && SameHost(host, uri.IdnHost));
+    public static bool IsAllowed(Uri uri, CallbackOptions options) => IsAllowedHost(uri.IdnHost, options);
+
+    /// <summary><paramref name="host"/> (a name, or an IP literal with or without brackets) is listed in <see cref="CallbackOptions.AllowedHosts"/>.</summary>
+    public static bool IsAllowedHost(string host, CallbackOptions options) =>
+        options.AllowedHosts.Exists(h => HostOf(h) is { } allowed && SameHost(allowed, host));
 
     /// <summary>
     /// The host of an allowlist entry: a name or an IP literal, with or without a port (<c>127.0.0.1:8080</c>,

@@ -37,7 +37,7 @@ public sealed class CallbackHttp : IDisposable
     async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var host = context.DnsEndPoint.Host;
-        var allowed = CallbackGate.IsAllowed(new UriBuilder("http", host).Uri, _options);
+        var allowed = CallbackGate.IsAllowedHost(host, _options);
         var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
             ? new[] { literal }
             : await Dns.GetHostAddressesAsync(host, cancellationToken);

@@ -69,6 +69,15 @@ public sealed class CallbackGateSpecs
         Assert.Contains("is not one of Orchestrator:Callbacks:AllowedHosts (127.0.0.1)", problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("::1", "[::1]")]
+    [InlineData("[::1]", "::1")]
+    [InlineData("0:0:0:0:0:0:0:1", "[::1]:8080")]
+    [InlineData("127.0.0.1", "127.0.0.1:9000")]
+    [InlineData("Hooks.Example.COM.", "hooks.example.com")]
+    public void When_a_connection_names_its_host_Should_match_the_allowlist_in_any_spelling(string host, string allowed) =>
+        Assert.True(CallbackGate.IsAllowedHost(host, Options(allowed)));
+
     [Fact]
     public void When_no_signing_secret_is_set_Should_refuse_every_callback_saying_so()
     {
