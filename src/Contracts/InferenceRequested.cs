@@ -52,4 +52,7 @@ public sealed record InferenceRequested
 
     /// <summary>The publishing service's name, kept for operators.</summary>
     public string? SourceService { get; init; }
+
+    /// <summary>Where to POST the outcome, signed (<see cref="CallbackTarget"/>); null for no callback.</summary>
+    public CallbackTarget? Callback { get; init; }
 }

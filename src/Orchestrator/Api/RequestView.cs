@@ -57,6 +57,9 @@ public sealed record RequestView
     public string? BatchId { get; init; }
     public string? CustomId { get; init; }
 
+    /// <summary>The request's callback and, on <c>GET /api/requests/{id}</c>, every delivery attempt; null without one.</summary>
+    public Callbacks.CallbackView? Callback { get; init; }
+
     public static RequestView From(InferenceRequestState saga, bool withAttempts) => new()
     {
         RequestId = saga.RequestId,
@@ -92,5 +95,6 @@ public sealed record RequestView
         BatchId = saga.BatchId,
         CustomId = saga.CustomId,
         Attempts = withAttempts ? saga.Attempts.OrderBy(a => a.Attempt).Select(AttemptView.From).ToList() : null,
+        Callback = Callbacks.CallbackView.Of(saga),
     };
 }

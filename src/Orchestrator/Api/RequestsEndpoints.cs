@@ -116,9 +116,10 @@ public static class RequestsEndpoints
         var correlationId = RequestIdentity.ToCorrelationId(requestId);
         var saga = await db.Requests.AsNoTracking().Include(x => x.Attempts)
             .SingleOrDefaultAsync(x => x.CorrelationId == correlationId, cancellationToken);
-        return saga is null
-            ? Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Request not found", detail: $"no request with id '{requestId}'")
-            : Results.Ok(RequestView.From(saga, withAttempts: true));
+        if (saga is null)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Request not found", detail: $"no request with id '{requestId}'");
+        var view = RequestView.From(saga, withAttempts: true);
+        return Results.Ok(saga.CallbackUrl is null ? view : view with { Callback = await Callbacks.CallbackView.LoadAsync(db, saga, cancellationToken) });
     }
 
     static async Task<IResult> List(OrchestratorDbContext db, string? state, string? model, string? failureKind, int? minAttempts,

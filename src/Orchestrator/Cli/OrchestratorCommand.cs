@@ -34,6 +34,7 @@ sealed class OrchestratorCommand : RootCommand
         Add(new SubmitCommand(api));
         Add(new BatchesCommand(api));
         Add(new DeadLettersCommand(api));
+        Add(new CallbacksCommand(api));
         Add(new FleetCommand(api));
         Add(new DemoCommand());
         Add(HelpCommand());

@@ -3,6 +3,7 @@ using Orchestrator.Api;
 using Orchestrator.Api.Access;
 using Orchestrator.Batches;
 using Orchestrator.Dashboard;
+using Orchestrator.Callbacks;
 using Orchestrator.DeadLetters;
 using Orchestrator.Fleet;
 using Orchestrator.Hosting;
@@ -73,6 +74,7 @@ public static class ServerCommand
         app.MapBulkActionsApi();
         app.MapBatchesApi();
         app.MapDeadLettersApi();
+        app.MapCallbacksApi();
         app.MapFleetApi();
         app.MapDashboard(); // GET / and its two files
 

@@ -1,4 +1,5 @@
 using MassTransit;
+using Orchestrator.Callbacks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Orchestrator.DeadLetters;
@@ -49,7 +50,12 @@ public static class OrchestratorServiceCollectionExtensions
         services.AddSingleton(store);
         var writers = store.Kind == StoreKind.Sqlite ? WriterGate.SingleWriter() : WriterGate.Open;
         services.AddSingleton(writers);
-        services.AddDbContextPool<OrchestratorDbContext>(db => store.Configure(db));
+        services.AddCallbacks();
+        services.AddDbContextPool<OrchestratorDbContext>((provider, db) =>
+        {
+            store.Configure(db);
+            db.AddInterceptors(provider.GetRequiredService<CallbackOutbox>());
+        });
         services.AddScoped<Submissions>();
         services.AddScoped<Batches.BatchSubmissions>();
         services.AddDurableTimers(store, timers, retention);

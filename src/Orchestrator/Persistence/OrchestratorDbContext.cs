@@ -18,6 +18,8 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
     public DbSet<AttemptRecord> Attempts => Set<AttemptRecord>();
     public DbSet<DeadLetters.DeadLetter> DeadLetters => Set<DeadLetters.DeadLetter>();
     public DbSet<Batches.BatchRecord> Batches => Set<Batches.BatchRecord>();
+    public DbSet<Callbacks.CallbackEvent> CallbackEvents => Set<Callbacks.CallbackEvent>();
+    public DbSet<Callbacks.CallbackDelivery> CallbackDeliveries => Set<Callbacks.CallbackDelivery>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -71,6 +73,7 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.BatchId).HasColumnName("batch_id").HasMaxLength(128);
             e.Property(x => x.CustomId).HasColumnName("custom_id");
             e.Property(x => x.BatchLine).HasColumnName("batch_line");
+            e.Property(x => x.CallbackUrl).HasColumnName("callback_url");
             e.Property(x => x.Version).HasColumnName("version").IsConcurrencyToken();
             if (postgres)
             {
@@ -142,6 +145,48 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.BackoffMs).HasColumnName("backoff_ms");
             e.Property(x => x.PromptTokens).HasColumnName("prompt_tokens");
             e.Property(x => x.CompletionTokens).HasColumnName("completion_tokens");
+        });
+
+        MapCallbacks(modelBuilder);
+    }
+
+    static void MapCallbacks(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Callbacks.CallbackEvent>(e =>
+        {
+            e.ToTable("callback_events");
+            e.HasKey(x => x.EventId);
+            e.Property(x => x.EventId).HasColumnName("event_id").ValueGeneratedNever();
+            e.Property(x => x.CorrelationId).HasColumnName("correlation_id");
+            e.Property(x => x.RequestId).HasColumnName("request_id");
+            e.Property(x => x.Type).HasColumnName("type");
+            e.Property(x => x.Url).HasColumnName("url");
+            e.Property(x => x.Body).HasColumnName("body");
+            e.Property(x => x.State).HasColumnName("state");
+            e.Property(x => x.Attempts).HasColumnName("attempts");
+            e.Property(x => x.AttemptBase).HasColumnName("attempt_base");
+            e.Property(x => x.NextAttemptAt).HasColumnName("next_attempt_at");
+            e.Property(x => x.ExpiresAt).HasColumnName("expires_at");
+            e.Property(x => x.CreatedAt).HasColumnName("created_at");
+            e.Property(x => x.DeliveredAt).HasColumnName("delivered_at");
+            e.Property(x => x.LastStatus).HasColumnName("last_status");
+            e.Property(x => x.LastError).HasColumnName("last_error");
+        });
+
+        modelBuilder.Entity<Callbacks.CallbackDelivery>(e =>
+        {
+            e.ToTable("callback_deliveries");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id").ValueGeneratedOnAdd();
+            e.Property(x => x.EventId).HasColumnName("event_id");
+            e.Property(x => x.CorrelationId).HasColumnName("correlation_id");
+            e.Property(x => x.Type).HasColumnName("type");
+            e.Property(x => x.Attempt).HasColumnName("attempt");
+            e.Property(x => x.AttemptedAt).HasColumnName("attempted_at");
+            e.Property(x => x.StatusCode).HasColumnName("status_code");
+            e.Property(x => x.Error).HasColumnName("error");
+            e.Property(x => x.DurationMs).HasColumnName("duration_ms");
+            e.Property(x => x.NextAttemptAt).HasColumnName("next_attempt_at");
         });
     }
 

@@ -102,6 +102,9 @@ public partial class InferenceRequestState : SagaStateMachineInstance, IVersione
     /// <summary>The line of the batch file the request came from, 1-based: results stream in this order.</summary>
     public int? BatchLine { get; set; }
 
+    /// <summary>Where each outcome is POSTed (Callbacks/), or null; checked at admission.</summary>
+    public string? CallbackUrl { get; set; }
+
     /// <summary>Optimistic concurrency token: bumped on every update; an update that finds another value retries.</summary>
     public int Version { get; set; }
 
@@ -123,6 +126,7 @@ public partial class InferenceRequestState : SagaStateMachineInstance, IVersione
         SourceService = message.SourceService,
         Metadata = RequestPayload.MetadataJson(message.Metadata),
         Deadline = message.Deadline?.UtcDateTime,
+        CallbackUrl = message.Callback?.Url,
         CreatedAt = utcNow,
         UpdatedAt = utcNow,
     };

@@ -21,7 +21,7 @@ namespace Orchestrator.Submission;
 public static class RequestReader
 {
     static readonly FieldSet TopLevelFields = new(
-        "requestId", "model", "messages", "parameters", "deadline", "metadata", "retry", "priority", "sourceService",
+        "requestId", "model", "messages", "parameters", "deadline", "metadata", "retry", "priority", "sourceService", "callback",
         "temperature", "topP", "maxTokens", "stop", "seed", "presencePenalty", "frequencyPenalty");
     // A batch line's body: OpenAI's chat-completions request. Its request id comes from the line's custom_id, and n is
     // OpenAI's (one answer per request is all we give).
@@ -30,6 +30,7 @@ public static class RequestReader
     static readonly FieldSet MessageFields = new("role", "content");
     static readonly FieldSet PartFields = new("type", "text", "imageUrl", "detail");
     static readonly FieldSet ImageFields = new("url", "detail");
+    static readonly FieldSet CallbackFields = new("url");
     static readonly FieldSet RetryFields = new("maximumAttempts", "initialIntervalMs", "backoffCoefficient", "maximumIntervalMs");
 
     // What the bus door read wrong, for the message it produced: the saga's admission refuses the request with it.
@@ -118,6 +119,7 @@ public static class RequestReader
             Retry = ReadRetry(fields, errors),
             Priority = fields.Int("priority", errors),
             SourceService = fields.String("sourceService", errors),
+            Callback = ReadCallback(fields, errors),
         };
     }
 
@@ -315,6 +317,23 @@ public static class RequestReader
             BackoffCoefficient = policy.Double("backoffCoefficient", errors),
             MaximumIntervalMs = policy.Int("maximumIntervalMs", errors),
         };
+    }
+
+    /// <summary>Where to POST the outcome; whether the URL may be called is the callback gate's (Callbacks/CallbackGate).</summary>
+    static CallbackTarget? ReadCallback(Fields fields, List<FieldError> errors)
+    {
+        if (!fields.TryGet("callback", out var callback))
+            return null;
+        if (callback.Value.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new(callback.Name, $"expected an object, e.g. {{\"url\":\"https://example.com/hook\"}} (got {Kind(callback.Value)})"));
+            return null;
+        }
+        var target = CallbackFields.Read(callback.Value, callback.Name + ".", errors);
+        var url = target.String("url", errors);
+        if (url is null && !target.TryGet("url", out _))
+            errors.Add(new(target.PathOf("url"), "a callback needs a url"));
+        return url is null ? null : new CallbackTarget { Url = url };
     }
 
     static string Kind(JsonElement value) => value.ValueKind switch

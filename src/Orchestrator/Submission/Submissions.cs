@@ -27,6 +27,7 @@ public sealed class Submissions(
     RequestAdmission admission,
     IOptions<ValidationOptions> validation,
     IOptions<RetryPolicyOptions> retryPolicy,
+    IOptions<Callbacks.CallbackOptions> callbacks,
     WriterGate writers,
     RetryWakeups wakeups,
     TimeProvider clock,
@@ -39,6 +40,8 @@ public sealed class Submissions(
     {
         if (InputGate.Check(request, validation.Value, retryPolicy.Value) is { Count: > 0 } errors)
             return new SubmissionOutcome.Refused(errors);
+        if (Callbacks.CallbackGate.Check(request.Callback, callbacks.Value) is { Count: > 0 } callbackErrors)
+            return new SubmissionOutcome.Refused(callbackErrors);
         if (InputGate.DeadlinePassed(request, clock.GetUtcNow()) is { } late)
         {
             // Refused only as a new request: an id that exists answers as it always does.

@@ -39,6 +39,10 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
             ["Orchestrator__Api__Keys__0__Scopes"] = "operate",
             // Several scripted 503s in a row below; an open breaker would turn their waits into circuit-open holds.
             ["Workers__CircuitBreaker__Enabled"] = "false",
+            // Callbacks to the test's own receiver on 127.0.0.1.
+            ["Orchestrator__Callbacks__SigningSecret"] = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            ["Orchestrator__Callbacks__AllowedHosts__0"] = "127.0.0.1",
+            ["Orchestrator__Callbacks__PollInterval"] = "00:00:00.100",
         }, _workingDirectory);
         await _server.WaitUntilHealthyAsync(_url + "health/ready", TimeSpan.FromSeconds(90));
         _api = new HttpClient { BaseAddress = new Uri(_url), Timeout = TimeSpan.FromSeconds(60) };
@@ -53,6 +57,53 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
         });
         Assertions.SetDefaultExpectTimeout((float)Patience.TotalMilliseconds);
     }
+
+    [Fact]
+    public async Task Should_show_every_callback_delivery_and_redeliver_a_failed_one()
+    {
+        await using var receiver = new CallbackReceiver();
+        using (var submit = await _api.PostAsJsonAsync("api/requests", new
+        {
+            requestId = "pw-cb",
+            model = "sim",
+            messages = new[] { new { role = "user", content = "hello" } },
+            callback = new { url = receiver.Url("gone/pw-cb") },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, submit.StatusCode);
+        }
+        await CallbackInState("pw-cb", "Failed");
+
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _url, ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await page.FillAsync("#key-dialog input[name=key]", OperateKey);
+        await page.ClickAsync("#key-dialog button[value=save]");
+        await Assertions.Expect(page.Locator("#who-text")).ToHaveTextAsync("key: ops (operate)");
+
+        await page.GotoAsync("/#/request/pw-cb");
+        await Assertions.Expect(page.Locator("#callback-url")).ToHaveTextAsync($"{receiver.Url("gone/pw-cb")} (Failed)");
+        var rows = page.Locator("#callback-table tbody tr");
+        await Assertions.Expect(rows).ToHaveCountAsync(1);
+        await Assertions.Expect(rows.First).ToContainTextAsync("inference.succeeded");
+        await Assertions.Expect(rows.First).ToContainTextAsync("410 Gone: the receiver wants no more deliveries");
+
+        receiver.Heal();
+        await page.ClickAsync("#callback-table button[data-action=redeliver]");
+        await CallbackInState("pw-cb", "Delivered");
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#callback-url")).ToHaveTextAsync($"{receiver.Url("gone/pw-cb")} (Delivered)");
+        await Assertions.Expect(rows).ToHaveCountAsync(2);
+        await Assertions.Expect(rows.Nth(1)).ToContainTextAsync("200");
+        Assert.Equal([410, 200], receiver.For("gone/pw-cb").Select(p => p.AnsweredStatus));
+        await context.CloseAsync();
+    }
+
+    Task<string> CallbackInState(string requestId, string state) =>
+        Eventually.Until(() => _api.GetStringAsync(new Uri($"api/requests/{requestId}", UriKind.Relative)),
+            b => JsonDocument.Parse(b).RootElement.GetProperty("callback") is { ValueKind: JsonValueKind.Object } callback &&
+                 callback.GetProperty("state").ValueKind == JsonValueKind.String && callback.GetProperty("state").GetString() == state,
+            Patience, $"{requestId}'s callback {state}", () => _server.Output);
 
     [Fact]
     public async Task Should_ask_for_the_key_then_submit_watch_retry_approve_and_bulk_cancel()

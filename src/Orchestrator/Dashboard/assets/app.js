@@ -232,6 +232,37 @@ async function showRequest(id) {
     el("td", {}, a.workerId || "-"), el("td", { class: "reason", title: a.reason || "" }, a.reason || ""))));
   drawTimeline(r.attempts || []);
   $("#detail-output").textContent = r.result ? r.result.output : "(no answer)";
+  showCallback(r);
+}
+
+// Every delivery attempt of every callback event, one row each; a failed event can be sent again from here.
+function showCallback(r) {
+  const section = $("#detail-callback");
+  section.hidden = !r.callback;
+  if (!r.callback) return;
+  $("#callback-url").textContent = `${r.callback.url} (${r.callback.state || "no event yet"})`;
+  const rows = (r.callback.events || []).flatMap((e) => {
+    const deliveries = e.deliveries && e.deliveries.length ? e.deliveries : [null];
+    return deliveries.map((d, i) => el("tr", {},
+      el("td", { title: e.eventId }, i === 0 ? e.eventId.slice(0, 12) + "…" : ""), el("td", {}, i === 0 ? e.type : ""),
+      el("td", {}, i === 0 ? el("span", { class: `state state-${e.state}` }, e.state) : ""),
+      el("td", {}, d ? d.attempt : "-"), el("td", {}, d ? time(d.attemptedAt) : "-"), el("td", {}, d && d.statusCode != null ? d.statusCode : "-"),
+      el("td", {}, d ? d.durationMs : "-"), el("td", { class: "reason", title: (d && d.error) || "" }, (d && d.error) || ""),
+      el("td", {}, d ? time(d.nextAttemptAt) : time(e.nextAttemptAt)),
+      el("td", {}, i === 0 && e.state !== "Pending"
+        ? el("button", { type: "button", "data-action": "redeliver", onclick: () => redeliver(r.requestId, e.eventId) }, "Redeliver") : "")));
+  });
+  $("#callback-table tbody").replaceChildren(...rows);
+}
+
+async function redeliver(requestId, eventId) {
+  try {
+    await api("POST", `/api/callbacks/${encodeURIComponent(eventId)}/redeliver`, {});
+    say(`redeliver: ${eventId} queued`);
+    await showRequest(requestId);
+  } catch (error) {
+    say(error.message, true);
+  }
 }
 
 // Each attempt as a bar from start to finish on one time axis; the backoff before the next attempt as a dashed line.

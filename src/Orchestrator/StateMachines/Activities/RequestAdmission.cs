@@ -18,9 +18,12 @@ public sealed class RequestAdmission(
     IOptions<RetryPolicyOptions> retryPolicy,
     IOptions<TimeoutOptions> timeouts,
     TimeProvider clock,
-    ILogger<RequestAdmission> logger)
+    ILogger<RequestAdmission> logger,
+    IOptions<Callbacks.CallbackOptions>? callbacks = null)
     : MessageActivity<InferenceRequested>
 {
+    readonly Callbacks.CallbackOptions _callbacks = callbacks?.Value ?? new();
+
     /// <summary>The row of a new submission, before its first transition (state null).</summary>
     public InferenceRequestState NewRow(InferenceRequested message) =>
         InferenceRequestState.Create(message, clock.GetUtcNow().UtcDateTime, validation.Value.DefaultPriority);
@@ -28,7 +31,8 @@ public sealed class RequestAdmission(
     protected override void Run(InferenceRequestState saga, InferenceRequested message)
     {
         // A message the reader could not read whole is refused for that alone: the gate would only repeat it.
-        var errors = RequestReader.ProblemsOf(message) is { Count: > 0 } unread ? unread : InputGate.Check(message, validation.Value, retryPolicy.Value);
+        var errors = RequestReader.ProblemsOf(message) is { Count: > 0 } unread ? unread
+            : (IReadOnlyList<FieldError>)[.. InputGate.Check(message, validation.Value, retryPolicy.Value), .. Callbacks.CallbackGate.Check(message.Callback, _callbacks)];
         Stamp(saga);
         if (errors.Count > 0)
         {
