@@ -28,7 +28,7 @@ public sealed class ChaosCluster : IAsyncDisposable
     int _crashedAtStart;
     bool _databaseCreated;
 
-    ChaosCluster(string ownerConnectionString, string rabbitMq, string runTag, int seed)
+    ChaosCluster(string ownerConnectionString, string rabbitMq, string runTag, int seed, bool defaultTimeouts)
     {
         _ownerConnectionString = ownerConnectionString;
         _rabbitMq = rabbitMq;
@@ -45,11 +45,14 @@ public sealed class ChaosCluster : IAsyncDisposable
             ["Orchestrator__Api__RequireKeys"] = "false",
             ["ConnectionStrings__Postgres"] = ConnectionString,
             ["ConnectionStrings__RabbitMQ"] = rabbitMq,
+        };
+        if (!defaultTimeouts)
+        {
             // Short enough that the model outage (slower than this) times attempts out, and that an attempt whose
             // invoke was lost with a broker restart is repaired well inside the minute the run allows.
-            ["Orchestrator__Timeouts__StartToCloseTimeout"] = StartToCloseTimeout.ToString("c", CultureInfo.InvariantCulture),
-            ["Orchestrator__Timeouts__ScheduleToCloseTimeout"] = "00:00:20",
-        };
+            _orchestratorEnvironment["Orchestrator__Timeouts__StartToCloseTimeout"] = StartToCloseTimeout.ToString("c", CultureInfo.InvariantCulture);
+            _orchestratorEnvironment["Orchestrator__Timeouts__ScheduleToCloseTimeout"] = "00:00:20";
+        }
     }
 
     public string ConnectionString { get; }
@@ -98,9 +101,9 @@ public sealed class ChaosCluster : IAsyncDisposable
         }
     }
 
-    public static async Task<ChaosCluster> StartAsync(string ownerConnectionString, string rabbitMq, string runTag, int seed, int orchestrators, int workers, Action<string> log)
+    public static async Task<ChaosCluster> StartAsync(string ownerConnectionString, string rabbitMq, string runTag, int seed, bool defaultTimeouts, int orchestrators, int workers, Action<string> log)
     {
-        var cluster = new ChaosCluster(ownerConnectionString, rabbitMq, runTag, seed);
+        var cluster = new ChaosCluster(ownerConnectionString, rabbitMq, runTag, seed, defaultTimeouts);
         try
         {
             await cluster.InitializeAsync(orchestrators, workers, log);
@@ -215,6 +218,55 @@ public sealed class ChaosCluster : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Warnings and errors the orchestrators and workers logged in the window that match the pattern, with who logged them.</summary>
+    public List<(string Process, DateTime At, string Line)> Problems(DateTime from, DateTime to, System.Text.RegularExpressions.Regex pattern)
+    {
+        List<ChaosProcess> all;
+        lock (_gate)
+            all = [.. _all];
+        return [.. all.SelectMany(p => p.Problems(from, to, pattern).Select(l => (p.Name, l.At, l.Line))).OrderBy(l => l.At)];
+    }
+
+    /// <summary>
+    /// The sum of a metric's series whose line contains <paramref name="labels"/>, per live orchestrator or worker,
+    /// keyed by name and PID (a restarted process starts its counters at 0). A process that does not answer is left out.
+    /// </summary>
+    public async Task<Dictionary<string, double>> ScrapeAsync(bool workers, string metric, string labels = "")
+    {
+        List<(string Key, Uri Url)> targets;
+        lock (_gate)
+        {
+            var processes = workers ? _workers : _orchestrators;
+            var ports = workers ? _workerPorts : _orchestratorPorts;
+            targets = [.. processes.Where(p => !p.Value.HasExited).Select(p => ($"{p.Key}#{p.Value.Pid}", new Uri($"http://127.0.0.1:{ports[p.Key]}/metrics")))];
+        }
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var values = await Task.WhenAll(targets.Select(async t =>
+        {
+            try
+            {
+                var total = 0.0;
+                foreach (var line in (await http.GetStringAsync(t.Url)).Split('\n'))
+                {
+                    if (!line.StartsWith(metric, StringComparison.Ordinal) || !line.Contains(labels, StringComparison.Ordinal))
+                        continue;
+                    if (double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
+                        total += n;
+                }
+                return (t.Key, Value: (double?)total);
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                return (t.Key, Value: null);
+            }
+        }));
+        return values.Where(v => v.Value is not null).ToDictionary(v => v.Key, v => v.Value!.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>What the counters grew by between two scrapes; a process that started in between counts from 0.</summary>
+    public static double Growth(Dictionary<string, double> before, Dictionary<string, double> after) =>
+        after.Sum(a => Math.Max(0, a.Value - before.GetValueOrDefault(a.Key)));
 
     /// <summary>SIGKILL, by PID: no shutdown, no acknowledgements.</summary>
     public async Task KillAsync(string name)

@@ -13,6 +13,8 @@ public sealed class ChaosProcess : IAsyncDisposable
 {
     readonly Process _process;
     readonly StringBuilder _output = new();
+    readonly List<(DateTime At, StringBuilder Text)> _problems = [];
+    StringBuilder? _open;
 
     ChaosProcess(Process process, string name)
     {
@@ -70,7 +72,28 @@ public sealed class ChaosProcess : IAsyncDisposable
             if (_output.Length > 100_000)
                 _output.Remove(0, 50_000);
             _output.AppendLine(line);
+            // The console logger writes "warn: Category[id]", then the message and exception indented below it.
+            if (line.StartsWith("warn: ", StringComparison.Ordinal) || line.StartsWith("fail: ", StringComparison.Ordinal) || line.StartsWith("crit: ", StringComparison.Ordinal))
+            {
+                _open = new StringBuilder(line);
+                _problems.Add((DateTime.UtcNow, _open));
+            }
+            else if (_open is not null && line.StartsWith(' ') && _open.Length < 1500)
+            {
+                _open.Append(' ').Append(line.Trim());
+            }
+            else
+            {
+                _open = null;
+            }
         }
+    }
+
+    /// <summary>Warnings and errors this process logged from <paramref name="from"/> to <paramref name="to"/> matching <paramref name="pattern"/>.</summary>
+    public List<(DateTime At, string Line)> Problems(DateTime from, DateTime to, System.Text.RegularExpressions.Regex pattern)
+    {
+        lock (_output)
+            return [.. _problems.Where(p => p.At >= from && p.At <= to).Select(p => (p.At, p.Text.ToString())).Where(p => pattern.IsMatch(p.Item2))];
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)

@@ -5,6 +5,16 @@ namespace Orchestrator.Chaos;
 /// <summary>Carries out one fault of each kind against the cluster and reports when the system was whole again.</summary>
 public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<string> log)
 {
+    /// <summary>How long the broker is held with SIGSTOP: longer than a publish waits for its confirm.</summary>
+    public static readonly TimeSpan HangFor = TimeSpan.FromSeconds(20);
+
+    /// <summary>Redeliveries land in the surviving and the restarted orchestrator a moment after the fault.</summary>
+    static readonly TimeSpan RedeliveryGrace = TimeSpan.FromSeconds(5);
+
+    // One broker: its faults take turns (a kill in the middle of a clean stop would be neither), the others overlap.
+    static readonly SemaphoreSlim Broker = new(1, 1);
+    string? _victim;
+
     /// <summary>The model outage: first slower than an attempt may take, then failing.</summary>
     public static readonly TimeSpan SlowPhase = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan FailingPhase = TimeSpan.FromSeconds(8);
@@ -15,19 +25,48 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
 
     public async Task<FaultRecord> InjectAsync(FaultKind kind)
     {
+        var onBroker = kind is FaultKind.RestartRabbitMq or FaultKind.KillRabbitMq or FaultKind.HangRabbitMq;
+        if (onBroker)
+            await Broker.WaitAsync();
+        try
+        {
+            return await StrikeAsync(kind);
+        }
+        finally
+        {
+            if (onBroker)
+                Broker.Release();
+        }
+    }
+
+    async Task<FaultRecord> StrikeAsync(FaultKind kind)
+    {
         var started = DateTime.UtcNow;
+        var redeliveredBefore = await cluster.ScrapeAsync(workers: false, "messaging_redelivered_total");
+        var bouncesBefore = await cluster.ScrapeAsync(workers: true, "orchestrator_attempts_total", "failure_kind=\"CircuitOpen\"");
         try
         {
             var detail = kind switch
             {
                 FaultKind.KillWorker => await KillWorkerAsync(),
                 FaultKind.KillOrchestrator => await KillOrchestratorAsync(),
-                FaultKind.RestartRabbitMq => await RestartRabbitMqAsync(),
+                FaultKind.RestartRabbitMq => await RestartRabbitMqAsync("rmq-stop", "RabbitMQ stopped cleanly and started again"),
+                FaultKind.KillRabbitMq => await RestartRabbitMqAsync("rmq-kill", "RabbitMQ SIGKILLed and started again"),
+                FaultKind.HangRabbitMq => await HangRabbitMqAsync(),
                 FaultKind.RestartPostgres => await RestartAsync("pg-restart-immediate", "PostgreSQL restarted with pg_ctl restart -m immediate"),
                 FaultKind.ModelOutage => await ModelOutageAsync(),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown fault kind"),
             };
-            return new FaultRecord(kind, started, _endedUtc ?? DateTime.UtcNow, detail, null, _midCall);
+            var ended = _endedUtc ?? DateTime.UtcNow;
+            var bouncesAfter = await cluster.ScrapeAsync(workers: true, "orchestrator_attempts_total", "failure_kind=\"CircuitOpen\"");
+            await Task.Delay(RedeliveryGrace);
+            var redeliveredAfter = await cluster.ScrapeAsync(workers: false, "messaging_redelivered_total");
+            return new FaultRecord(kind, started, ended, detail, null, _midCall)
+            {
+                Victim = _victim,
+                Redelivered = ChaosCluster.Growth(redeliveredBefore, redeliveredAfter),
+                Bounces = ChaosCluster.Growth(bouncesBefore, bouncesAfter),
+            };
         }
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or HttpRequestException or IOException
             or RabbitMQ.Client.Exceptions.BrokerUnreachableException)
@@ -62,6 +101,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
         }
         var midCall = _midCall = victim is not null;
         victim ??= live[random.Next(live.Count)];
+        _victim = victim;
         await cluster.KillAsync(victim);
         log($"SIGKILL {victim} ({(midCall ? $"{calls} calls in flight" : "no call in flight found within 120 s")})");
         var replacement = await cluster.StartWorkerAsync();
@@ -94,7 +134,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
     async Task<string> KillOrchestratorAsync()
     {
         var names = cluster.OrchestratorNames;
-        var victim = names[random.Next(names.Count)];
+        var victim = _victim = names[random.Next(names.Count)];
         await cluster.KillAsync(victim);
         log($"SIGKILL {victim}");
         await cluster.StartOrchestratorAsync(victim);
@@ -109,39 +149,65 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
     }
 
     /// <summary>
-    /// Stops the node (<c>rmq-stop</c>) and starts it again (<c>rmq-start</c>). The broker is back when it takes an
-    /// AMQP connection again: the start script's own boot check (the Erlang CLI) can lag minutes behind on a busy box,
-    /// so it is waited for afterwards without holding up the fault's end.
+    /// Stops the node (<c>rmq-stop</c>, clean, or <c>rmq-kill</c>, SIGKILL) and starts it again (<c>rmq-start</c>).
+    /// The broker is back when it takes an AMQP connection again: the start script's own boot check (the Erlang CLI)
+    /// can lag minutes behind on a busy box, so it is waited for afterwards without holding up the fault's end.
     /// </summary>
-    async Task<string> RestartRabbitMqAsync()
+    async Task<string> RestartRabbitMqAsync(string stopVerb, string detail)
     {
         var limit = TimeSpan.FromSeconds(240);
-        log("infra-ctl.sh rmq-stop");
-        await InfraControl.RunAsync("rmq-stop", limit);
+        log($"infra-ctl.sh {stopVerb}");
+        await InfraControl.RunAsync(stopVerb, limit);
         log("infra-ctl.sh rmq-start");
         using var starting = InfraControl.Start("rmq-start", limit);
         var waiting = InfraControl.WaitAsync(starting, "rmq-start", limit);
+        await WaitForBrokerAsync(limit, waiting);
+        var back = DateTime.UtcNow;
+        _endedUtc = back;
+        await waiting; // a start that failed outright still fails the fault
+        var lag = DateTime.UtcNow - back;
+        return detail + (lag > TimeSpan.FromSeconds(5) ? $" (the start script confirmed it {lag.TotalSeconds:0} s after it took connections)" : "");
+    }
+
+    /// <summary>Waits until the broker takes an AMQP connection, failing with <paramref name="starting"/> if it fails.</summary>
+    async Task WaitForBrokerAsync(TimeSpan limit, Task? starting)
+    {
         var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(cluster.RabbitMq), RequestedConnectionTimeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + limit;
         while (true)
         {
-            if (waiting.IsFaulted)
-                await waiting; // the start failed: that is the fault's error
+            if (starting is { IsFaulted: true })
+                await starting; // the start failed: that is the fault's error
             try
             {
                 await using var connection = await factory.CreateConnectionAsync();
-                break;
+                return;
             }
             catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException) when (DateTime.UtcNow < deadline)
             {
                 await Task.Delay(500);
             }
         }
-        var back = DateTime.UtcNow;
-        _endedUtc = back;
-        await waiting; // a start that failed outright still fails the fault
-        var lag = DateTime.UtcNow - back;
-        return "RabbitMQ stopped and started again" + (lag > TimeSpan.FromSeconds(5) ? $" (the start script confirmed it {lag.TotalSeconds:0} s after it took connections)" : "");
+    }
+
+    /// <summary>SIGSTOP of the broker for <see cref="HangFor"/>, then SIGCONT: it is back when it takes a connection.</summary>
+    async Task<string> HangRabbitMqAsync()
+    {
+        log($"infra-ctl.sh rmq-freeze for {HangFor.TotalSeconds:0} s");
+        await InfraControl.RunAsync("rmq-freeze", TimeSpan.FromSeconds(30));
+        try
+        {
+            await Task.Delay(HangFor);
+        }
+        finally
+        {
+            // Whatever happened meanwhile, the broker must not stay frozen.
+            await InfraControl.RunAsync("rmq-thaw", TimeSpan.FromSeconds(30));
+        }
+        log("infra-ctl.sh rmq-thaw");
+        await WaitForBrokerAsync(TimeSpan.FromSeconds(120), null);
+        _endedUtc = DateTime.UtcNow;
+        return $"RabbitMQ held with SIGSTOP for {HangFor.TotalSeconds:0} s, then SIGCONT";
     }
 
     async Task<string> ModelOutageAsync()

@@ -18,6 +18,7 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
     readonly ConcurrentDictionary<string, byte> _accepted = new(StringComparer.Ordinal);
     readonly ConcurrentBag<string> _refused = [];
     readonly SemaphoreSlim _inFlight = new(48);
+    readonly ConcurrentQueue<(DateTime At, string Orchestrator)> _failures = new();
     long _submissions;
     long _retries;
 
@@ -34,6 +35,10 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
     public long Retries => Interlocked.Read(ref _retries);
 
     public long Duplicates { get; private set; }
+
+    /// <summary>POSTs that failed in the window, by the orchestrator they went to.</summary>
+    public Dictionary<string, int> FailuresIn(DateTime from, DateTime to) =>
+        _failures.Where(f => f.At >= from && f.At <= to).GroupBy(f => f.Orchestrator, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
 
     public async Task RunAsync(IReadOnlyList<string> ids, TimeSpan window, Random random, CancellationToken cancellationToken)
     {
@@ -95,7 +100,8 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
             var last = "";
             for (var attempt = 0; clock.Elapsed < GiveUpAfter; attempt++)
             {
-                var target = cluster.OrchestratorUrl(names[(turn + attempt) % names.Count]);
+                var name = names[(turn + attempt) % names.Count];
+                var target = cluster.OrchestratorUrl(name);
                 try
                 {
                     using var response = await _http.PostAsJsonAsync(new Uri(target, "api/requests"), Body(id), cancellationToken);
@@ -121,6 +127,7 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
                     last = "no answer within 10 s";
                 }
                 Interlocked.Increment(ref _retries);
+                _failures.Enqueue((DateTime.UtcNow, name));
                 await Task.Delay(TimeSpan.FromMilliseconds(250 + 250 * Math.Min(attempt, 6)), cancellationToken);
             }
             _refused.Add($"{id}: not accepted within {GiveUpAfter.TotalSeconds:0} s, last answer: {last}");
