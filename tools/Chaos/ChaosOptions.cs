@@ -23,9 +23,12 @@ public sealed record ChaosOptions
     /// <summary>Rounds of the fault kinds: one for the quick run, about one per 90 s of submissions otherwise.</summary>
     public int Rounds => Quick ? 1 : Math.Clamp((int)(SubmitWindow.TotalSeconds / 90), 1, 5);
 
-    /// <summary>How long submissions are spread over: faults strike while requests keep arriving.</summary>
+    /// <summary>
+    /// How long the planned submissions are spread over: faults strike while requests keep arriving (and keep arriving
+    /// past it while a fault is under way: the broker's faults take turns).
+    /// </summary>
     public TimeSpan SubmitWindow => Quick
-        ? TimeSpan.FromSeconds(50)
+        ? TimeSpan.FromSeconds(60)
         : TimeSpan.FromSeconds(Math.Max(45, Requests / 15.0));
 
     /// <summary>

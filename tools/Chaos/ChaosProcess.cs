@@ -13,8 +13,7 @@ public sealed class ChaosProcess : IAsyncDisposable
 {
     readonly Process _process;
     readonly StringBuilder _output = new();
-    readonly List<(DateTime At, StringBuilder Text)> _problems = [];
-    StringBuilder? _open;
+    readonly List<(DateTime At, string Line)> _lines = [];
 
     ChaosProcess(Process process, string name)
     {
@@ -49,6 +48,7 @@ public sealed class ChaosProcess : IAsyncDisposable
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        // Only warnings and errors: the lines the fault evidence is looked for in.
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in environment)
             info.Environment[key] = value;
@@ -72,20 +72,9 @@ public sealed class ChaosProcess : IAsyncDisposable
             if (_output.Length > 100_000)
                 _output.Remove(0, 50_000);
             _output.AppendLine(line);
-            // The console logger writes "warn: Category[id]", then the message and exception indented below it.
-            if (line.StartsWith("warn: ", StringComparison.Ordinal) || line.StartsWith("fail: ", StringComparison.Ordinal) || line.StartsWith("crit: ", StringComparison.Ordinal))
-            {
-                _open = new StringBuilder(line);
-                _problems.Add((DateTime.UtcNow, _open));
-            }
-            else if (_open is not null && line.StartsWith(' ') && _open.Length < 1500)
-            {
-                _open.Append(' ').Append(line.Trim());
-            }
-            else
-            {
-                _open = null;
-            }
+            // At the runner's log level every line is a warning or an error (JSON lines; a crash's text too).
+            if (_lines.Count < 50_000)
+                _lines.Add((DateTime.UtcNow, line));
         }
     }
 
@@ -93,7 +82,7 @@ public sealed class ChaosProcess : IAsyncDisposable
     public List<(DateTime At, string Line)> Problems(DateTime from, DateTime to, System.Text.RegularExpressions.Regex pattern)
     {
         lock (_output)
-            return [.. _problems.Where(p => p.At >= from && p.At <= to).Select(p => (p.At, p.Text.ToString())).Where(p => pattern.IsMatch(p.Item2))];
+            return [.. _lines.Where(p => p.At >= from && p.At <= to && pattern.IsMatch(p.Line))];
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)

@@ -35,12 +35,15 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
         var poisonMarker = $"chaos-poison-{_runTag}";
         await errorQueues.PoisonAsync(poisonMarker, PoisonedMessages);
 
-        var ids = Enumerable.Range(1, options.Requests).Select(i => $"{idPrefix}{i:D5}").ToList();
         var random = new Random(options.Seed);
         using var submitter = new Submitter(cluster, Log);
+        await using var sampler = new MetricSampler(cluster);
+        sampler.Start();
         var started = Stopwatch.StartNew();
         var submitStart = DateTime.UtcNow;
-        var submitting = submitter.RunAsync(ids, options.SubmitWindow, random, CancellationToken.None);
+        var faultsOver = 0;
+        var submitting = submitter.RunAsync(i => $"{idPrefix}{i + 1:D5}", options.Requests, options.SubmitWindow,
+            () => Volatile.Read(ref faultsOver) < schedule.Count, random, CancellationToken.None);
         // Each fault strikes at its own time, whether or not the one before is over (a restart that is slow on a
         // busy box overlaps the next fault): so all of them hit while requests are still arriving.
         var striking = schedule.Select((entry, index) => Task.Run(async () =>
@@ -50,10 +53,11 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
             Log($"fault {entry.Kind}");
             var record = await new FaultInjector(cluster, new Random(options.Seed * 31 + index), Log).InjectAsync(entry.Kind);
             Log($"fault {entry.Kind} over after {(record.EndedUtc - record.StartedUtc).TotalSeconds:0.0} s: {record.Detail}{record.Error}");
+            Interlocked.Increment(ref faultsOver);
             return record;
         })).ToList();
         var faults = (await Task.WhenAll(striking)).OrderBy(f => f.StartedUtc).ToList();
-        await submitting;
+        var ids = (await submitting).ToList();
         var lastFault = faults.Count > 0 ? faults.Max(f => f.EndedUtc) : DateTime.UtcNow;
 
         // Settle: every request terminal within the limit after the last fault (polled, bounded).
@@ -83,7 +87,7 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
         var tallies = outcomes.Tally.ByRequest.ToDictionary(t => t.Key, t => t.Value.Snapshot(), StringComparer.Ordinal);
         var calls = await ModelCallsAsync(cluster);
         var final = await ReadRowsAsync(store);
-        var evidence = await EvidenceAsync(faults, final, cluster, submitter, store);
+        var evidence = await EvidenceAsync(faults, final, cluster, submitter, sampler, store, options.Full);
         var checks = await CheckAsync(options, ids, rows, final, tallies, calls, submitter, faults, lastFault, outcomes, store, errorQueues, errorsBefore, poisonMarker);
         var hit = evidence.Count(e => e.Hit);
         var succeeded = faults.Count(f => f.Succeeded);
@@ -102,7 +106,7 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
     }
 
     /// <summary>What a fault left behind that shows it hit requests in flight, and whether that is enough.</summary>
-    sealed record FaultEvidence(FaultRecord Fault, bool Hit, string Evidence, string? Sample);
+    sealed record FaultEvidence(FaultRecord Fault, bool Hit, string Evidence, string? Sample, double Bounces);
 
     [System.Text.RegularExpressions.GeneratedRegex(@"(?i)rabbit|broker|amqp|confirm|publish")]
     private static partial System.Text.RegularExpressions.Regex BrokerTrouble();
@@ -117,13 +121,20 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
     /// processes' logs, and requests in flight at the time that still completed; the model outage leaves attempts that
     /// timed out or got a 503.
     /// </summary>
-    static async Task<List<FaultEvidence>> EvidenceAsync(List<FaultRecord> faults, Dictionary<string, RequestRow> rows, ChaosCluster cluster, Submitter submitter, RunStore store)
+    static async Task<List<FaultEvidence>> EvidenceAsync(List<FaultRecord> faults, Dictionary<string, RequestRow> rows, ChaosCluster cluster, Submitter submitter,
+        MetricSampler sampler, RunStore store, bool defaultTimeouts)
     {
+        // The attempts a killed worker held end abandoned as soon as the broker hands their invokes to another worker,
+        // or timed out when the start-to-close timeout passes.
+        var attemptsSettle = (defaultTimeouts ? TimeSpan.FromSeconds(90) : ChaosCluster.StartToCloseTimeout) + LogGrace;
         var evidence = new List<FaultEvidence>();
         foreach (var fault in faults.Where(f => f.Succeeded))
         {
-            var inFlight = rows.Values.Count(r => r.CreatedAt < fault.StartedUtc && r.IsTerminal && r.CompletedAt > fault.StartedUtc);
+            // Requests alive while the fault lasted (created before it ended, not done before it began) that completed.
+            var inFlight = rows.Values.Count(r => r.CreatedAt < fault.EndedUtc && r.IsTerminal && r.CompletedAt > fault.StartedUtc);
             var posts = submitter.FailuresIn(fault.StartedUtc, fault.EndedUtc + LogGrace);
+            var redelivered = sampler.Redelivered(fault.StruckUtc, fault.EndedUtc + LogGrace);
+            var bounces = sampler.Bounces(fault.StartedUtc, fault.EndedUtc);
             List<(string Process, DateTime At, string Line)> Lines(System.Text.RegularExpressions.Regex pattern) =>
                 cluster.Problems(fault.StartedUtc - TimeSpan.FromSeconds(1), fault.EndedUtc + LogGrace, pattern);
             static string? First(List<(string Process, DateTime At, string Line)> lines) =>
@@ -134,38 +145,39 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
             {
                 case FaultKind.KillWorker:
                     {
-                        var lost = await store.LostWithWorkerAsync(fault.Victim!);
+                        var lost = await store.AbandonedOrTimedOutAsync(fault.StruckUtc, fault.StruckUtc + attemptsSettle);
                         evidence.Add(new FaultEvidence(fault, fault.MidCall && lost > 0,
-                            $"{lost} attempts of {fault.Victim} timed out or abandoned{(fault.MidCall ? "" : "; killed with no call in flight")}", null));
+                            $"{(fault.MidCall ? "killed holding model calls" : "killed with no call in flight")}; {lost} attempts abandoned or timed out after it", null, bounces));
                         break;
                     }
                 case FaultKind.KillOrchestrator:
                     {
                         var failed = posts.GetValueOrDefault(fault.Victim!);
-                        evidence.Add(new FaultEvidence(fault, fault.Redelivered > 0,
-                            $"{fault.Redelivered:0} messages redelivered to the orchestrators; {failed} POSTs to {fault.Victim} failed and were sent again", null));
+                        evidence.Add(new FaultEvidence(fault, redelivered > 0,
+                            $"{redelivered:0} messages redelivered to the orchestrators; {failed} POSTs to {fault.Victim} failed and were sent again", null, bounces));
                         break;
                     }
                 case FaultKind.RestartRabbitMq or FaultKind.KillRabbitMq or FaultKind.HangRabbitMq:
                     {
                         var lines = Lines(BrokerTrouble());
                         var failed = posts.Values.Sum();
-                        evidence.Add(new FaultEvidence(fault, (lines.Count > 0 || failed > 0) && inFlight > 0,
-                            $"{lines.Count} broker warnings/errors logged ({Processes(lines)}); {failed} POSTs failed and were sent again; " +
-                            $"{inFlight} requests in flight completed; {fault.Redelivered:0} redelivered", First(lines)));
+                        var unconfirmed = await store.UnconfirmedAsync(fault.StartedUtc, fault.EndedUtc + LogGrace);
+                        evidence.Add(new FaultEvidence(fault, (lines.Count > 0 || failed > 0 || unconfirmed > 0) && inFlight > 0,
+                            $"{lines.Count} broker warnings/errors logged ({Processes(lines)}); {unconfirmed} attempt commands unconfirmed and sent again; {failed} POSTs failed and were sent again; " +
+                            $"{inFlight} requests in flight completed; {redelivered:0} redelivered", First(lines), bounces));
                         break;
                     }
                 case FaultKind.RestartPostgres:
                     {
                         var lines = Lines(DatabaseTrouble());
                         evidence.Add(new FaultEvidence(fault, lines.Count > 0 && inFlight > 0,
-                            $"{lines.Count} database warnings/errors logged ({Processes(lines)}); {posts.Values.Sum()} POSTs failed and were sent again; {inFlight} requests in flight completed", First(lines)));
+                            $"{lines.Count} database warnings/errors logged ({Processes(lines)}); {posts.Values.Sum()} POSTs failed and were sent again; {inFlight} requests in flight completed", First(lines), bounces));
                         break;
                     }
                 case FaultKind.ModelOutage:
                     {
                         var failed = await store.FailedByModelAsync(fault.StartedUtc, fault.EndedUtc);
-                        evidence.Add(new FaultEvidence(fault, failed > 0, $"{failed} attempts started during it timed out or got a 503", null));
+                        evidence.Add(new FaultEvidence(fault, failed > 0, $"{failed} attempts started during it timed out or got a 503", null, bounces));
                         break;
                     }
                 default:
@@ -289,8 +301,8 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
         var t0 = submitStart;
         for (var i = 0; i < evidence.Count; i++)
         {
-            var (f, hit, text, _) = evidence[i];
-            Console.WriteLine($"  {i + 1,-3} {f.Kind,-17} {(f.StartedUtc - t0).TotalSeconds,7:0.0}s {(f.EndedUtc - f.StartedUtc).TotalSeconds,6:0.0}s {(hit ? "yes" : "NO"),-4} {f.Bounces,7:0}  {text}");
+            var (f, hit, text, _, bounces) = evidence[i];
+            Console.WriteLine($"  {i + 1,-3} {f.Kind,-17} {(f.StartedUtc - t0).TotalSeconds,7:0.0}s {(f.EndedUtc - f.StartedUtc).TotalSeconds,6:0.0}s {(hit ? "yes" : "NO"),-4} {bounces,7:0}  {text}");
         }
         Console.WriteLine();
         for (var i = 0; i < evidence.Count; i++)

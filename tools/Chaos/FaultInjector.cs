@@ -8,12 +8,14 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
     /// <summary>How long the broker is held with SIGSTOP: longer than a publish waits for its confirm.</summary>
     public static readonly TimeSpan HangFor = TimeSpan.FromSeconds(20);
 
-    /// <summary>Redeliveries land in the surviving and the restarted orchestrator a moment after the fault.</summary>
-    static readonly TimeSpan RedeliveryGrace = TimeSpan.FromSeconds(5);
-
-    // One broker: its faults take turns (a kill in the middle of a clean stop would be neither), the others overlap.
+    // One broker: its faults take turns (a kill in the middle of a clean stop would be neither), the others overlap. A
+    // turn ends when the broker takes connections again; the start script's own checks may run on for a while, and
+    // only the next stop or kill must wait for them (they would fail on a broker gone again).
     static readonly SemaphoreSlim Broker = new(1, 1);
+    static Task _brokerStartScript = Task.CompletedTask;
+    Task? _startScript;
     string? _victim;
+    DateTime? _struckUtc;
 
     /// <summary>The model outage: first slower than an attempt may take, then failing.</summary>
     public static readonly TimeSpan SlowPhase = TimeSpan.FromSeconds(10);
@@ -28,22 +30,33 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
         var onBroker = kind is FaultKind.RestartRabbitMq or FaultKind.KillRabbitMq or FaultKind.HangRabbitMq;
         if (onBroker)
             await Broker.WaitAsync();
+        FaultRecord record;
         try
         {
-            return await StrikeAsync(kind);
+            record = await StrikeAsync(kind);
         }
         finally
         {
             if (onBroker)
                 Broker.Release();
         }
+        if (_startScript is null)
+            return record;
+        try
+        {
+            await _startScript; // a start that failed outright still fails the fault
+            return record;
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
+        {
+            log($"fault {kind} failed: {exception.Message}");
+            return record with { Error = exception.Message.Split('\n')[0] };
+        }
     }
 
     async Task<FaultRecord> StrikeAsync(FaultKind kind)
     {
         var started = DateTime.UtcNow;
-        var redeliveredBefore = await cluster.ScrapeAsync(workers: false, "messaging_redelivered_total");
-        var bouncesBefore = await cluster.ScrapeAsync(workers: true, "orchestrator_attempts_total", "failure_kind=\"CircuitOpen\"");
         try
         {
             var detail = kind switch
@@ -57,16 +70,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
                 FaultKind.ModelOutage => await ModelOutageAsync(),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown fault kind"),
             };
-            var ended = _endedUtc ?? DateTime.UtcNow;
-            var bouncesAfter = await cluster.ScrapeAsync(workers: true, "orchestrator_attempts_total", "failure_kind=\"CircuitOpen\"");
-            await Task.Delay(RedeliveryGrace);
-            var redeliveredAfter = await cluster.ScrapeAsync(workers: false, "messaging_redelivered_total");
-            return new FaultRecord(kind, started, ended, detail, null, _midCall)
-            {
-                Victim = _victim,
-                Redelivered = ChaosCluster.Growth(redeliveredBefore, redeliveredAfter),
-                Bounces = ChaosCluster.Growth(bouncesBefore, bouncesAfter),
-            };
+            return new FaultRecord(kind, started, _endedUtc ?? DateTime.UtcNow, detail, null, _midCall) { Victim = _victim, StruckUtc = _struckUtc ?? started };
         }
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or HttpRequestException or IOException
             or RabbitMQ.Client.Exceptions.BrokerUnreachableException)
@@ -102,6 +106,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
         var midCall = _midCall = victim is not null;
         victim ??= live[random.Next(live.Count)];
         _victim = victim;
+        _struckUtc = DateTime.UtcNow;
         await cluster.KillAsync(victim);
         log($"SIGKILL {victim} ({(midCall ? $"{calls} calls in flight" : "no call in flight found within 120 s")})");
         var replacement = await cluster.StartWorkerAsync();
@@ -135,6 +140,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
     {
         var names = cluster.OrchestratorNames;
         var victim = _victim = names[random.Next(names.Count)];
+        _struckUtc = DateTime.UtcNow;
         await cluster.KillAsync(victim);
         log($"SIGKILL {victim}");
         await cluster.StartOrchestratorAsync(victim);
@@ -156,17 +162,23 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
     async Task<string> RestartRabbitMqAsync(string stopVerb, string detail)
     {
         var limit = TimeSpan.FromSeconds(240);
+        try
+        {
+            await _brokerStartScript;
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
+        {
+            // The fault that started it reports it.
+        }
         log($"infra-ctl.sh {stopVerb}");
         await InfraControl.RunAsync(stopVerb, limit);
         log("infra-ctl.sh rmq-start");
         using var starting = InfraControl.Start("rmq-start", limit);
         var waiting = InfraControl.WaitAsync(starting, "rmq-start", limit);
         await WaitForBrokerAsync(limit, waiting);
-        var back = DateTime.UtcNow;
-        _endedUtc = back;
-        await waiting; // a start that failed outright still fails the fault
-        var lag = DateTime.UtcNow - back;
-        return detail + (lag > TimeSpan.FromSeconds(5) ? $" (the start script confirmed it {lag.TotalSeconds:0} s after it took connections)" : "");
+        _endedUtc = DateTime.UtcNow;
+        _brokerStartScript = _startScript = waiting; // waited for after the broker's turn is over
+        return detail;
     }
 
     /// <summary>Waits until the broker takes an AMQP connection, failing with <paramref name="starting"/> if it fails.</summary>

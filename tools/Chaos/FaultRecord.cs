@@ -1,8 +1,8 @@
 namespace Orchestrator.Chaos;
 
 /// <summary>
-/// One injected fault: when it struck, when the system was whole again, what exactly was done, and what the runner
-/// measured around it (the process it hit, messages the orchestrators took again, invokes the workers bounced).
+/// One injected fault: when it struck, when the system was whole again, what exactly was done, and which process it
+/// hit.
 /// </summary>
 public sealed record FaultRecord(FaultKind Kind, DateTime StartedUtc, DateTime EndedUtc, string Detail, string? Error, bool MidCall = false)
 {
@@ -11,9 +11,6 @@ public sealed record FaultRecord(FaultKind Kind, DateTime StartedUtc, DateTime E
     /// <summary>The worker or orchestrator killed, for the evidence query.</summary>
     public string? Victim { get; init; }
 
-    /// <summary>Messages the orchestrators counted as redelivered from the fault's start until a moment after its end.</summary>
-    public double Redelivered { get; init; }
-
-    /// <summary>Invokes the live workers refused as <c>CircuitOpen</c> while the fault lasted; null when not measured.</summary>
-    public double? Bounces { get; init; }
+    /// <summary>When the blow itself fell (a kill waits for a worker holding a call first).</summary>
+    public DateTime StruckUtc { get; init; }
 }

@@ -65,11 +65,17 @@ public sealed class RunStore(string connectionString, string idPrefix)
         return string.Join(", ", parts);
     }
 
-    /// <summary>Attempts a worker started that ended timed out or abandoned (redelivered to another worker).</summary>
-    public Task<long> LostWithWorkerAsync(string worker) => CountAsync("""
+    /// <summary>Attempts that ended in the window abandoned (their worker stopped) or timed out.</summary>
+    public Task<long> AbandonedOrTimedOutAsync(DateTime from, DateTime to) => CountAsync("""
         SELECT COUNT(*) FROM inference_attempts a JOIN inference_requests r USING (correlation_id)
-        WHERE r.request_id LIKE @prefix AND a.worker_id = @worker AND (a.outcome = 'TimedOut' OR a.cause = 'abandoned')
-        """, ("worker", worker));
+        WHERE r.request_id LIKE @prefix AND a.finished_at BETWEEN @from AND @to AND (a.outcome = 'TimedOut' OR a.cause = 'abandoned')
+        """, ("from", from), ("to", to));
+
+    /// <summary>Attempts whose command the broker did not confirm, decided in the window (the next attempt went instead).</summary>
+    public Task<long> UnconfirmedAsync(DateTime from, DateTime to) => CountAsync("""
+        SELECT COUNT(*) FROM inference_attempts a JOIN inference_requests r USING (correlation_id)
+        WHERE r.request_id LIKE @prefix AND a.finished_at BETWEEN @from AND @to AND a.cause = 'dispatch-unconfirmed'
+        """, ("from", from), ("to", to));
 
     /// <summary>Attempts started in the window that ended timed out or with a 503 from the model.</summary>
     public Task<long> FailedByModelAsync(DateTime from, DateTime to) => CountAsync("""
