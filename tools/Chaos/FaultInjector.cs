@@ -33,6 +33,17 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
         FaultRecord record;
         try
         {
+            if (kind is FaultKind.RestartRabbitMq or FaultKind.KillRabbitMq)
+            {
+                try
+                {
+                    await _brokerStartScript;
+                }
+                catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
+                {
+                    // The fault that started it reports it.
+                }
+            }
             record = await StrikeAsync(kind);
         }
         finally
@@ -162,19 +173,11 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
     async Task<string> RestartRabbitMqAsync(string stopVerb, string detail)
     {
         var limit = TimeSpan.FromSeconds(240);
-        try
-        {
-            await _brokerStartScript;
-        }
-        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
-        {
-            // The fault that started it reports it.
-        }
         log($"infra-ctl.sh {stopVerb}");
         await InfraControl.RunAsync(stopVerb, limit);
         log("infra-ctl.sh rmq-start");
-        using var starting = InfraControl.Start("rmq-start", limit);
-        var waiting = InfraControl.WaitAsync(starting, "rmq-start", limit);
+        // WaitAsync disposes the process when it has exited: that may be after this fault's turn on the broker.
+        var waiting = InfraControl.WaitAsync(InfraControl.Start("rmq-start", limit), "rmq-start", limit);
         await WaitForBrokerAsync(limit, waiting);
         _endedUtc = DateTime.UtcNow;
         _brokerStartScript = _startScript = waiting; // waited for after the broker's turn is over
