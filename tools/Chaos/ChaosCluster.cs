@@ -26,6 +26,11 @@ public sealed class ChaosCluster : IAsyncDisposable
     readonly Lock _gate = new();
     int _workersStarted;
     int _crashedAtStart;
+    int _hungAtStart;
+    readonly List<string> _hungOutput = [];
+
+    /// <summary>A process not ready this long after its start is taken as hung (a start is 10-30 s on a busy box).</summary>
+    static readonly TimeSpan StartupProbe = TimeSpan.FromSeconds(90);
     bool _databaseCreated;
 
     ChaosCluster(string ownerConnectionString, string rabbitMq, string runTag, int seed, bool defaultTimeouts)
@@ -208,7 +213,7 @@ public sealed class ChaosCluster : IAsyncDisposable
             var process = start();
             try
             {
-                await process.WaitUntilHealthyAsync(readyUrl, TimeSpan.FromSeconds(300));
+                await process.WaitUntilHealthyAsync(readyUrl, attempt < 5 ? StartupProbe : TimeSpan.FromSeconds(300));
                 return;
             }
             catch (InvalidOperationException) when (process.HasExited && attempt < 5)
@@ -216,6 +221,28 @@ public sealed class ChaosCluster : IAsyncDisposable
                 Interlocked.Increment(ref _crashedAtStart);
                 await Task.Delay(TimeSpan.FromSeconds(2));
             }
+            catch (TimeoutException) when (attempt < 5)
+            {
+                // Hung in its start (seen when the broker dies while the bus connects): killed and started again,
+                // as a supervisor's startup probe would, and counted.
+                Interlocked.Increment(ref _hungAtStart);
+                lock (_gate)
+                    _hungOutput.Add($"{name} (pid {process.Pid}) not ready within {StartupProbe.TotalSeconds:0} s:\n{process.OutputTail}");
+                await process.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Processes that hung in their start (not ready within <see cref="StartupProbe"/>), killed and started again.</summary>
+    public int HungAtStart => Volatile.Read(ref _hungAtStart);
+
+    /// <summary>The output of each process that hung in its start, for the report.</summary>
+    public IReadOnlyList<string> HungOutput
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _hungOutput];
         }
     }
 

@@ -93,7 +93,9 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
         var succeeded = faults.Count(f => f.Succeeded);
         checks.Add(new Check("every fault hit requests in flight (evidence)", $"{succeeded} of {succeeded}", $"{hit} of {succeeded}" +
             (hit < succeeded ? ": no evidence for " + string.Join(", ", evidence.Where(e => !e.Hit).Select(e => e.Fault.Kind)) : ""), hit == succeeded && succeeded > 0));
-        Print(submitStart, evidence, checks, submitter, outcomes, rows, await store.AttemptSummaryAsync(), cluster.CrashedAtStart);
+        Print(submitStart, evidence, checks, submitter, outcomes, rows, await store.AttemptSummaryAsync(), cluster.CrashedAtStart, cluster.HungAtStart);
+        foreach (var hung in cluster.HungOutput)
+            await Console.Error.WriteLineAsync($"[chaos] hung at start: {hung}");
         await PrintLongestWaitAsync(final, store);
 
         var lost = ids.Count(id => !rows.ContainsKey(id));
@@ -256,6 +258,8 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
         checks.Add(new Check("an outcome event per terminal request", "0 missing", noOutcome.Count == 0 ? "0 missing" : $"{noOutcome.Count} missing: {Sample(noOutcome.Select(r => r.RequestId))}", noOutcome.Count == 0));
         var different = tallies.Where(t => t.Value.DuplicateRuns > 0).ToList();
         checks.Add(new Check("duplicateTerminal: (request, run) with 2+ different outcomes", "0", different.Count == 0 ? "0" : $"{different.Count}: {Sample(different.Select(t => $"{t.Key} {t.Value.Kinds}"))}", different.Count == 0));
+        foreach (var (id, _) in different.Take(3))
+            await Console.Error.WriteLineAsync($"[chaos] different terminal messages for {id}:\n  {string.Join("\n  ", outcomes.Tally.ByRequest[id].Contents)}");
         var twice = tallies.Where(t => t.Value.Runs > 1).ToList();
         checks.Add(new Check("one run (outcome MessageId) per request", "0 with more", twice.Count == 0 ? "0 with more" : $"{twice.Count}: {Sample(twice.Select(t => $"{t.Key} x{t.Value.Runs}"))}", twice.Count == 0));
         var mismatched = tallies.Where(t => !final.TryGetValue(t.Key, out var row) || t.Value.Kinds != ExpectedOutcome(row.State)).ToList();
@@ -293,7 +297,7 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
         return stats.RootElement.GetProperty("byRequestId").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal);
     }
 
-    void Print(DateTime submitStart, List<FaultEvidence> evidence, List<Check> checks, Submitter submitter, OutcomeCounter outcomes, Dictionary<string, RequestRow> rows, string attempts, int crashedAtStart)
+    void Print(DateTime submitStart, List<FaultEvidence> evidence, List<Check> checks, Submitter submitter, OutcomeCounter outcomes, Dictionary<string, RequestRow> rows, string attempts, int crashedAtStart, int hungAtStart)
     {
         Console.WriteLine();
         Console.WriteLine($"Faults ({evidence.Count}; at = seconds after the first submission, bounces = invokes the workers refused as CircuitOpen meanwhile):");
@@ -315,7 +319,7 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
         var states = rows.Values.GroupBy(r => r.State ?? "(none)").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}={g.Count()}");
         Console.WriteLine($"Requests by state: {string.Join(", ", states)}; accepted POSTs {submitter.Submissions}, retried POSTs {submitter.Retries}; outcome deliveries {outcomes.Tally.Deliveries}");
         Console.WriteLine($"Attempts: {attempts}");
-        Console.WriteLine($"Processes that died before they were ready and were started again: {crashedAtStart}");
+        Console.WriteLine($"Processes that died before they were ready and were started again: {crashedAtStart}; that hung in their start and were killed and started again: {hungAtStart}");
         Console.WriteLine($"Run took {_clock.Elapsed.TotalSeconds:0} s.");
         Console.WriteLine();
         var width = checks.Max(c => c.Name.Length);

@@ -63,24 +63,36 @@ public sealed class OutcomeTally(string idPrefix)
         Interlocked.Increment(ref _deliveries);
         var kind = exchange[(exchange.LastIndexOf(':') + 1)..];
         var hash = Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(content)))[..16];
-        _byRequest.GetOrAdd(requestId, _ => new RequestOutcomes()).Add(messageId, kind, hash);
+        _byRequest.GetOrAdd(requestId, _ => new RequestOutcomes()).Add(messageId, kind, hash, content);
     }
 
     /// <summary>The outcome deliveries of one request, by run (MessageId).</summary>
     public sealed class RequestOutcomes
     {
         readonly Dictionary<string, HashSet<string>> _messagesByRun = new(StringComparer.Ordinal);
+        readonly List<string> _contents = [];
         readonly HashSet<string> _kinds = new(StringComparer.Ordinal);
         readonly Lock _gate = new();
         int _raw;
 
-        public void Add(string messageId, string kind, string contentHash)
+        /// <summary>Each different message received, as kind and content, for the report of a duplicate.</summary>
+        public IReadOnlyList<string> Contents
+        {
+            get
+            {
+                lock (_gate)
+                    return [.. _contents];
+            }
+        }
+
+        public void Add(string messageId, string kind, string contentHash, string content)
         {
             lock (_gate)
             {
                 if (!_messagesByRun.TryGetValue(messageId, out var messages))
                     _messagesByRun[messageId] = messages = new HashSet<string>(StringComparer.Ordinal);
-                messages.Add($"{kind}/{contentHash}");
+                if (messages.Add($"{kind}/{contentHash}") && _contents.Count < 5)
+                    _contents.Add($"{kind} {content}");
                 _kinds.Add(kind);
                 _raw++;
             }
