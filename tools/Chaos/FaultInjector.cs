@@ -10,7 +10,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
 
     // One broker: its faults take turns (a kill in the middle of a clean stop would be neither), the others overlap. A
     // turn ends when the broker takes connections again; the start script's own checks may run on for a while, and
-    // only the next stop or kill must wait for them (they would fail on a broker gone again).
+    // the next broker fault waits for them too (they fail on a broker gone or frozen again).
     static readonly SemaphoreSlim Broker = new(1, 1);
     static Task _brokerStartScript = Task.CompletedTask;
     Task? _startScript;
@@ -33,7 +33,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
         FaultRecord record;
         try
         {
-            if (kind is FaultKind.RestartRabbitMq or FaultKind.KillRabbitMq)
+            if (onBroker)
             {
                 try
                 {
