@@ -147,9 +147,13 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
             {
                 case FaultKind.KillWorker:
                     {
+                        // An attempt already timed out when its worker died leaves no new row: its invoke, redelivered to
+                        // another worker, is the trace then.
                         var lost = await store.AbandonedOrTimedOutAsync(fault.StruckUtc, fault.StruckUtc + attemptsSettle);
-                        evidence.Add(new FaultEvidence(fault, fault.MidCall && lost > 0,
-                            $"{(fault.MidCall ? "killed holding model calls" : "killed with no call in flight")}; {lost} attempts abandoned or timed out after it", null, bounces));
+                        var handedOver = sampler.WorkerRedelivered(fault.StruckUtc, fault.EndedUtc + LogGrace);
+                        evidence.Add(new FaultEvidence(fault, fault.MidCall && (lost > 0 || handedOver > 0),
+                            $"{(fault.MidCall ? "killed holding model calls" : "killed with no call in flight")}; {lost} attempts abandoned or timed out after it; " +
+                            $"{handedOver:0} invokes redelivered to the other workers", null, bounces));
                         break;
                     }
                 case FaultKind.KillOrchestrator:

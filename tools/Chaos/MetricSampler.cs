@@ -14,7 +14,7 @@ public sealed class MetricSampler(ChaosCluster cluster) : IAsyncDisposable
     readonly CancellationTokenSource _stop = new();
     Task? _loop;
 
-    sealed record Sample(DateTime At, Dictionary<string, double> Redelivered, Dictionary<string, double> Bounces);
+    sealed record Sample(DateTime At, Dictionary<string, double> Redelivered, Dictionary<string, double> Bounces, Dictionary<string, double> WorkerRedelivered);
 
     public void Start() => _loop = Task.Run(LoopAsync);
 
@@ -25,7 +25,8 @@ public sealed class MetricSampler(ChaosCluster cluster) : IAsyncDisposable
             var at = DateTime.UtcNow;
             var redelivered = cluster.ScrapeAsync(workers: false, "messaging_redelivered_total");
             var bounces = cluster.ScrapeAsync(workers: true, "orchestrator_attempts_total", "failure_kind=\"CircuitOpen\"");
-            var sample = new Sample(at, await redelivered, await bounces);
+            var workerRedelivered = cluster.ScrapeAsync(workers: true, "messaging_redelivered_total");
+            var sample = new Sample(at, await redelivered, await bounces, await workerRedelivered);
             lock (_samples)
                 _samples.Add(sample);
             try
@@ -41,6 +42,9 @@ public sealed class MetricSampler(ChaosCluster cluster) : IAsyncDisposable
 
     /// <summary>Messages the orchestrators took as redelivered from <paramref name="from"/> to <paramref name="to"/>.</summary>
     public double Redelivered(DateTime from, DateTime to) => Growth(from, to, s => s.Redelivered);
+
+    /// <summary>Invokes the workers took as redelivered (another worker had them and stopped) in the window.</summary>
+    public double WorkerRedelivered(DateTime from, DateTime to) => Growth(from, to, s => s.WorkerRedelivered);
 
     /// <summary>Invokes the workers bounced as <c>CircuitOpen</c> from <paramref name="from"/> to <paramref name="to"/>.</summary>
     public double Bounces(DateTime from, DateTime to) => Growth(from, to, s => s.Bounces);
