@@ -75,6 +75,8 @@ case "$cmd" in
     proc_is "$pid" rabbit || die "RabbitMQ is not running"
     kill -KILL "$pid"
     for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.1; done
+    # A dead VM's listener can outlive it for a moment on a busy box: rmq-start would then fail with eaddrinuse.
+    for _ in $(seq 150); do tcp_open "$RABBITMQ_PORT" || break; sleep 0.2; done
     echo "RabbitMQ VM (pid $pid) killed" ;;
   rmq-freeze|rmq-thaw)
     pid=$(rmq_beam)
