@@ -40,6 +40,7 @@ public sealed class ChaosCluster : IAsyncDisposable
         _seed = seed;
         _database = $"chaos_{runTag}";
         ConnectionString = new NpgsqlConnectionStringBuilder(ownerConnectionString) { Database = _database, MaxPoolSize = 20 }.ToString();
+        AttemptTimeout = defaultTimeouts ? DefaultStartToCloseTimeout : StartToCloseTimeout;
         _orchestratorEnvironment = new Dictionary<string, string>
         {
             ["Orchestrator__Store"] = "Postgres",
@@ -59,6 +60,12 @@ public sealed class ChaosCluster : IAsyncDisposable
             _orchestratorEnvironment["Orchestrator__Timeouts__ScheduleToCloseTimeout"] = "00:00:20";
         }
     }
+
+    /// <summary>The product's default start-to-close timeout, which <c>--full</c> keeps.</summary>
+    public static readonly TimeSpan DefaultStartToCloseTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>The start-to-close timeout the orchestrators run with.</summary>
+    public TimeSpan AttemptTimeout { get; }
 
     public string ConnectionString { get; }
     public string RabbitMq => _rabbitMq;

@@ -87,7 +87,7 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
         var tallies = outcomes.Tally.ByRequest.ToDictionary(t => t.Key, t => t.Value.Snapshot(), StringComparer.Ordinal);
         var calls = await ModelCallsAsync(cluster);
         var final = await ReadRowsAsync(store);
-        var evidence = await EvidenceAsync(faults, final, cluster, submitter, sampler, store, options.Full);
+        var evidence = await EvidenceAsync(faults, final, cluster, submitter, sampler, store);
         var checks = await CheckAsync(options, ids, rows, final, tallies, calls, submitter, faults, lastFault, outcomes, store, errorQueues, errorsBefore, poisonMarker);
         var hit = evidence.Count(e => e.Hit);
         var succeeded = faults.Count(f => f.Succeeded);
@@ -124,11 +124,11 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
     /// timed out or got a 503.
     /// </summary>
     static async Task<List<FaultEvidence>> EvidenceAsync(List<FaultRecord> faults, Dictionary<string, RequestRow> rows, ChaosCluster cluster, Submitter submitter,
-        MetricSampler sampler, RunStore store, bool defaultTimeouts)
+        MetricSampler sampler, RunStore store)
     {
         // The attempts a killed worker held end abandoned as soon as the broker hands their invokes to another worker,
         // or timed out when the start-to-close timeout passes.
-        var attemptsSettle = (defaultTimeouts ? TimeSpan.FromSeconds(90) : ChaosCluster.StartToCloseTimeout) + LogGrace;
+        var attemptsSettle = cluster.AttemptTimeout + LogGrace;
         var evidence = new List<FaultEvidence>();
         foreach (var fault in faults.Where(f => f.Succeeded))
         {

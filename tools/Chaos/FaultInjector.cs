@@ -236,7 +236,7 @@ public sealed class FaultInjector(ChaosCluster cluster, Random random, Action<st
         await Task.Delay(FailingPhase);
         using var cleared = await sim.DeleteAsync(new Uri("admin/fault", UriKind.Relative));
         cleared.EnsureSuccessStatusCode();
-        return $"every call slow:{SlowMs} for {SlowPhase.TotalSeconds:0} s (attempt timeout {ChaosCluster.StartToCloseTimeout.TotalSeconds:0} s), then 503 for {FailingPhase.TotalSeconds:0} s";
+        return $"every call slow:{SlowMs} for {SlowPhase.TotalSeconds:0} s (attempt timeout {cluster.AttemptTimeout.TotalSeconds:0} s), then 503 for {FailingPhase.TotalSeconds:0} s";
     }
 
     static async Task SetAsync(HttpClient sim, string step, TimeSpan duration)
