@@ -10,6 +10,8 @@
 #   infra-ctl.sh rmq-start                start it again (durable queues and messages survive)
 #   infra-ctl.sh rmq-restart              stop + start
 #   infra-ctl.sh rmq-kill                 SIGKILL the Erlang VM (broker crash); rmq-start brings it back
+#   infra-ctl.sh rmq-freeze               SIGSTOP the Erlang VM (a hung broker: connections stay open, nothing moves)
+#   infra-ctl.sh rmq-thaw                 SIGCONT it again
 #   infra-ctl.sh status                   print both; exit 0 only when both answer
 #   infra-ctl.sh psql owner|app|super [psql args]   psql against the database as that role
 #   infra-ctl.sh rmqctl [rabbitmqctl args]           rabbitmqctl against the node (e.g. list_queues)
@@ -23,7 +25,7 @@ INFRA_DIR="${INFRA_DIR:-${TMPDIR:-/tmp}/orchestrator-infra}"
 ENV_FILE="$INFRA_DIR/env"
 
 die() { printf '[infra-ctl] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 cmd="$1"; shift
 
@@ -73,7 +75,14 @@ case "$cmd" in
     proc_is "$pid" rabbit || die "RabbitMQ is not running"
     kill -KILL "$pid"
     for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.1; done
+    # A dead VM's listener can outlive it for a moment on a busy box: rmq-start would then fail with eaddrinuse.
+    for _ in $(seq 150); do tcp_open "$RABBITMQ_PORT" || break; sleep 0.2; done
     echo "RabbitMQ VM (pid $pid) killed" ;;
+  rmq-freeze|rmq-thaw)
+    pid=$(rmq_beam)
+    proc_is "$pid" rabbit || die "RabbitMQ is not running"
+    if [ "$cmd" = rmq-freeze ]; then kill -STOP "$pid"; echo "RabbitMQ VM (pid $pid) stopped (SIGSTOP)"
+    else kill -CONT "$pid"; echo "RabbitMQ VM (pid $pid) continued (SIGCONT)"; fi ;;
   status)
     ok=0
     if pg_up; then echo "postgres: up (pid $(pg_pid), 127.0.0.1:$PG_PORT, data $PG_DATA)"

@@ -25,13 +25,18 @@ public static class MessageBusExtensions
     /// <summary>
     /// The RabbitMQ transport on the broker at <paramref name="host"/> (see <see cref="RabbitMqHost"/>), then what
     /// <paramref name="configure"/> adds: endpoints, filters. Every endpoint takes a message only as the type of the
-    /// exchange it was published to (<see cref="PublishedTypeFilter"/>).
+    /// exchange it was published to (<see cref="PublishedTypeFilter"/>), and counts what the broker delivers again
+    /// (<see cref="RedeliveryCountFilter"/>).
     /// </summary>
     public static void UsingRabbitMqAt(this IBusRegistrationConfigurator bus, Uri host,
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator> configure)
     {
         // A refusal is final: an endpoint that retries messages must not retry it (InferenceRequestStateDefinition).
-        bus.AddConfigureEndpointsCallback((name, endpoint) => endpoint.UseFilter(new PublishedTypeFilter(name)));
+        bus.AddConfigureEndpointsCallback((name, endpoint) =>
+        {
+            endpoint.UseFilter(new RedeliveryCountFilter(name));
+            endpoint.UseFilter(new PublishedTypeFilter(name));
+        });
         bus.UsingRabbitMq((context, cfg) =>
         {
             cfg.Host(host);

@@ -34,7 +34,7 @@ public static class TelemetryExtensions
             .ConfigureResource(r => r.AddService(serviceName))
             .WithMetrics(m =>
             {
-                m.AddMeter([.. meters, "MassTransit"]);
+                m.AddMeter([.. meters, "MassTransit", RedeliveryCountFilter.MeterName]);
                 m.AddAspNetCoreInstrumentation();
                 m.AddHttpClientInstrumentation();
                 m.AddPrometheusExporter();

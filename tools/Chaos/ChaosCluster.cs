@@ -26,15 +26,21 @@ public sealed class ChaosCluster : IAsyncDisposable
     readonly Lock _gate = new();
     int _workersStarted;
     int _crashedAtStart;
+    int _hungAtStart;
+    readonly List<string> _hungOutput = [];
+
+    /// <summary>A process not ready this long after its start is taken as hung (a start is 10-30 s on a busy box).</summary>
+    static readonly TimeSpan StartupProbe = TimeSpan.FromSeconds(90);
     bool _databaseCreated;
 
-    ChaosCluster(string ownerConnectionString, string rabbitMq, string runTag, int seed)
+    ChaosCluster(string ownerConnectionString, string rabbitMq, string runTag, int seed, bool defaultTimeouts)
     {
         _ownerConnectionString = ownerConnectionString;
         _rabbitMq = rabbitMq;
         _seed = seed;
         _database = $"chaos_{runTag}";
         ConnectionString = new NpgsqlConnectionStringBuilder(ownerConnectionString) { Database = _database, MaxPoolSize = 20 }.ToString();
+        AttemptTimeout = defaultTimeouts ? DefaultStartToCloseTimeout : StartToCloseTimeout;
         _orchestratorEnvironment = new Dictionary<string, string>
         {
             ["Orchestrator__Store"] = "Postgres",
@@ -45,12 +51,21 @@ public sealed class ChaosCluster : IAsyncDisposable
             ["Orchestrator__Api__RequireKeys"] = "false",
             ["ConnectionStrings__Postgres"] = ConnectionString,
             ["ConnectionStrings__RabbitMQ"] = rabbitMq,
+        };
+        if (!defaultTimeouts)
+        {
             // Short enough that the model outage (slower than this) times attempts out, and that an attempt whose
             // invoke was lost with a broker restart is repaired well inside the minute the run allows.
-            ["Orchestrator__Timeouts__StartToCloseTimeout"] = StartToCloseTimeout.ToString("c", CultureInfo.InvariantCulture),
-            ["Orchestrator__Timeouts__ScheduleToCloseTimeout"] = "00:00:20",
-        };
+            _orchestratorEnvironment["Orchestrator__Timeouts__StartToCloseTimeout"] = StartToCloseTimeout.ToString("c", CultureInfo.InvariantCulture);
+            _orchestratorEnvironment["Orchestrator__Timeouts__ScheduleToCloseTimeout"] = "00:00:20";
+        }
     }
+
+    /// <summary>The product's default start-to-close timeout, which <c>--full</c> keeps.</summary>
+    public static readonly TimeSpan DefaultStartToCloseTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>The start-to-close timeout the orchestrators run with.</summary>
+    public TimeSpan AttemptTimeout { get; }
 
     public string ConnectionString { get; }
     public string RabbitMq => _rabbitMq;
@@ -98,9 +113,9 @@ public sealed class ChaosCluster : IAsyncDisposable
         }
     }
 
-    public static async Task<ChaosCluster> StartAsync(string ownerConnectionString, string rabbitMq, string runTag, int seed, int orchestrators, int workers, Action<string> log)
+    public static async Task<ChaosCluster> StartAsync(string ownerConnectionString, string rabbitMq, string runTag, int seed, bool defaultTimeouts, int orchestrators, int workers, Action<string> log)
     {
-        var cluster = new ChaosCluster(ownerConnectionString, rabbitMq, runTag, seed);
+        var cluster = new ChaosCluster(ownerConnectionString, rabbitMq, runTag, seed, defaultTimeouts);
         try
         {
             await cluster.InitializeAsync(orchestrators, workers, log);
@@ -205,7 +220,7 @@ public sealed class ChaosCluster : IAsyncDisposable
             var process = start();
             try
             {
-                await process.WaitUntilHealthyAsync(readyUrl, TimeSpan.FromSeconds(300));
+                await process.WaitUntilHealthyAsync(readyUrl, attempt < 5 ? StartupProbe : TimeSpan.FromSeconds(300));
                 return;
             }
             catch (InvalidOperationException) when (process.HasExited && attempt < 5)
@@ -213,8 +228,79 @@ public sealed class ChaosCluster : IAsyncDisposable
                 Interlocked.Increment(ref _crashedAtStart);
                 await Task.Delay(TimeSpan.FromSeconds(2));
             }
+            catch (TimeoutException) when (attempt < 5)
+            {
+                // Hung in its start (seen when the broker dies while the bus connects): killed and started again,
+                // as a supervisor's startup probe would, and counted.
+                Interlocked.Increment(ref _hungAtStart);
+                lock (_gate)
+                    _hungOutput.Add($"{name} (pid {process.Pid}) not ready within {StartupProbe.TotalSeconds:0} s:\n{process.OutputTail}");
+                await process.DisposeAsync();
+            }
         }
     }
+
+    /// <summary>Processes that hung in their start (not ready within <see cref="StartupProbe"/>), killed and started again.</summary>
+    public int HungAtStart => Volatile.Read(ref _hungAtStart);
+
+    /// <summary>The output of each process that hung in its start, for the report.</summary>
+    public IReadOnlyList<string> HungOutput
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _hungOutput];
+        }
+    }
+
+    /// <summary>Warnings and errors the orchestrators and workers logged in the window that match the pattern, with who logged them.</summary>
+    public List<(string Process, DateTime At, string Line)> Problems(DateTime from, DateTime to, System.Text.RegularExpressions.Regex pattern)
+    {
+        List<ChaosProcess> all;
+        lock (_gate)
+            all = [.. _all];
+        return [.. all.SelectMany(p => p.Problems(from, to, pattern).Select(l => (p.Name, l.At, l.Line))).OrderBy(l => l.At)];
+    }
+
+    /// <summary>
+    /// The sum of a metric's series whose line contains <paramref name="labels"/>, per live orchestrator or worker,
+    /// keyed by name and PID (a restarted process starts its counters at 0). A process that does not answer is left out.
+    /// </summary>
+    public async Task<Dictionary<string, double>> ScrapeAsync(bool workers, string metric, string labels = "")
+    {
+        List<(string Key, Uri Url)> targets;
+        lock (_gate)
+        {
+            var processes = workers ? _workers : _orchestrators;
+            var ports = workers ? _workerPorts : _orchestratorPorts;
+            targets = [.. processes.Where(p => !p.Value.HasExited).Select(p => ($"{p.Key}#{p.Value.Pid}", new Uri($"http://127.0.0.1:{ports[p.Key]}/metrics")))];
+        }
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var values = await Task.WhenAll(targets.Select(async t =>
+        {
+            try
+            {
+                var total = 0.0;
+                foreach (var line in (await http.GetStringAsync(t.Url)).Split('\n'))
+                {
+                    if (!line.StartsWith(metric, StringComparison.Ordinal) || !line.Contains(labels, StringComparison.Ordinal))
+                        continue;
+                    if (double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
+                        total += n;
+                }
+                return (t.Key, Value: (double?)total);
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                return (t.Key, Value: null);
+            }
+        }));
+        return values.Where(v => v.Value is not null).ToDictionary(v => v.Key, v => v.Value!.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>What the counters grew by between two scrapes; a process that started in between counts from 0.</summary>
+    public static double Growth(Dictionary<string, double> before, Dictionary<string, double> after) =>
+        after.Sum(a => Math.Max(0, a.Value - before.GetValueOrDefault(a.Key)));
 
     /// <summary>SIGKILL, by PID: no shutdown, no acknowledgements.</summary>
     public async Task KillAsync(string name)

@@ -13,6 +13,7 @@ public sealed class ChaosProcess : IAsyncDisposable
 {
     readonly Process _process;
     readonly StringBuilder _output = new();
+    readonly List<(DateTime At, string Line)> _lines = [];
 
     ChaosProcess(Process process, string name)
     {
@@ -47,6 +48,7 @@ public sealed class ChaosProcess : IAsyncDisposable
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        // Only warnings and errors: the lines the fault evidence is looked for in.
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in environment)
             info.Environment[key] = value;
@@ -70,7 +72,17 @@ public sealed class ChaosProcess : IAsyncDisposable
             if (_output.Length > 100_000)
                 _output.Remove(0, 50_000);
             _output.AppendLine(line);
+            // At the runner's log level every line is a warning or an error (JSON lines; a crash's text too).
+            if (_lines.Count < 50_000)
+                _lines.Add((DateTime.UtcNow, line));
         }
+    }
+
+    /// <summary>Warnings and errors this process logged from <paramref name="from"/> to <paramref name="to"/> matching <paramref name="pattern"/>.</summary>
+    public List<(DateTime At, string Line)> Problems(DateTime from, DateTime to, System.Text.RegularExpressions.Regex pattern)
+    {
+        lock (_output)
+            return [.. _lines.Where(p => p.At >= from && p.At <= to && pattern.IsMatch(p.Line))];
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)

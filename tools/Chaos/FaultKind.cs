@@ -1,6 +1,6 @@
 namespace Orchestrator.Chaos;
 
-/// <summary>The faults the runner injects, numbered as in the chaos issue.</summary>
+/// <summary>The faults the runner injects, numbered in the order they were added.</summary>
 public enum FaultKind
 {
     /// <summary>SIGKILL a worker that holds a model call, start a new one.</summary>
@@ -9,7 +9,7 @@ public enum FaultKind
     /// <summary>SIGKILL an orchestrator, start it again.</summary>
     KillOrchestrator = 2,
 
-    /// <summary>Stop the RabbitMQ server and start it again.</summary>
+    /// <summary>Stop the RabbitMQ server cleanly and start it again.</summary>
     RestartRabbitMq = 3,
 
     /// <summary><c>pg_ctl restart -m immediate</c>: a crash and WAL recovery.</summary>
@@ -17,4 +17,10 @@ public enum FaultKind
 
     /// <summary>The model answers later than the attempt timeout, then with a burst of 503s.</summary>
     ModelOutage = 5,
+
+    /// <summary>SIGKILL the RabbitMQ server (a broker crash), start it again.</summary>
+    KillRabbitMq = 6,
+
+    /// <summary>SIGSTOP the RabbitMQ server for 20 s, then SIGCONT (a hung broker: connections open, nothing answers).</summary>
+    HangRabbitMq = 7,
 }

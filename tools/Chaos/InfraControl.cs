@@ -31,8 +31,10 @@ public static class InfraControl
         return Process.Start(info) ?? throw new InvalidOperationException("bash did not start");
     }
 
+    /// <summary>Waits for the script to exit (failing on a non-zero exit or the timeout), then disposes it.</summary>
     public static async Task WaitAsync(Process process, string verb, TimeSpan timeout)
     {
+        using var owned = process;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
@@ -8,7 +6,7 @@ namespace Orchestrator.Chaos;
 /// <summary>
 /// An independent subscriber of the outcome events, as any service would bind one: its own durable queue on the three
 /// outcome exchanges, plain AMQP, acknowledging after it counted. It survives the broker restart (durable queue,
-/// automatic recovery); a delivery seen twice is a raw duplicate, told apart from a second outcome by MessageId.
+/// automatic recovery); <see cref="OutcomeTally"/> tells a redelivery from a second, different outcome.
 /// </summary>
 public sealed class OutcomeCounter : IAsyncDisposable
 {
@@ -22,26 +20,17 @@ public sealed class OutcomeCounter : IAsyncDisposable
     readonly IConnection _connection;
     readonly IChannel _channel;
     readonly string _queue;
-    readonly string _idPrefix;
-    readonly ConcurrentDictionary<string, Tally> _byRequest = new(StringComparer.Ordinal);
-    long _deliveries;
-    long _unreadable;
 
     OutcomeCounter(IConnection connection, IChannel channel, string queue, string idPrefix)
     {
         _connection = connection;
         _channel = channel;
         _queue = queue;
-        _idPrefix = idPrefix;
+        Tally = new OutcomeTally(idPrefix);
     }
 
-    /// <summary>Every delivery of an outcome of this run, duplicates included.</summary>
-    public long Deliveries => Interlocked.Read(ref _deliveries);
-
-    /// <summary>Deliveries whose body was not a MassTransit envelope with a request id.</summary>
-    public long Unreadable => Interlocked.Read(ref _unreadable);
-
-    public IReadOnlyDictionary<string, Tally> ByRequest => _byRequest;
+    /// <summary>What was received so far.</summary>
+    public OutcomeTally Tally { get; }
 
     public static async Task<OutcomeCounter> StartAsync(string rabbitMq, string runTag, string idPrefix)
     {
@@ -68,39 +57,11 @@ public sealed class OutcomeCounter : IAsyncDisposable
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += async (_, delivery) =>
         {
-            counter.Count(delivery.Exchange, delivery.Body.Span);
+            counter.Tally.Record(delivery.Exchange, delivery.Body.Span);
             await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
         };
         await channel.BasicConsumeAsync(queue, autoAck: false, consumer);
         return counter;
-    }
-
-    void Count(string exchange, ReadOnlySpan<byte> body)
-    {
-        string? requestId;
-        string? messageId;
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            using var envelope = JsonDocument.ParseValue(ref reader);
-            messageId = envelope.RootElement.TryGetProperty("messageId", out var m) ? m.GetString() : null;
-            requestId = envelope.RootElement.TryGetProperty("message", out var message) && message.TryGetProperty("requestId", out var r) ? r.GetString() : null;
-        }
-        catch (JsonException)
-        {
-            Interlocked.Increment(ref _unreadable);
-            return;
-        }
-        if (requestId is null || messageId is null)
-        {
-            Interlocked.Increment(ref _unreadable);
-            return;
-        }
-        if (!requestId.StartsWith(_idPrefix, StringComparison.Ordinal))
-            return; // another run's or another test's outcome
-        Interlocked.Increment(ref _deliveries);
-        var kind = exchange[(exchange.LastIndexOf(':') + 1)..];
-        _byRequest.GetOrAdd(requestId, _ => new Tally()).Add(messageId, kind);
     }
 
     public async ValueTask DisposeAsync()
@@ -115,30 +76,5 @@ public sealed class OutcomeCounter : IAsyncDisposable
         }
         await _channel.DisposeAsync();
         await _connection.DisposeAsync();
-    }
-
-    /// <summary>The outcome deliveries of one request: distinct MessageIds, outcome kinds, and the raw count.</summary>
-    public sealed class Tally
-    {
-        readonly HashSet<string> _messageIds = new(StringComparer.Ordinal);
-        readonly HashSet<string> _kinds = new(StringComparer.Ordinal);
-        readonly Lock _gate = new();
-        int _raw;
-
-        public void Add(string messageId, string kind)
-        {
-            lock (_gate)
-            {
-                _messageIds.Add(messageId);
-                _kinds.Add(kind);
-                _raw++;
-            }
-        }
-
-        public (int Distinct, int Raw, string Kinds) Snapshot()
-        {
-            lock (_gate)
-                return (_messageIds.Count, _raw, string.Join("+", _kinds.Order(StringComparer.Ordinal)));
-        }
     }
 }

@@ -8,7 +8,8 @@ namespace Orchestrator.Chaos;
 /// <summary>
 /// Submits the requests over the API of the orchestrators in turn, as a client that wants each one accepted would:
 /// an error or no answer is retried (on the other orchestrator), with the same id and payload. About one request in
-/// ten is also submitted a second time, at once or a few seconds later.
+/// ten is also submitted a second time, at once or a few seconds later. Requests keep arriving at the same pace past
+/// the planned number while a fault is still under way, so every fault meets requests in flight.
 /// </summary>
 public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDisposable
 {
@@ -18,6 +19,7 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
     readonly ConcurrentDictionary<string, byte> _accepted = new(StringComparer.Ordinal);
     readonly ConcurrentBag<string> _refused = [];
     readonly SemaphoreSlim _inFlight = new(48);
+    readonly ConcurrentQueue<(DateTime At, string Orchestrator)> _failures = new();
     long _submissions;
     long _retries;
 
@@ -35,16 +37,26 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
 
     public long Duplicates { get; private set; }
 
-    public async Task RunAsync(IReadOnlyList<string> ids, TimeSpan window, Random random, CancellationToken cancellationToken)
+    /// <summary>POSTs that failed in the window, by the orchestrator they went to.</summary>
+    public Dictionary<string, int> FailuresIn(DateTime from, DateTime to) =>
+        _failures.Where(f => f.At >= from && f.At <= to).GroupBy(f => f.Orchestrator, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
+    /// <summary>
+    /// Submits <paramref name="planned"/> requests spread over <paramref name="window"/>, then more at the same pace
+    /// while <paramref name="faultsUnderWay"/> says so (at most as many again); returns the ids submitted.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RunAsync(Func<int, string> idOf, int planned, TimeSpan window, Func<bool> faultsUnderWay, Random random, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var work = new List<Task>(ids.Count + ids.Count / 5);
-        for (var i = 0; i < ids.Count; i++)
+        var ids = new List<string>(planned);
+        var work = new List<Task>(planned + planned / 5);
+        for (var i = 0; i < planned || (faultsUnderWay() && i < 2 * planned); i++)
         {
-            var due = window * i / ids.Count;
+            var due = window * i / planned;
             if (due > clock.Elapsed)
                 await Task.Delay(due - clock.Elapsed, cancellationToken);
-            var id = ids[i];
+            var id = idOf(i);
+            ids.Add(id);
             work.Add(SubmitAsync(id, i, cancellationToken));
             var duplicate = random.NextDouble();
             if (duplicate < 0.05)
@@ -65,10 +77,11 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
                 }, cancellationToken));
             }
             if (i > 0 && i % 500 == 0)
-                log($"submitted {i} of {ids.Count} ({Retries} retried POSTs so far)");
+                log($"submitted {i} of {planned} ({Retries} retried POSTs so far)");
         }
         await Task.WhenAll(work);
-        log($"all {ids.Count} requests submitted: {Submissions} accepted POSTs ({Duplicates} duplicates), {Retries} retried POSTs, {_refused.Count} refused");
+        log($"all {ids.Count} requests submitted ({planned} planned, the rest while faults were under way): {Submissions} accepted POSTs ({Duplicates} duplicates), {Retries} retried POSTs, {_refused.Count} refused");
+        return ids;
     }
 
     public void Dispose()
@@ -95,7 +108,8 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
             var last = "";
             for (var attempt = 0; clock.Elapsed < GiveUpAfter; attempt++)
             {
-                var target = cluster.OrchestratorUrl(names[(turn + attempt) % names.Count]);
+                var name = names[(turn + attempt) % names.Count];
+                var target = cluster.OrchestratorUrl(name);
                 try
                 {
                     using var response = await _http.PostAsJsonAsync(new Uri(target, "api/requests"), Body(id), cancellationToken);
@@ -121,6 +135,7 @@ public sealed class Submitter(ChaosCluster cluster, Action<string> log) : IDispo
                     last = "no answer within 10 s";
                 }
                 Interlocked.Increment(ref _retries);
+                _failures.Enqueue((DateTime.UtcNow, name));
                 await Task.Delay(TimeSpan.FromMilliseconds(250 + 250 * Math.Min(attempt, 6)), cancellationToken);
             }
             _refused.Add($"{id}: not accepted within {GiveUpAfter.TotalSeconds:0} s, last answer: {last}");

@@ -45,7 +45,10 @@ public static class InferenceRequestMessages
     /// <summary>The terminal event of a saga that reached Succeeded or Failed.</summary>
     public static object Outcome(this InferenceRequestState saga)
     {
-        var at = new DateTimeOffset(saga.CompletedAt ?? saga.UpdatedAt, TimeSpan.Zero);
+        // Whole microseconds, as PostgreSQL keeps them: an outcome published again from the row read back must be the
+        // very message published from the row in memory, not one that differs in its seventh decimal.
+        var time = saga.CompletedAt ?? saga.UpdatedAt;
+        var at = new DateTimeOffset(time.AddTicks(-(time.Ticks % TimeSpan.TicksPerMicrosecond)), TimeSpan.Zero);
         if (saga.CurrentState == RequestStates.Cancelled)
         {
             return new InferenceCancelled

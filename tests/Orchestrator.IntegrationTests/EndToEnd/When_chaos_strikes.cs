@@ -9,8 +9,9 @@ namespace Orchestrator.IntegrationTests.EndToEnd;
 /// <summary>
 /// The quick chaos run (<c>scripts/chaos.sh --quick</c>) against the test servers: 2 orchestrators, 3 workers and a
 /// simulated model as processes, at least 300 requests with duplicates, and every fault kind (worker and orchestrator
-/// SIGKILLed, RabbitMQ restarted, PostgreSQL restarted with -m immediate, the model slow and then failing). The runner
-/// checks the invariants itself and exits non-zero when one fails.
+/// SIGKILLed, RabbitMQ stopped cleanly, SIGKILLed and held with SIGSTOP, PostgreSQL restarted with -m immediate, the
+/// model slow and then failing). The runner checks the invariants and each fault's evidence itself and exits non-zero
+/// when one fails; the summary line says the same.
 /// </summary>
 [Collection(ChaosCollection.Name)]
 public sealed partial class When_chaos_strikes(ITestOutputHelper output)
@@ -46,9 +47,11 @@ public sealed partial class When_chaos_strikes(ITestOutputHelper output)
         Assert.True(exitCode == 0, $"the chaos run failed: {report}");
         Assert.True(lines.Length > 0, $"the chaos run printed nothing: {report}");
         var summary = SummaryLine().Match(lines[^1]);
-        Assert.True(summary.Success, $"the last line is not 'requests=N lost=0 duplicateTerminal=0 stuck=0 faults=K': {report}");
-        Assert.True(int.Parse(summary.Groups["requests"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 300, report);
-        Assert.True(int.Parse(summary.Groups["faults"].Value, System.Globalization.CultureInfo.InvariantCulture) >= 5, report);
+        Assert.True(summary.Success, $"the last line is not 'requests=N lost=0 duplicateTerminal=0 stuck=0 faults=K faultsHit=K redeliveries=R': {report}");
+        static int Number(Match m, string name) => int.Parse(m.Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Number(summary, "requests") >= 300, report);
+        Assert.True(Number(summary, "faults") >= 7, report);
+        Assert.True(Number(summary, "hit") == Number(summary, "faults"), $"a fault left no evidence that it hit requests in flight: {report}");
         // The table shows each invariant; none may read FAILED.
         Assert.DoesNotContain(lines, l => l.Contains(" FAILED ", StringComparison.Ordinal));
     }
@@ -56,6 +59,7 @@ public sealed partial class When_chaos_strikes(ITestOutputHelper output)
     [Theory]
     [InlineData(2, false, "--requests", "many")]
     [InlineData(2, false, "--storm")]
+    [InlineData(2, false, "--quick", "--full")]
     [InlineData(1, false, "--quick", "--requests", "100")]
     [InlineData(3, true, "--quick")]
     public async Task Should_refuse_a_run_that_cannot_keep_its_promise(int exitCode, bool withoutServers, params string[] args)
@@ -66,7 +70,7 @@ public sealed partial class When_chaos_strikes(ITestOutputHelper output)
         Assert.DoesNotContain("requests=", stdout, StringComparison.Ordinal);
     }
 
-    [GeneratedRegex(@"^requests=(?<requests>\d+) lost=0 duplicateTerminal=0 stuck=0 faults=(?<faults>\d+)$")]
+    [GeneratedRegex(@"^requests=(?<requests>\d+) lost=0 duplicateTerminal=0 stuck=0 faults=(?<faults>\d+) faultsHit=(?<hit>\d+) redeliveries=\d+$")]
     private static partial Regex SummaryLine();
 
     static async Task<(int ExitCode, string Stdout, string Stderr)> RunChaosAsync(bool withoutServers, params string[] args)
