@@ -18,6 +18,8 @@ public static class BenchCommand
                         [--initial-backoff-ms 0] [--orchestrators 1] [--workers 1] [--submit-concurrency 64] [--timeout-seconds 300]
                         [--paced-seconds 20] [--connection-options 'No Reset On Close=true'] [--process-env DOTNET_gcServer=0] [--server-pid-files postgres=PATH,rabbitmq=PATH]
                         [--model-latency-jitter-ms 0] [--fault-mix 500=1 | model] [--outages 503@20+10,...]
+          backlog       --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH [--requests 100000]
+                        [--model-latency-ms 2000] [--worker-concurrency 64] [--observe-seconds 300] [--timeout-seconds 3600]
           embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
           report        --dir DIR --mode quick|full --out FILE
         Each verb's last stdout line is one JSON object.
@@ -50,6 +52,7 @@ public static class BenchCommand
                 "floor-rabbit" => await FloorRabbit(options, cancel.Token),
                 "floor-mt" => await FloorMt(options, cancel.Token),
                 "e2e" => await EndToEnd(options, cancel.Token),
+                "backlog" => await Backlog(options, cancel.Token),
                 "embedded" => await Embedded(options, cancel.Token),
                 "report" => Report(options),
                 _ => throw new BenchUsageException($"unknown verb '{args[0]}'"),
@@ -147,6 +150,36 @@ public static class BenchCommand
         if (!System.Text.RegularExpressions.Regex.IsMatch(settings.Name, "^[a-z0-9-]{1,30}$"))
             throw new BenchUsageException($"--name must be 1-30 of [a-z0-9-] (got '{settings.Name}')");
         return await EndToEndRun.RunAsync(settings, cancel);
+    }
+
+    static async Task<object> Backlog(BenchArguments options, CancellationToken cancel)
+    {
+        var concurrency = options.Whole("worker-concurrency", 64, 1, 1024);
+        var settings = new EndToEndSettings(
+            Name: options.Text("name"),
+            AdminConnectionString: options.Text("postgres"),
+            Broker: BrokerUri(options),
+            BinDirectory: options.Text("repo"),
+            InfraCtl: options.Text("infra-ctl"),
+            Requests: options.Whole("requests", 100_000, 10, 1_000_000),
+            WarmupRequests: 0,
+            PacedRequests: 0,
+            PacedFraction: 0.5,
+            ModelLatencyMs: options.Whole("model-latency-ms", 2_000, 0, 60_000),
+            FaultRate: 0,
+            FirstCallFaultRate: 0,
+            InitialBackoffMs: 0,
+            Orchestrators: 1,
+            Workers: 1,
+            SubmitConcurrency: options.Whole("submit-concurrency", 64, 1, 1024),
+            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 3600, 60, 4 * 3600)),
+            PacedSeconds: 20,
+            ConnectionOptions: options.Text("connection-options", ""),
+            ProcessEnvironment: new Dictionary<string, string> { ["Workers__ConcurrencyLimit"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")));
+        var observe = TimeSpan.FromSeconds(options.Whole("observe-seconds", 300, 10, 3600));
+        options.RejectUnknown();
+        return await EndToEndRun.RunBacklogAsync(settings, observe, cancel);
     }
 
     static async Task<object> Embedded(BenchArguments options, CancellationToken cancel)

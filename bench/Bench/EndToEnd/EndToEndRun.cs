@@ -12,7 +12,7 @@ namespace Orchestrator.Bench.EndToEnd;
 /// request, retries and timer lateness), then an optional run paced at a fraction of that throughput (overhead
 /// percentiles), then each process's peak RSS. Everything it starts it stops, and the database is dropped.
 /// </summary>
-public sealed class EndToEndRun : IAsyncDisposable
+public sealed partial class EndToEndRun : IAsyncDisposable
 {
     static readonly string[] Settled = ["Succeeded", "Failed", "Cancelled", "AwaitingReview"];
     // Idle backends flush their statistics within about a second (PostgreSQL 15); wait that out around each read.
@@ -361,22 +361,23 @@ public sealed class EndToEndRun : IAsyncDisposable
             Percentiles.Of(legs.Select(l => l.ToWorker).ToList(), 0.50), Percentiles.Of(legs.Select(l => l.Back).ToList(), 0.50));
     }
 
-    async Task SubmitAllAsync(string prefix, int count, CancellationToken cancel)
+    async Task SubmitAllAsync(string prefix, int count, CancellationToken cancel, Func<int, int>? priority = null)
     {
         var next = -1;
         var loops = Enumerable.Range(0, Math.Min(_settings.SubmitConcurrency, count)).Select(_ => Task.Run(async () =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
-                await SubmitAsync($"{prefix}-{i}", i, cancel);
+                await SubmitAsync($"{prefix}-{i}", i, cancel, priority?.Invoke(i));
         }, cancel));
         await Task.WhenAll(loops);
     }
 
-    async Task SubmitAsync(string requestId, int index, CancellationToken cancel)
+    async Task SubmitAsync(string requestId, int index, CancellationToken cancel, int? priority = null)
     {
         var target = _orchestrators[index % _orchestrators.Count];
-        var body = $$"""{"requestId":"{{requestId}}","model":"sim","messages":[{"role":"user","content":"benchmark request {{requestId}}{{FirstCallFault(index)}}"}]}""";
+        var priorityField = priority is { } p ? $",\"priority\":{p}" : "";
+        var body = $$"""{"requestId":"{{requestId}}","model":"sim"{{priorityField}},"messages":[{"role":"user","content":"benchmark request {{requestId}}{{FirstCallFault(index)}}"}]}""";
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await _http.PostAsync(new Uri(target.BaseUrl, "api/requests"), content, cancel);
         if (response.StatusCode != HttpStatusCode.Accepted)

@@ -75,6 +75,15 @@ public static class BenchReport
         }
         if (parts["embedded"] is { } embedded)
             summary["embeddedRequestsPerSec"] = Number(embedded, "requestsPerSec");
+        if (parts["backlog"] is { } backlog)
+        {
+            summary["backlogSubmissionsPerSec"] = Number(backlog, "submissionsPerSec");
+            summary["backlogAttemptsTimedOut"] = Number(backlog, "attemptsTimedOut");
+            summary["backlogOrchestratorPeakRssMb"] = Number(backlog, "orchestratorPeakRssMb");
+            summary["backlogListP95Ms"] = Number(backlog, "listP95Ms");
+            summary["backlogCountsP95Ms"] = Number(backlog, "countsP95Ms");
+            summary["backlogDrainSeconds"] = Number(backlog, "drainSeconds");
+        }
 
         var results = new JsonObject { ["summary"] = summary, ["parts"] = parts };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
@@ -115,6 +124,17 @@ public static class BenchReport
                     $"| {name} | {F(Number(r, "breakerOpenings"))} | {F(Number(r, "retryAfterCooldowns"))} | {F(Number(r, "breakerCooldowns"))} | {F(Number(r, "bounces"))} | " +
                     $"{F(Number(r, "heldInvokes"))} | {F(Number(r, "heldDispatches"))} |");
             }
+        }
+        if (parts["backlog"] is { } b)
+        {
+            var done = b["completedByPriority"]?.AsObject().Select(p => $"{p.Key}: {p.Value}") ?? [];
+            var wait = b["medianWaitMsByPriority"]?.AsObject().Select(p => $"{p.Key}: {F(p.Value?.GetValue<double?>() / 1000)} s") ?? [];
+            table.AppendLine();
+            table.AppendLine(CultureInfo.InvariantCulture,
+                $"Backlog: {b["requests"]} requests at {F(Number(b, "submissionsPerSec"))}/s against a {b["modelLatencyMs"]} ms model, {b["workerConcurrency"]} calls in flight; " +
+                $"in the {b["observeSeconds"]} s after the last submit {b["completedInWindow"]} completed (by priority {string.Join(", ", done)}; median wait {string.Join(", ", wait)}), " +
+                $"{b["attemptsTimedOut"]} attempts timed out, list/counts p95 {F(Number(b, "listP95Ms"))}/{F(Number(b, "countsP95Ms"))} ms, orchestrator peak RSS {F(Number(b, "orchestratorPeakRssMb"))} MB; " +
+                $"bulk cancel of {b["cancelled"]} in {F(Number(b, "cancelSeconds"))} s, drained in {F(Number(b, "drainSeconds"))} s with {b["modelCallsAfterCancel"]} model calls after it.");
         }
         table.AppendLine();
         table.AppendLine(CultureInfo.InvariantCulture, $"Results: {output}");
