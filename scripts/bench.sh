@@ -98,7 +98,12 @@ E2E=(--postgres "$ORCH_TEST_POSTGRES" --rabbitmq "$ORCH_TEST_RABBITMQ" --repo "$
 
 part floor-pg 120 floor-pg --postgres "$ORCH_TEST_POSTGRES" --connections 16 --seconds "$PG_SECONDS"
 part floor-rabbit 180 floor-rabbit --rabbitmq "$ORCH_TEST_RABBITMQ" --messages "$RABBIT_MESSAGES"
+# The MassTransit floor at its best on this box: a few shapes (publishers, prefetch, concurrency, separate buses); the
+# report takes the fastest as the floor and shows the spread.
 part floor-mt 180 floor-mt --rabbitmq "$ORCH_TEST_RABBITMQ" --messages "$MT_MESSAGES"
+part floor-mt-4pub 180 floor-mt --rabbitmq "$ORCH_TEST_RABBITMQ" --messages "$MT_MESSAGES" --publishers 4 --separate-buses true
+part floor-mt-prefetch200 180 floor-mt --rabbitmq "$ORCH_TEST_RABBITMQ" --messages "$MT_MESSAGES" --publishers 4 --in-flight 250 --prefetch 200 --separate-buses true
+part floor-mt-c16 180 floor-mt --rabbitmq "$ORCH_TEST_RABBITMQ" --messages "$MT_MESSAGES" --publishers 2 --prefetch 100 --concurrency 16 --separate-buses true
 part e2e-0ms 600 e2e --name e2e-0ms "${E2E[@]}" --requests "$REQUESTS" --warmup-requests "$WARMUP" --paced-requests "$PACED" --timeout-seconds 580
 # The faults part measures what retries cost, on the peers' job: 20% of the requests fail their first call once with a
 # transient 500 and wait out a 1 s backoff. Every setting is the product's default but that backoff (named in the JSON).

@@ -69,10 +69,11 @@ public sealed partial class EndToEndRun : IAsyncDisposable
                 paced = await PacedAsync(saturated.RequestsPerSec * _settings.PacedFraction, token);
 
             var rss = _processes.ToDictionary(p => p.Name, p => p.PeakRssMb());
+            var idle = _settings.IdleAfter > TimeSpan.Zero ? await IdleAfterRunAsync(token) : null;
             return new EndToEndResult(_settings.Name, started, _settings.Orchestrators, _settings.Workers, _settings.ModelLatencyMs,
                 _settings.FaultRate, _settings.FirstCallFaultRate, NonDefaults(), saturated, paced, rss, _settings.ModelLatencyJitterMs,
                 _settings.FaultRate > 0 ? _settings.FaultMix : null,
-                _settings.Outages is { Count: > 0 } outages ? outages.Select(o => o.ToString()).ToList() : null);
+                _settings.Outages is { Count: > 0 } outages ? outages.Select(o => o.ToString()).ToList() : null, idle);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancel.IsCancellationRequested)
         {
@@ -258,11 +259,31 @@ public sealed partial class EndToEndRun : IAsyncDisposable
             await LatencyAsync("sat-", cancel),
             cpuPerRequest,
             idleCpu,
-            resilience);
+            resilience,
+            Math.Round((double)(brokerAfter.Routed - brokerBefore.Routed) / n, 2));
         Progress.Say($"{_settings.Name}: {result.RequestsPerSec} req/s, {result.TxPerRequest} commits and {result.MsgsPerRequest} publishes per request, {retries} retries; " +
                      $"{resilience.BreakerOpenings} breaker openings, {resilience.RetryAfterCooldowns} Retry-After cooldowns, {resilience.Bounces} bounces, " +
                      $"{resilience.HeldInvokes} invokes held by workers, {resilience.HeldDispatches} dispatches held");
         return result;
+    }
+
+    /// <summary>
+    /// CPU of every process in a window well after the last request, when nothing is left to do but the pollers,
+    /// sweeps and gauges: what an idle deployment costs.
+    /// </summary>
+    async Task<IdleFigures> IdleAfterRunAsync(CancellationToken cancel)
+    {
+        var window = TimeSpan.FromSeconds(10);
+        Progress.Say($"{_settings.Name}: idle, CPU over {window.TotalSeconds:0} s from {_settings.IdleAfter.TotalSeconds:0} s after the last request");
+        await Task.Delay(_settings.IdleAfter, cancel);
+        var before = CpuSnapshot();
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(window, cancel);
+        var after = CpuSnapshot();
+        var seconds = clock.Elapsed.TotalSeconds;
+        return new IdleFigures(_settings.IdleAfter.TotalSeconds, Math.Round(seconds, 2), after.ToDictionary(
+            c => c.Key,
+            c => c.Value is { } end && before.GetValueOrDefault(c.Key) is { } start ? Math.Round((end - start) * 100 / seconds, 2) : (double?)null));
     }
 
     /// <summary>Switches the simulated model's outage on at its time into the run (its /admin/fault); it ends by itself.</summary>

@@ -7,7 +7,7 @@ namespace Orchestrator.Bench.Reporting;
 /// <summary>
 /// Puts one bench.sh run together: every part's JSON from the run's folder into one results file, a Markdown table, and
 /// the summary line (the last stdout line). ratioToFloor = end-to-end requests/s ÷ min(PostgreSQL commits/s ÷ commits
-/// per request, MassTransit msgs/s ÷ broker publishes per request), both per-request counts measured in the same run.
+/// per request, MassTransit msgs/s ÷ broker messages routed to a queue per request), both per-request counts measured in the same run.
 /// </summary>
 public static class BenchReport
 {
@@ -31,7 +31,9 @@ public static class BenchReport
         var faults = parts["faults"];
 
         var floorTx = Number(pg, "commitsPerSec");
-        var floorMt = Number(mt, "msgsPerSec");
+        // The fastest of the MassTransit shapes the run tried is the floor; the slowest is reported beside it.
+        var mtRates = parts.Where(p => p.Key.StartsWith("floor-mt", StringComparison.Ordinal)).Select(p => Number(p.Value, "msgsPerSec")).OfType<double>().ToList();
+        var floorMt = mtRates.Count > 0 ? mtRates.Max() : Number(mt, "msgsPerSec");
         var summary = new JsonObject
         {
             ["mode"] = mode,
@@ -39,6 +41,8 @@ public static class BenchReport
             ["e2eRequestsPerSec"] = Number(e2e, "saturated.requestsPerSec"),
             ["floorTxPerSec"] = floorTx,
             ["floorMtMsgsPerSec"] = floorMt,
+            ["floorMtSlowestMsgsPerSec"] = mtRates.Count > 0 ? mtRates.Min() : null,
+            ["floorMtShapes"] = mtRates.Count,
             ["floorRabbitMsgsPerSec"] = Number(parts["floor-rabbit"], "msgsPerSec"),
         };
         var (tx, msgs, floorRequests, ratio) = Ratio(e2e, floorTx, floorMt);
@@ -91,7 +95,7 @@ public static class BenchReport
 
         var table = new StringBuilder();
         table.AppendLine(CultureInfo.InvariantCulture, $"Floors (same servers, same run): PostgreSQL {F(floorTx)} commits/s ({F(Number(pg, "lifecyclesPerSec"))} saga lifecycles/s, 16 connections); " +
-            $"RabbitMQ.Client {F(Number(parts["floor-rabbit"], "msgsPerSec"))} msgs/s; MassTransit {F(floorMt)} msgs/s");
+            $"RabbitMQ.Client {F(Number(parts["floor-rabbit"], "msgsPerSec"))} msgs/s; MassTransit {F(floorMt)} msgs/s (best of {mtRates.Count} shapes, slowest {F(mtRates.Count > 0 ? mtRates.Min() : null)})");
         table.AppendLine();
         table.AppendLine("| run | orch/workers | model ms | faults | req/s | tx/req | msgs/req | floor req/s | ratioToFloor | overhead p50/p95/p99 ms (paced at req/s) | p50 to worker / back ms | retries/s | timer lateness p50/p99 ms saturated (paced) | RSS orch/worker MB |");
         table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -145,7 +149,9 @@ public static class BenchReport
     static (double? Tx, double? Msgs, double? FloorRequests, double? Ratio) Ratio(JsonNode run, double? floorTx, double? floorMt)
     {
         var tx = Number(run, "saturated.txPerRequest");
-        var msgs = Number(run, "saturated.msgsPerRequest");
+        // Messages a queue received: the outcome event, which no queue of the bench's deployment binds, is published but
+        // never routed, and a floor message is one that a consumer takes.
+        var msgs = Number(run, "saturated.routedPerRequest") ?? Number(run, "saturated.msgsPerRequest");
         var byDb = Divide(floorTx, tx, 1);
         var byBus = Divide(floorMt, msgs, 1);
         var floor = byDb is { } a && byBus is { } b ? Math.Min(a, b) : byDb ?? byBus;
