@@ -11,13 +11,17 @@ public static class BenchCommand
         usage: Orchestrator.Bench <verb> [--option value ...]
           floor-pg      --postgres CONN [--connections 16] [--seconds 5]
           floor-rabbit  --rabbitmq AMQP_URL [--messages 50000]
-          floor-mt      --rabbitmq AMQP_URL [--messages 20000]
+          floor-mt      --rabbitmq AMQP_URL [--messages 20000] [--publishers 1] [--in-flight 100] [--prefetch 50] [--concurrency 0]
+                [--separate-buses false]
           e2e           --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH --requests N
                         [--warmup-requests 200] [--paced-requests 0] [--paced-fraction 0.5] [--model-latency-ms 0] [--fault-rate 0]
                         [--first-call-fault-rate 0]
                         [--initial-backoff-ms 0] [--orchestrators 1] [--workers 1] [--submit-concurrency 64] [--timeout-seconds 300]
                         [--paced-seconds 20] [--connection-options 'No Reset On Close=true'] [--process-env DOTNET_gcServer=0] [--server-pid-files postgres=PATH,rabbitmq=PATH]
-                        [--model-latency-jitter-ms 0] [--fault-mix 500=1 | model] [--outages 503@20+10,...]
+                        [--model-latency-jitter-ms 0] [--fault-mix 500=1 | model] [--outages 503@20+10,...] [--idle-after-seconds 30 (0 skips the 10 s idle window)]
+          backlog       --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH [--requests 100000]
+                        [--model-latency-ms 2000] [--worker-concurrency 64] [--observe-seconds 300] [--timeout-seconds 3600]
+                [--process-env Orchestrator__Timeouts__ScheduleToCloseTimeout=00:02:00]
           embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
           report        --dir DIR --mode quick|full --out FILE
         Each verb's last stdout line is one JSON object.
@@ -50,6 +54,7 @@ public static class BenchCommand
                 "floor-rabbit" => await FloorRabbit(options, cancel.Token),
                 "floor-mt" => await FloorMt(options, cancel.Token),
                 "e2e" => await EndToEnd(options, cancel.Token),
+                "backlog" => await Backlog(options, cancel.Token),
                 "embedded" => await Embedded(options, cancel.Token),
                 "report" => Report(options),
                 _ => throw new BenchUsageException($"unknown verb '{args[0]}'"),
@@ -109,9 +114,15 @@ public static class BenchCommand
     {
         var broker = BrokerUri(options);
         var messages = options.Whole("messages", 20_000, 100, 1_000_000);
+        var shape = new MassTransitFloorSettings(
+            Publishers: options.Whole("publishers", 1, 1, 64),
+            PublishesInFlight: options.Whole("in-flight", 100, 1, 10_000),
+            Prefetch: options.Whole("prefetch", 50, 1, 10_000),
+            ConcurrencyLimit: options.Whole("concurrency", 0, 0, 10_000),
+            SeparateBuses: options.Text("separate-buses", "false") == "true");
         options.RejectUnknown();
-        Progress.Say($"floor-mt: {messages} MassTransit messages, trivial consumer");
-        var result = await MassTransitFloor.RunAsync(broker, messages, TimeSpan.FromSeconds(120), cancel);
+        Progress.Say($"floor-mt: {messages} MassTransit messages, trivial consumer, {shape}");
+        var result = await MassTransitFloor.RunAsync(broker, messages, shape, TimeSpan.FromSeconds(120), cancel);
         Progress.Say($"floor-mt: {result.MsgsPerSec} msgs/s");
         return result;
     }
@@ -142,11 +153,45 @@ public static class BenchCommand
             ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")),
             ModelLatencyJitterMs: options.Whole("model-latency-jitter-ms", 0, 0, 600_000),
             FaultMix: FaultMix(options.Text("fault-mix", "500=1")),
-            Outages: Outages(options.Text("outages", "")));
+            Outages: Outages(options.Text("outages", "")),
+            IdleAfter: TimeSpan.FromSeconds(options.Whole("idle-after-seconds", 30, 0, 600)));
         options.RejectUnknown();
         if (!System.Text.RegularExpressions.Regex.IsMatch(settings.Name, "^[a-z0-9-]{1,30}$"))
             throw new BenchUsageException($"--name must be 1-30 of [a-z0-9-] (got '{settings.Name}')");
         return await EndToEndRun.RunAsync(settings, cancel);
+    }
+
+    static async Task<object> Backlog(BenchArguments options, CancellationToken cancel)
+    {
+        var concurrency = options.Whole("worker-concurrency", 64, 1, 1024);
+        var settings = new EndToEndSettings(
+            Name: options.Text("name"),
+            AdminConnectionString: options.Text("postgres"),
+            Broker: BrokerUri(options),
+            BinDirectory: options.Text("repo"),
+            InfraCtl: options.Text("infra-ctl"),
+            Requests: options.Whole("requests", 100_000, 10, 1_000_000),
+            WarmupRequests: 0,
+            PacedRequests: 0,
+            PacedFraction: 0.5,
+            ModelLatencyMs: options.Whole("model-latency-ms", 2_000, 0, 60_000),
+            FaultRate: 0,
+            FirstCallFaultRate: 0,
+            InitialBackoffMs: 0,
+            Orchestrators: 1,
+            Workers: 1,
+            SubmitConcurrency: options.Whole("submit-concurrency", 64, 1, 1024),
+            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 3600, 60, 4 * 3600)),
+            PacedSeconds: 20,
+            ConnectionOptions: options.Text("connection-options", ""),
+            ProcessEnvironment: new Dictionary<string, string>(Pairs("process-env", options.Text("process-env", "")))
+            {
+                ["Workers__ConcurrencyLimit"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")));
+        var observe = TimeSpan.FromSeconds(options.Whole("observe-seconds", 300, 10, 3600));
+        options.RejectUnknown();
+        return await EndToEndRun.RunBacklogAsync(settings, observe, cancel);
     }
 
     static async Task<object> Embedded(BenchArguments options, CancellationToken cancel)

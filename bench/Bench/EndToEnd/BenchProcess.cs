@@ -118,15 +118,21 @@ public sealed class BenchProcess : IAsyncDisposable
     }
 
     /// <summary>Peak resident set size (VmHWM) in MB, from /proc; null once the process is gone.</summary>
-    public double? PeakRssMb()
+    /// <summary>The resident set now (<c>VmRSS</c>), MB; null once the process is gone.</summary>
+    public double? RssMb() => StatusMb("VmRSS:");
+
+    /// <summary>The peak resident set (<c>VmHWM</c>), MB; null once the process is gone.</summary>
+    public double? PeakRssMb() => StatusMb("VmHWM:");
+
+    double? StatusMb(string field)
     {
         try
         {
             foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
             {
-                if (!line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                if (!line.StartsWith(field, StringComparison.Ordinal))
                     continue;
-                var kb = long.Parse(line["VmHWM:".Length..].Replace("kB", "", StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture);
+                var kb = long.Parse(line[field.Length..].Replace("kB", "", StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture);
                 return Math.Round(kb / 1024.0, 1);
             }
         }

@@ -14,7 +14,11 @@ public sealed record EndToEndResult(
     IReadOnlyDictionary<string, double?> PeakRssMb,
     int ModelLatencyJitterMs = 0,
     string? FaultMix = null,
-    IReadOnlyList<string>? Outages = null);
+    IReadOnlyList<string>? Outages = null,
+    IdleFigures? IdleAfterRun = null);
+
+/// <summary>CPU of each process over <paramref name="WindowSeconds"/>, <paramref name="AfterSeconds"/> after the last request finished: what an idle deployment costs.</summary>
+public sealed record IdleFigures(double AfterSeconds, double WindowSeconds, IReadOnlyDictionary<string, double?> CpuPercent);
 
 /// <summary>Requests submitted as fast as the client's concurrency allows; throughput from first submit to last terminal.</summary>
 public sealed record SaturatedRun(
@@ -39,7 +43,8 @@ public sealed record SaturatedRun(
     LatencyFigures Latency,
     IReadOnlyDictionary<string, double?> CpuMsPerRequest,
     IReadOnlyDictionary<string, double?> IdleCpuPercent,
-    ResilienceFigures? Resilience = null);
+    ResilienceFigures? Resilience = null,
+    double? RoutedPerRequest = null);
 
 /// <summary>Requests submitted at a fixed rate (open loop): latency and overhead below saturation.</summary>
 public sealed record PacedRun(

@@ -12,7 +12,7 @@ namespace Orchestrator.Bench.EndToEnd;
 /// request, retries and timer lateness), then an optional run paced at a fraction of that throughput (overhead
 /// percentiles), then each process's peak RSS. Everything it starts it stops, and the database is dropped.
 /// </summary>
-public sealed class EndToEndRun : IAsyncDisposable
+public sealed partial class EndToEndRun : IAsyncDisposable
 {
     static readonly string[] Settled = ["Succeeded", "Failed", "Cancelled", "AwaitingReview"];
     // Idle backends flush their statistics within about a second (PostgreSQL 15); wait that out around each read.
@@ -69,10 +69,11 @@ public sealed class EndToEndRun : IAsyncDisposable
                 paced = await PacedAsync(saturated.RequestsPerSec * _settings.PacedFraction, token);
 
             var rss = _processes.ToDictionary(p => p.Name, p => p.PeakRssMb());
+            var idle = _settings.IdleAfter > TimeSpan.Zero ? await IdleAfterRunAsync(token) : null;
             return new EndToEndResult(_settings.Name, started, _settings.Orchestrators, _settings.Workers, _settings.ModelLatencyMs,
                 _settings.FaultRate, _settings.FirstCallFaultRate, NonDefaults(), saturated, paced, rss, _settings.ModelLatencyJitterMs,
                 _settings.FaultRate > 0 ? _settings.FaultMix : null,
-                _settings.Outages is { Count: > 0 } outages ? outages.Select(o => o.ToString()).ToList() : null);
+                _settings.Outages is { Count: > 0 } outages ? outages.Select(o => o.ToString()).ToList() : null, idle);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancel.IsCancellationRequested)
         {
@@ -258,11 +259,31 @@ public sealed class EndToEndRun : IAsyncDisposable
             await LatencyAsync("sat-", cancel),
             cpuPerRequest,
             idleCpu,
-            resilience);
+            resilience,
+            Math.Round((double)(brokerAfter.Routed - brokerBefore.Routed) / n, 2));
         Progress.Say($"{_settings.Name}: {result.RequestsPerSec} req/s, {result.TxPerRequest} commits and {result.MsgsPerRequest} publishes per request, {retries} retries; " +
                      $"{resilience.BreakerOpenings} breaker openings, {resilience.RetryAfterCooldowns} Retry-After cooldowns, {resilience.Bounces} bounces, " +
                      $"{resilience.HeldInvokes} invokes held by workers, {resilience.HeldDispatches} dispatches held");
         return result;
+    }
+
+    /// <summary>
+    /// CPU of every process in a window well after the last request, when nothing is left to do but the pollers,
+    /// sweeps and gauges: what an idle deployment costs.
+    /// </summary>
+    async Task<IdleFigures> IdleAfterRunAsync(CancellationToken cancel)
+    {
+        var window = TimeSpan.FromSeconds(10);
+        Progress.Say($"{_settings.Name}: idle, CPU over {window.TotalSeconds:0} s from {_settings.IdleAfter.TotalSeconds:0} s after the last request");
+        await Task.Delay(_settings.IdleAfter, cancel);
+        var before = CpuSnapshot();
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(window, cancel);
+        var after = CpuSnapshot();
+        var seconds = clock.Elapsed.TotalSeconds;
+        return new IdleFigures(_settings.IdleAfter.TotalSeconds, Math.Round(seconds, 2), after.ToDictionary(
+            c => c.Key,
+            c => c.Value is { } end && before.GetValueOrDefault(c.Key) is { } start ? Math.Round((end - start) * 100 / seconds, 2) : (double?)null));
     }
 
     /// <summary>Switches the simulated model's outage on at its time into the run (its /admin/fault); it ends by itself.</summary>
@@ -361,22 +382,23 @@ public sealed class EndToEndRun : IAsyncDisposable
             Percentiles.Of(legs.Select(l => l.ToWorker).ToList(), 0.50), Percentiles.Of(legs.Select(l => l.Back).ToList(), 0.50));
     }
 
-    async Task SubmitAllAsync(string prefix, int count, CancellationToken cancel)
+    async Task SubmitAllAsync(string prefix, int count, CancellationToken cancel, Func<int, int>? priority = null)
     {
         var next = -1;
         var loops = Enumerable.Range(0, Math.Min(_settings.SubmitConcurrency, count)).Select(_ => Task.Run(async () =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < count)
-                await SubmitAsync($"{prefix}-{i}", i, cancel);
+                await SubmitAsync($"{prefix}-{i}", i, cancel, priority?.Invoke(i));
         }, cancel));
         await Task.WhenAll(loops);
     }
 
-    async Task SubmitAsync(string requestId, int index, CancellationToken cancel)
+    async Task SubmitAsync(string requestId, int index, CancellationToken cancel, int? priority = null)
     {
         var target = _orchestrators[index % _orchestrators.Count];
-        var body = $$"""{"requestId":"{{requestId}}","model":"sim","messages":[{"role":"user","content":"benchmark request {{requestId}}{{FirstCallFault(index)}}"}]}""";
+        var priorityField = priority is { } p ? $",\"priority\":{p}" : "";
+        var body = $$"""{"requestId":"{{requestId}}","model":"sim"{{priorityField}},"messages":[{"role":"user","content":"benchmark request {{requestId}}{{FirstCallFault(index)}}"}]}""";
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await _http.PostAsync(new Uri(target.BaseUrl, "api/requests"), content, cancel);
         if (response.StatusCode != HttpStatusCode.Accepted)

@@ -24,6 +24,7 @@ namespace Orchestrator.Bench.EndToEnd;
 /// <param name="ModelLatencyJitterMs">Extra latency of each successful model call, uniform in [0, this]; faults answer at once.</param>
 /// <param name="FaultMix">The simulated model's fault weights as step=weight pairs ("500=1", the default), or "model" for its own default mix (503, 429 with Retry-After, 500, reset).</param>
 /// <param name="Outages">Outages of the model switched on during the saturating run: every call gets the step for its seconds.</param>
+/// <param name="IdleAfter">How long after the last request to start the idle window (CPU of idle processes); zero skips it.</param>
 public sealed record EndToEndSettings(
     string Name,
     string AdminConnectionString,
@@ -48,7 +49,8 @@ public sealed record EndToEndSettings(
     IReadOnlyDictionary<string, string> ServerPidFiles,
     int ModelLatencyJitterMs = 0,
     string FaultMix = "500=1",
-    IReadOnlyList<ModelOutage>? Outages = null);
+    IReadOnlyList<ModelOutage>? Outages = null,
+    TimeSpan IdleAfter = default);
 
 /// <summary>From <paramref name="At"/> after the saturating run's first submit, every model call gets <paramref name="Step"/> for <paramref name="For"/>.</summary>
 public sealed record ModelOutage(string Step, TimeSpan At, TimeSpan For)
