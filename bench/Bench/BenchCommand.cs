@@ -29,7 +29,8 @@ public static class BenchCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        // Help asked for anywhere (`bench e2e --help`) is an answer, not a usage error: exit 0.
+        if (args.Length == 0 || args.Any(a => a is "-h" or "--help") || args[0] == "help")
         {
             await Console.Error.WriteLineAsync(Usage);
             return args.Length == 0 ? 2 : 0;
