@@ -17,6 +17,9 @@ static partial class BatchLog
     [LoggerMessage(3033, LogLevel.Warning, "Batch {BatchId}: the first attempts of {Count} requests were not confirmed by the broker; attempt 2 goes instead")]
     public static partial void BatchDispatchUnconfirmed(this ILogger logger, string batchId, int count);
 
+    [LoggerMessage(3036, LogLevel.Warning, "Batch {BatchId}: publishing its first attempts failed; the attempts' timeouts dispatch them again")]
+    public static partial void BatchDispatchFailed(this ILogger logger, Exception exception, string batchId);
+
     [LoggerMessage(3034, LogLevel.Warning, "Batch completion sweep failed; the next pass tries again")]
     public static partial void BatchSweepFailed(this ILogger logger, Exception exception);
 }

@@ -19,7 +19,8 @@ namespace Orchestrator.Batches;
 /// spools the valid lines to a temporary file; any invalid line refuses the batch and nothing is written. The second
 /// pass writes the batch row and every request row in one transaction (in chunks, the change tracker cleared between
 /// them), admitted as the API admits a request (<see cref="InferenceRequestStateMachine.Admit"/>); after the commit
-/// the first attempts are published page by page, read back from the rows.
+/// the batch is answered and its first attempts are published behind the answer (<see cref="BatchDispatcher"/>), page
+/// by page, read back from the rows.
 /// </summary>
 public sealed class BatchSubmissions(
     OrchestratorDbContext db,
@@ -30,6 +31,7 @@ public sealed class BatchSubmissions(
     IOptions<RetryPolicyOptions> retryPolicy,
     WriterGate writers,
     RetryWakeups wakeups,
+    BatchDispatcher dispatcher,
     TimeProvider clock,
     ILogger<BatchSubmissions> logger)
 {
@@ -155,9 +157,7 @@ public sealed class BatchSubmissions(
         }
 
         logger.BatchAccepted(batchId, lines, checkMs, watch.ElapsedMilliseconds);
-        watch.Restart();
-        var dispatched = await DispatchAsync(batchId);
-        logger.BatchDispatched(batchId, dispatched, watch.ElapsedMilliseconds);
+        dispatcher.Dispatch(batchId);
         return new BatchSubmissionOutcome.Accepted(batch);
     }
 
@@ -175,10 +175,11 @@ public sealed class BatchSubmissions(
     /// Publishes the first attempt of every committed request of the batch, a page at a time. As for a single
     /// submission (<see cref="Submissions.DispatchAsync"/>): one the broker does not confirm counts as made, and attempt 2
     /// is scheduled at once for the retry poller; the rows are accepted either way, and a crash before this ends is
-    /// repaired by the attempt timeouts. Not tied to the caller's cancellation.
+    /// repaired by the attempt timeouts.
     /// </summary>
-    async Task<int> DispatchAsync(string batchId)
+    public async Task<int> DispatchAsync(string batchId, CancellationToken stoppingToken)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var after = 0;
         var published = 0;
         var unconfirmed = 0;
@@ -186,7 +187,7 @@ public sealed class BatchSubmissions(
         {
             var page = await db.Requests.Include(x => x.Attempts)
                 .Where(x => x.BatchId == batchId && x.BatchLine > after && x.CurrentState == RequestStates.Pending)
-                .OrderBy(x => x.BatchLine).Take(DispatchPage).ToListAsync(CancellationToken.None);
+                .OrderBy(x => x.BatchLine).Take(DispatchPage).ToListAsync(stoppingToken);
             if (page.Count == 0)
                 break;
             after = page[^1].BatchLine!.Value;
@@ -234,6 +235,7 @@ public sealed class BatchSubmissions(
         }
         if (unconfirmed > 0)
             logger.BatchDispatchUnconfirmed(batchId, unconfirmed);
+        logger.BatchDispatched(batchId, published - unconfirmed, watch.ElapsedMilliseconds);
         return published - unconfirmed;
     }
 }

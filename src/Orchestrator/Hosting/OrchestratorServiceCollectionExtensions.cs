@@ -58,6 +58,8 @@ public static class OrchestratorServiceCollectionExtensions
         });
         services.AddScoped<Submissions>();
         services.AddScoped<Batches.BatchSubmissions>();
+        services.AddSingleton<Batches.BatchDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Batches.BatchDispatcher>());
         services.AddDurableTimers(store, timers, retention);
 
         if (options.RunsEmbeddedWorkers)
