@@ -158,8 +158,11 @@ public sealed partial class ChaosRun(ChaosOptions options, string postgresOwner,
                     }
                 case FaultKind.KillOrchestrator:
                     {
+                        // Requests in flight meet the kill either as messages it had taken and not acknowledged
+                        // (redelivered to the orchestrators) or as submissions it was answering (the client's POSTs
+                        // to it failed and were sent again); a quick orchestrator may hold no message at the instant.
                         var failed = posts.GetValueOrDefault(fault.Victim!);
-                        evidence.Add(new FaultEvidence(fault, redelivered > 0,
+                        evidence.Add(new FaultEvidence(fault, redelivered > 0 || failed > 0,
                             $"{redelivered:0} messages redelivered to the orchestrators; {failed} POSTs to {fault.Victim} failed and were sent again", null, bounces));
                         break;
                     }
