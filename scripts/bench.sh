@@ -10,6 +10,7 @@
 #   full run only: 4 the model at 200 ms, 2 orchestrators, 3 workers; 5 embedded (SQLite, one process); 6 a slow model
 #     (6-10 s per answer, 5% of its own fault mix, two 8 s outages of 503s): breaker openings, cooldowns, bounces, holds;
 #     7 a backlog of 100,000 requests (BACKLOG_REQUESTS) against a 2 s model, watched 5 minutes, then bulk-cancelled
+#     8 batches: a 10,000-line file to its results file; a 100,000-line file accepted (time, orchestrator RSS per phase)
 #   (full: REQUESTS, default 10,000, at 0 ms, with faults and embedded; 30% of it at 200 ms, 20% per scale-out part)
 # Writes bench/results/<timestamp>.json, prints a Markdown table and, as its last line, one JSON summary.
 #
@@ -120,6 +121,10 @@ if [ "$MODE" = full ]; then
   # calls in flight, watched for 5 minutes after the last submit, then bulk-cancelled and drained.
   part backlog 3600 backlog --name backlog "${E2E[@]}" --requests "${BACKLOG_REQUESTS:-100000}" --model-latency-ms 2000 --worker-concurrency 64 \
     --observe-seconds 300 --timeout-seconds 3500
+  # Batches: a 10,000-line OpenAI Batch file through to its streamed results file, and a 100,000-line file's acceptance,
+  # with the orchestrator's RSS in each phase.
+  part batch-10k 1800 batch --name batch-10k "${E2E[@]}" --lines 10000 --timeout-seconds 1750
+  part batch-100k 1800 batch --name batch-100k "${E2E[@]}" --lines 100000 --accept-only true --timeout-seconds 1750
 fi
 
 mkdir -p bench/results

@@ -22,6 +22,8 @@ public static class BenchCommand
           backlog       --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH [--requests 100000]
                         [--model-latency-ms 2000] [--worker-concurrency 64] [--observe-seconds 300] [--timeout-seconds 3600]
                 [--process-env Orchestrator__Timeouts__ScheduleToCloseTimeout=00:02:00]
+          batch         --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH [--lines 10000]
+                        [--accept-only false] [--model-latency-ms 0] [--timeout-seconds 1800] [--process-env NAME=VALUE,...]
           embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
           report        --dir DIR --mode quick|full --out FILE
         Each verb's last stdout line is one JSON object.
@@ -56,6 +58,7 @@ public static class BenchCommand
                 "floor-mt" => await FloorMt(options, cancel.Token),
                 "e2e" => await EndToEnd(options, cancel.Token),
                 "backlog" => await Backlog(options, cancel.Token),
+                "batch" => await Batch(options, cancel.Token),
                 "embedded" => await Embedded(options, cancel.Token),
                 "report" => Report(options),
                 _ => throw new BenchUsageException($"unknown verb '{args[0]}'"),
@@ -193,6 +196,35 @@ public static class BenchCommand
         var observe = TimeSpan.FromSeconds(options.Whole("observe-seconds", 300, 10, 3600));
         options.RejectUnknown();
         return await EndToEndRun.RunBacklogAsync(settings, observe, cancel);
+    }
+
+    static async Task<object> Batch(BenchArguments options, CancellationToken cancel)
+    {
+        var settings = new EndToEndSettings(
+            Name: options.Text("name"),
+            AdminConnectionString: options.Text("postgres"),
+            Broker: BrokerUri(options),
+            BinDirectory: options.Text("repo"),
+            InfraCtl: options.Text("infra-ctl"),
+            Requests: options.Whole("lines", 10_000, 1, 1_000_000),
+            WarmupRequests: 0,
+            PacedRequests: 0,
+            PacedFraction: 0.5,
+            ModelLatencyMs: options.Whole("model-latency-ms", 0, 0, 60_000),
+            FaultRate: 0,
+            FirstCallFaultRate: 0,
+            InitialBackoffMs: 0,
+            Orchestrators: 1,
+            Workers: 1,
+            SubmitConcurrency: 64,
+            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 1800, 60, 4 * 3600)),
+            PacedSeconds: 20,
+            ConnectionOptions: options.Text("connection-options", ""),
+            ProcessEnvironment: Pairs("process-env", options.Text("process-env", "")),
+            ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")));
+        var acceptOnly = options.Text("accept-only", "false") == "true";
+        options.RejectUnknown();
+        return await EndToEndRun.RunBatchAsync(settings, acceptOnly, cancel);
     }
 
     static async Task<object> Embedded(BenchArguments options, CancellationToken cancel)

@@ -88,6 +88,16 @@ public static class BenchReport
             summary["backlogCountsP95Ms"] = Number(backlog, "countsP95Ms");
             summary["backlogDrainSeconds"] = Number(backlog, "drainSeconds");
         }
+        if (parts["batch-10k"] is { } batch)
+        {
+            summary["batch10kAcceptSeconds"] = Number(batch, "acceptSeconds");
+            summary["batch10kResultsSeconds"] = Number(batch, "resultsSeconds");
+        }
+        if (parts["batch-100k"] is { } bigBatch)
+        {
+            summary["batch100kAcceptSeconds"] = Number(bigBatch, "acceptSeconds");
+            summary["batch100kOrchestratorPeakRssMb"] = Number(bigBatch, "peakRssAcceptingMb");
+        }
 
         var results = new JsonObject { ["summary"] = summary, ["parts"] = parts };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
@@ -139,6 +149,17 @@ public static class BenchReport
                 $"in the {b["observeSeconds"]} s after the last submit {b["completedInWindow"]} completed (by priority {string.Join(", ", done)}; median wait {string.Join(", ", wait)}), " +
                 $"{b["attemptsTimedOut"]} attempts timed out, list/counts p95 {F(Number(b, "listP95Ms"))}/{F(Number(b, "countsP95Ms"))} ms, orchestrator peak RSS {F(Number(b, "orchestratorPeakRssMb"))} MB; " +
                 $"bulk cancel of {b["cancelled"]} in {F(Number(b, "cancelSeconds"))} s, drained in {F(Number(b, "drainSeconds"))} s with {b["modelCallsAfterCancel"]} model calls after it.");
+        }
+        foreach (var name in new[] { "batch-10k", "batch-100k" })
+        {
+            if (parts[name] is not { } r)
+                continue;
+            table.AppendLine();
+            var accepted = string.Create(CultureInfo.InvariantCulture,
+                $"Batch {name}: {r["lines"]} lines ({F(Number(r, "fileMb"))} MB) accepted in {F(Number(r, "acceptSeconds"))} s, orchestrator RSS {F(Number(r, "rssBeforeMb"))} MB before, peak {F(Number(r, "peakRssAcceptingMb"))} MB while accepting");
+            var finished = r["completeSeconds"] is null ? "" : string.Create(CultureInfo.InvariantCulture,
+                $"; completed {F(Number(r, "completeSeconds"))} s later (peak {F(Number(r, "peakRssCompletingMb"))} MB); results ({r["resultLines"]} lines, {F(Number(r, "resultsMb"))} MB) streamed in {F(Number(r, "resultsSeconds"))} s, RSS {F(Number(r, "rssAtResultsStartMb"))} MB at the start, peak {F(Number(r, "peakRssResultsMb"))} MB");
+            table.AppendLine(accepted + finished + ".");
         }
         table.AppendLine();
         table.AppendLine(CultureInfo.InvariantCulture, $"Results: {output}");
