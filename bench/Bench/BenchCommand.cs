@@ -22,6 +22,8 @@ public static class BenchCommand
           backlog       --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH [--requests 100000]
                         [--model-latency-ms 2000] [--worker-concurrency 64] [--observe-seconds 300] [--timeout-seconds 3600]
                 [--process-env Orchestrator__Timeouts__ScheduleToCloseTimeout=00:02:00]
+          callbacks     --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH [--requests 1000] [--others 200] [--rounds 2]
+                        [--model-latency-ms 0] [--timeout-seconds 600]
           batch         --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH [--lines 10000]
                         [--accept-only false] [--model-latency-ms 0] [--timeout-seconds 1800] [--process-env NAME=VALUE,...]
           embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
@@ -58,6 +60,7 @@ public static class BenchCommand
                 "floor-mt" => await FloorMt(options, cancel.Token),
                 "e2e" => await EndToEnd(options, cancel.Token),
                 "backlog" => await Backlog(options, cancel.Token),
+                "callbacks" => await Callbacks(options, cancel.Token),
                 "batch" => await Batch(options, cancel.Token),
                 "embedded" => await Embedded(options, cancel.Token),
                 "report" => Report(options),
@@ -196,6 +199,67 @@ public static class BenchCommand
         var observe = TimeSpan.FromSeconds(options.Whole("observe-seconds", 300, 10, 3600));
         options.RejectUnknown();
         return await EndToEndRun.RunBacklogAsync(settings, observe, cancel);
+    }
+
+    /// <summary>
+    /// A receiver that hangs against one that does not: rounds of two runs on fresh clusters, the others' callbacks to
+    /// a second healthy receiver (A) or to one that never answers (B), in the order AB, BA, AB, ... so drift on a shared
+    /// box falls on both alike.
+    /// </summary>
+    static async Task<object> Callbacks(BenchArguments options, CancellationToken cancel)
+    {
+        var requests = options.Whole("requests", 1_000, 10, 100_000);
+        var others = options.Whole("others", 200, 1, 100_000);
+        var rounds = options.Whole("rounds", 2, 1, 10);
+        var settings = new EndToEndSettings(
+            Name: "callbacks",
+            AdminConnectionString: options.Text("postgres"),
+            Broker: BrokerUri(options),
+            BinDirectory: options.Text("repo"),
+            InfraCtl: options.Text("infra-ctl"),
+            Requests: requests,
+            WarmupRequests: 0,
+            PacedRequests: 0,
+            PacedFraction: 0.5,
+            ModelLatencyMs: options.Whole("model-latency-ms", 0, 0, 60_000),
+            FaultRate: 0,
+            FirstCallFaultRate: 0,
+            InitialBackoffMs: 0,
+            Orchestrators: 1,
+            Workers: 1,
+            SubmitConcurrency: 64,
+            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 600, 60, 3600)),
+            PacedSeconds: 20,
+            ConnectionOptions: "",
+            ProcessEnvironment: new Dictionary<string, string>(),
+            ServerPidFiles: new Dictionary<string, string>());
+        options.RejectUnknown();
+        var runs = new List<CallbacksRun>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            foreach (var hung in round % 2 == 1 ? new[] { false, true } : [true, false])
+            {
+                var name = $"callbacks-{(hung ? "b" : "a")}{round}";
+                runs.Add(await EndToEndRun.RunCallbacksAsync(settings with { Name = name }, requests, others, hung, cancel));
+            }
+        }
+        static double? Median(IEnumerable<double?> values) => Percentiles.Of(values.OfType<double>().ToList(), 0.5);
+        object Summary(bool hung)
+        {
+            var mine = runs.Where(r => r.Hung == hung).ToList();
+            return new
+            {
+                runs = mine.Count,
+                requestsPerSec = Median(mine.Select(r => r.RequestsPerSec)),
+                completionP50Ms = Median(mine.Select(r => r.CompletionP50Ms)),
+                completionP99Ms = Median(mine.Select(r => r.CompletionP99Ms)),
+                deliveryP50Ms = Median(mine.Select(r => r.DeliveryP50Ms)),
+                deliveryP99Ms = Median(mine.Select(r => r.DeliveryP99Ms)),
+                delivered = mine.Sum(r => r.Delivered),
+                expected = mine.Sum(r => r.Requests),
+            };
+        }
+        return new { verb = "callbacks", requests, others, rounds, withoutHung = Summary(false), withHung = Summary(true), runs };
     }
 
     static async Task<object> Batch(BenchArguments options, CancellationToken cancel)

@@ -394,11 +394,12 @@ public sealed partial class EndToEndRun : IAsyncDisposable
         await Task.WhenAll(loops);
     }
 
-    async Task SubmitAsync(string requestId, int index, CancellationToken cancel, int? priority = null)
+    async Task SubmitAsync(string requestId, int index, CancellationToken cancel, int? priority = null, string? callbackUrl = null)
     {
         var target = _orchestrators[index % _orchestrators.Count];
         var priorityField = priority is { } p ? $",\"priority\":{p}" : "";
-        var body = $$"""{"requestId":"{{requestId}}","model":"sim"{{priorityField}},"messages":[{"role":"user","content":"benchmark request {{requestId}}{{FirstCallFault(index)}}"}]}""";
+        var callbackField = callbackUrl is null ? "" : $",\"callback\":{{\"url\":\"{callbackUrl}\"}}";
+        var body = $$"""{"requestId":"{{requestId}}","model":"sim"{{priorityField}}{{callbackField}},"messages":[{"role":"user","content":"benchmark request {{requestId}}{{FirstCallFault(index)}}"}]}""";
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await _http.PostAsync(new Uri(target.BaseUrl, "api/requests"), content, cancel);
         if (response.StatusCode != HttpStatusCode.Accepted)

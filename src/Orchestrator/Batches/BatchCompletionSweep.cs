@@ -1,7 +1,10 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Orchestrator.Callbacks;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
+using Orchestrator.Sagas.EntityFrameworkCore;
 
 namespace Orchestrator.Batches;
 
@@ -18,9 +21,18 @@ namespace Orchestrator.Batches;
 /// stays off that path. Once per completion: the completion is recorded by an UPDATE conditional on the
 /// completion_run it read, so of two sweeps one wins; the publish comes after that commit, and published_at after
 /// the publish, so a crash between them re-publishes on the next pass with the same MessageId (the rule of request
-/// outcomes: a subscriber deduplicating by MessageId sees it once).
+/// outcomes: a subscriber deduplicating by MessageId sees it once). A batch with a callback URL gets its
+/// <c>batch.completed</c> event in the transaction of that UPDATE: the event commits with the completion or not at all,
+/// and since only the winner of the UPDATE writes one, one event per completion.
 /// </remarks>
-public sealed class BatchCompletionSweep(IServiceScopeFactory scopes, IBus bus, TimeProvider clock, ILogger<BatchCompletionSweep> logger)
+public sealed class BatchCompletionSweep(
+    IServiceScopeFactory scopes,
+    IBus bus,
+    WriterGate writers,
+    IOptions<CallbackOptions> callbacks,
+    CallbackWakeups wakeups,
+    TimeProvider clock,
+    ILogger<BatchCompletionSweep> logger)
 {
     /// <summary>A retried batch whose requests do not reopen within this long (the saga refused every retry) is no longer watched.</summary>
     static readonly TimeSpan ReopenWatch = TimeSpan.FromMinutes(10);
@@ -64,13 +76,8 @@ public sealed class BatchCompletionSweep(IServiceScopeFactory scopes, IBus bus, 
                 var last = view.CompletedAt!.Value;
                 if (batch.CompletedAt is null || (batch.ReopenedAt is not null && last > batch.CompletedAt))
                 {
-                    var won = await db.Batches.Where(x => x.Id == batch.Id && x.CompletionRun == run)
-                        .ExecuteUpdateAsync(s => s
-                            .SetProperty(x => x.CompletedAt, last)
-                            .SetProperty(x => x.CompletionRun, run + 1)
-                            .SetProperty(x => x.PublishedAt, (DateTime?)null)
-                            .SetProperty(x => x.ReopenedAt, (DateTime?)null), cancellationToken);
-                    if (won == 1)
+                    var won = await RecordCompletionAsync(db, batch, run, last, cancellationToken);
+                    if (won)
                     {
                         run++;
                         due = true;
@@ -102,5 +109,48 @@ public sealed class BatchCompletionSweep(IServiceScopeFactory scopes, IBus bus, 
             published++;
         }
         return published;
+    }
+
+    /// <summary>
+    /// Records completion <paramref name="run"/> + 1 of the batch if no other sweep did (the UPDATE is conditional on the
+    /// completion_run it read), with its callback event in the same transaction; returns whether this sweep won.
+    /// </summary>
+    async Task<bool> RecordCompletionAsync(OrchestratorDbContext db, BatchRecord batch, int run, DateTime last, CancellationToken cancellationToken)
+    {
+        using var turn = await writers.EnterAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var won = await db.Batches.Where(x => x.Id == batch.Id && x.CompletionRun == run)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.CompletedAt, last)
+                .SetProperty(x => x.CompletionRun, run + 1)
+                .SetProperty(x => x.PublishedAt, (DateTime?)null)
+                .SetProperty(x => x.ReopenedAt, (DateTime?)null), cancellationToken);
+        if (won != 1)
+            return false;
+        var queued = false;
+        if (batch.CallbackUrl is { } url)
+        {
+            // The URL was admitted under the configuration of its time; it must still pass (an allowlist may have shrunk).
+            if (CallbackGate.Problem(url, callbacks.Value) is { } problem)
+            {
+                logger.BatchCallbackNotQueued(batch.Id, problem);
+            }
+            else
+            {
+                // Read again after the UPDATE, in its transaction: the body is the batch as GET shows it once this commits.
+                var recorded = await db.Batches.AsNoTracking().SingleAsync(x => x.Id == batch.Id, cancellationToken);
+                var progress = await BatchProgress.ReadAsync(db, [batch.Id], cancellationToken);
+                var now = clock.GetUtcNow().UtcDateTime;
+                var type = CallbackEventTypes.BatchCompleted;
+                db.CallbackEvents.Add(CallbackEvent.Create(BatchIdentity.CompletionEventId(recorded, run + 1), BatchIdentity.CallbackKey(batch.Id), batch.Id,
+                    type, url, CallbackOutbox.Body(type, now, BatchView.From(recorded, progress[batch.Id])), now, callbacks.Value));
+                await db.SaveChangesAsync(cancellationToken);
+                queued = true;
+            }
+        }
+        await tx.CommitAsync(cancellationToken);
+        if (queued)
+            wakeups.Signal();
+        return true;
     }
 }

@@ -9,10 +9,28 @@ public static class BatchIdentity
 {
     // A fixed namespace of our own for batch message ids: changing it would re-name every completion.
     static readonly Guid CompletionNamespace = new("a3c1f0e2-6b5d-4f7a-8e29-3d4c5b6a7f80");
+    static readonly Guid CallbackNamespace = new("5e0b7c41-92d8-4a1f-b6e3-0c7d2f9a4e18");
 
     /// <summary>The MessageId of a batch's <see cref="Contracts.BatchCompleted"/>: the same for every publish of one completion.</summary>
     public static Guid CompletionMessageId(string batchId, int completion) =>
         RequestIdentity.NameBased(CompletionNamespace, $"{batchId}/completed/{completion}");
+
+    /// <summary>
+    /// The key a batch's callback events carry in <c>callback_events.correlation_id</c>: name-based on the batch id in a
+    /// namespace of its own, so it can never be a request's correlation id.
+    /// </summary>
+    public static Guid CallbackKey(string batchId) => RequestIdentity.NameBased(CallbackNamespace, batchId);
+
+    /// <summary>
+    /// The <c>webhook-id</c> of a completion's <c>batch.completed</c>: <c>evt_</c> and 32 hex digits of a hash over the
+    /// batch, its creation and the completion, so a completion recorded twice (it cannot be: the record is conditional)
+    /// could still not announce itself twice, and a batch id used again after retention gets new ids.
+    /// </summary>
+    public static string CompletionEventId(BatchRecord batch, int completion)
+    {
+        var key = $"batch|{batch.Id}|{batch.CreatedAt.Ticks}|{completion}";
+        return "evt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 16));
+    }
 
     /// <summary>A fresh id for a batch submitted without an Idempotency-Key.</summary>
     public static string NewBatchId() => "batch-" + Guid.CreateVersion7().ToString("N");

@@ -33,4 +33,7 @@ public sealed class BatchRecord
 
     /// <summary>When the BatchCompleted of <see cref="CompletionRun"/> was published; null while it is due.</summary>
     public DateTime? PublishedAt { get; set; }
+
+    /// <summary>Where each completion is announced as a signed <c>batch.completed</c> callback; null for none.</summary>
+    public string? CallbackUrl { get; set; }
 }

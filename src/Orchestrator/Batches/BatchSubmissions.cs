@@ -44,8 +44,12 @@ public sealed class BatchSubmissions(
     const int DispatchPage = 500;
     static readonly TimeSpan DispatchTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Takes the batch, or answers the existing one of that id (whose callback URL stays the one it was created with,
+    /// as a request's does).
+    /// </summary>
     public async Task<BatchSubmissionOutcome> SubmitAsync(Stream body, string batchId, BatchDefaults defaults, string? completionWindow,
-        CancellationToken cancellationToken)
+        string? callbackUrl, CancellationToken cancellationToken)
     {
         if (await db.Batches.AsNoTracking().SingleOrDefaultAsync(x => x.Id == batchId, cancellationToken) is { } known)
             return new BatchSubmissionOutcome.Existing(known);
@@ -109,6 +113,7 @@ public sealed class BatchSubmissions(
             Total = lines,
             Priority = defaults.Priority,
             CompletionWindow = completionWindow,
+            CallbackUrl = callbackUrl,
         };
         using (var turn = await writers.EnterAsync(cancellationToken))
         {

@@ -24,10 +24,21 @@ public sealed record BatchView
     public int? Priority { get; init; }
     public string? CompletionWindow { get; init; }
 
+    /// <summary>
+    /// The batch's callback: on <c>GET /api/batches/{id}</c> every event with every delivery attempt, in the list every
+    /// event without them, in a <c>batch.completed</c> body only the URL; null without one.
+    /// </summary>
+    public Callbacks.CallbackView? Callback { get; init; }
+
+    /// <summary>The subject its callback events are loaded by; null without a callback.</summary>
+    public static Callbacks.CallbackView.Subject? CallbackOf(BatchRecord batch) =>
+        batch.CallbackUrl is null ? null : new(BatchIdentity.CallbackKey(batch.Id), batch.CallbackUrl, batch.CreatedAt);
+
     /// <summary>What a batch's rows say: its counts by state and when its last request finished.</summary>
     public sealed record Progress(IReadOnlyDictionary<string, int> Counts, DateTime? LastCompletedAt);
 
-    public static BatchView From(BatchRecord batch, Progress progress)
+    /// <summary>The batch as its rows say; <paramref name="callback"/> in place of the bare URL when its events are loaded.</summary>
+    public static BatchView From(BatchRecord batch, Progress progress, Callbacks.CallbackView? callback = null)
     {
         var counts = RequestStates.All.ToDictionary(s => s, s => progress.Counts.GetValueOrDefault(s));
         var unfinished = counts.Where(c => !RequestStates.IsTerminal(c.Key)).Sum(c => c.Value);
@@ -42,6 +53,7 @@ public sealed record BatchView
             CompletedAt = finished ? progress.LastCompletedAt ?? batch.CompletedAt ?? batch.CreatedAt : null,
             Priority = batch.Priority,
             CompletionWindow = batch.CompletionWindow,
+            Callback = callback ?? (batch.CallbackUrl is null ? null : new Callbacks.CallbackView { Url = batch.CallbackUrl }),
         };
     }
 }

@@ -3,9 +3,12 @@ using MassTransit;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using Orchestrator.Api;
+using Microsoft.Extensions.Options;
 using Orchestrator.Api.Access;
+using Orchestrator.Callbacks;
 using Orchestrator.Contracts;
 using Orchestrator.Persistence;
+using Orchestrator.StateMachines;
 using Orchestrator.Submission;
 
 namespace Orchestrator.Batches;
@@ -47,8 +50,8 @@ public static class BatchesEndpoints
         return app;
     }
 
-    static async Task<IResult> Submit(HttpRequest http, string? completionWindow, int? priority, BatchSubmissions submissions,
-        IConfiguration configuration, TimeProvider clock, CancellationToken cancellationToken)
+    static async Task<IResult> Submit(HttpRequest http, string? completionWindow, int? priority, string? callbackUrl, BatchSubmissions submissions,
+        IConfiguration configuration, IOptions<CallbackOptions> callbacks, TimeProvider clock, CancellationToken cancellationToken)
     {
         var mediaType = http.ContentType?.Split(';')[0].Trim();
         if (!ContentTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
@@ -62,15 +65,9 @@ public static class BatchesEndpoints
         var batchId = string.IsNullOrEmpty(idempotencyKey) ? BatchIdentity.NewBatchId() : idempotencyKey;
         if (BatchIdentity.Problem(batchId) is { } idProblem)
             errors.Add(new("Idempotency-Key", idProblem));
-        TimeSpan? window = null;
-        if (!string.IsNullOrEmpty(completionWindow))
-        {
-            window = ParseWindow(completionWindow);
-            if (window is null)
-                errors.Add(new("completionWindow", $"expected a duration such as 24h, 90m, 3600s or 2d (got '{completionWindow}')"));
-        }
-        if (priority is < RequestPriority.Lowest or > RequestPriority.Highest)
-            errors.Add(new("priority", $"must be between {RequestPriority.Lowest} and {RequestPriority.Highest} (got {priority})"));
+        // An empty callbackUrl= is a URL that is missing, not a callback declined.
+        callbackUrl ??= http.Query.ContainsKey("callbackUrl") ? "" : null;
+        errors.AddRange(CheckQuery(completionWindow, priority, callbackUrl, callbacks.Value, out var window));
         if (errors.Count > 0)
             return RequestsEndpoints.Invalid(errors);
 
@@ -82,7 +79,7 @@ public static class BatchesEndpoints
         BatchSubmissionOutcome outcome;
         try
         {
-            outcome = await submissions.SubmitAsync(http.Body, batchId, defaults, completionWindow, cancellationToken);
+            outcome = await submissions.SubmitAsync(http.Body, batchId, defaults, completionWindow, callbackUrl, cancellationToken);
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -108,7 +105,8 @@ public static class BatchesEndpoints
         if (await db.Batches.AsNoTracking().SingleOrDefaultAsync(x => x.Id == batchId, cancellationToken) is not { } batch)
             return NotFound(batchId);
         var progress = await BatchProgress.ReadAsync(db, [batch.Id], cancellationToken);
-        return Results.Ok(BatchView.From(batch, progress[batch.Id]));
+        var callbacks = await LoadCallbacksAsync(db, [batch], withDeliveries: true, cancellationToken);
+        return Results.Ok(BatchView.From(batch, progress[batch.Id], callbacks.GetValueOrDefault(batch.Id)));
     }
 
     static async Task<IResult> List(OrchestratorDbContext db, string? after, int? limit, CancellationToken cancellationToken)
@@ -130,7 +128,17 @@ public static class BatchesEndpoints
         var shown = page.Take(take).ToList();
         var progress = await BatchProgress.ReadAsync(db, shown.Select(b => b.Id).ToList(), cancellationToken);
         var next = page.Count > take ? new ListCursor(page[take - 1].CreatedAt, page[take - 1].Id).Encode() : null;
-        return Results.Ok(new BatchPage(shown.Select(b => BatchView.From(b, progress[b.Id])).ToList(), next));
+        var callbacks = await LoadCallbacksAsync(db, shown, withDeliveries: false, cancellationToken);
+        return Results.Ok(new BatchPage(shown.Select(b => BatchView.From(b, progress[b.Id], callbacks.GetValueOrDefault(b.Id))).ToList(), next));
+    }
+
+    /// <summary>The callbacks of those batches that have one, with their events, by batch id.</summary>
+    static async Task<Dictionary<string, CallbackView>> LoadCallbacksAsync(OrchestratorDbContext db, IReadOnlyCollection<BatchRecord> batches,
+        bool withDeliveries, CancellationToken cancellationToken)
+    {
+        var subjects = batches.Select(b => (b.Id, Subject: BatchView.CallbackOf(b))).Where(x => x.Subject is not null).ToList();
+        var views = await CallbackView.LoadAsync(db, subjects.Select(x => x.Subject!).ToList(), withDeliveries, cancellationToken);
+        return subjects.ToDictionary(x => x.Id, x => views[x.Subject!.Key]);
     }
 
     // Named with a trailing underscore: Results is the ASP.NET Core helper class used throughout this file.
@@ -166,12 +174,42 @@ public static class BatchesEndpoints
             // Watched before the commands go, so no completion can slip between them and the watch.
             await db.Batches.Where(x => x.Id == batchId).ExecuteUpdateAsync(s => s.SetProperty(x => x.ReopenedAt, now), cancellationToken);
         }
+        else if (action == "cancel" && await db.Requests.AnyAsync(x => x.BatchId == batchId && x.CurrentState != RequestStates.Succeeded && x.CurrentState != RequestStates.Failed
+                     && x.CurrentState != RequestStates.Cancelled, cancellationToken))
+        {
+            // Marked before the commands go, so the completion sweep cannot record (and announce) the batch as Completed
+            // between its last cancellation and the mark; a batch already finished is not cancelled.
+            await db.Batches.Where(x => x.Id == batchId).ExecuteUpdateAsync(s => s.SetProperty(x => x.CancelledAt, now), cancellationToken);
+        }
         var result = await BulkActionsEndpoints.ApplyAsync(action, new RequestFilter { BatchId = batchId },
             $"batch {action} through the API", db, publish, cancellationToken);
-        if (action == "cancel" && result.Accepted > 0)
-            await db.Batches.Where(x => x.Id == batchId).ExecuteUpdateAsync(s => s.SetProperty(x => x.CancelledAt, now), cancellationToken);
         return Results.Accepted(Location(batchId), result);
     }
+
+    /// <summary>
+    /// The problems of a submission's query, each naming its parameter, without any I/O: the completion window (parsed
+    /// into <paramref name="window"/>), the priority, and the callback URL by the rules of a request's
+    /// (<see cref="CallbackGate"/>, no DNS lookup).
+    /// </summary>
+    public static List<FieldError> CheckQuery(string? completionWindow, int? priority, string? callbackUrl, CallbackOptions callbacks, out TimeSpan? window)
+    {
+        var errors = new List<FieldError>();
+        window = null;
+        if (!string.IsNullOrEmpty(completionWindow))
+        {
+            window = ParseWindow(completionWindow);
+            if (window is null)
+                errors.Add(new("completionWindow", $"expected a duration such as 24h, 90m, 3600s or 2d (got '{completionWindow}')"));
+        }
+        if (priority is < RequestPriority.Lowest or > RequestPriority.Highest)
+            errors.Add(new("priority", $"must be between {RequestPriority.Lowest} and {RequestPriority.Highest} (got {priority})"));
+        if (callbackUrl is not null && CallbackGate.Problem(callbackUrl, callbacks) is { } problem)
+            errors.Add(new(CallbackUrlField, problem));
+        return errors;
+    }
+
+    /// <summary>The query parameter naming a batch's callback URL, as a refusal names it.</summary>
+    public const string CallbackUrlField = "callbackUrl";
 
     /// <summary>A completion window: a whole number and a unit, s, m, h or d (OpenAI's is <c>24h</c>).</summary>
     public static TimeSpan? ParseWindow(string text)

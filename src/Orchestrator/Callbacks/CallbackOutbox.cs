@@ -126,8 +126,10 @@ public sealed class CallbackOutbox(IOptions<CallbackOptions> options, TimeProvid
     }
 
     /// <summary>The JSON every attempt of the event sends: <c>{"type", "timestamp", "data"}</c>.</summary>
-    public static string Body(InferenceRequestState saga, string type, DateTime now) =>
-        JsonSerializer.Serialize(new CallbackBody(type, now, RequestView.From(saga, withAttempts: true)), Json);
+    public static string Body(InferenceRequestState saga, string type, DateTime now) => Body(type, now, RequestView.From(saga, withAttempts: true));
+
+    /// <summary>The JSON of an event: <c>{"type", "timestamp", "data"}</c>, <paramref name="data"/> serialised as the API serialises it.</summary>
+    public static string Body<T>(string type, DateTime now, T data) => JsonSerializer.Serialize(new CallbackBody<T>(type, now, data), Json);
 
     /// <summary><c>evt_</c> and 32 hex digits of a hash over the row, its run, its attempt and the new state.</summary>
     public static string EventId(InferenceRequestState saga)
@@ -136,5 +138,5 @@ public sealed class CallbackOutbox(IOptions<CallbackOptions> options, TimeProvid
         return "evt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 16));
     }
 
-    sealed record CallbackBody(string Type, DateTime Timestamp, RequestView Data);
+    sealed record CallbackBody<T>(string Type, DateTime Timestamp, T Data);
 }

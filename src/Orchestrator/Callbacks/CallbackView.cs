@@ -5,8 +5,8 @@ using Orchestrator.StateMachines;
 namespace Orchestrator.Callbacks;
 
 /// <summary>
-/// <c>callback</c> in <c>GET /api/requests/{id}</c>: the URL, the state of its latest event and every event with every
-/// delivery attempt. In a callback's own body only the URL is set.
+/// <c>callback</c> in <c>GET /api/requests/{id}</c> and <c>GET /api/batches/{id}</c>: the URL, the state of its latest
+/// event and every event with every delivery attempt. In a callback's own body only the URL is set.
 /// </summary>
 public sealed record CallbackView
 {
@@ -20,28 +20,56 @@ public sealed record CallbackView
     public static CallbackView? Of(InferenceRequestState saga) => saga.CallbackUrl is null ? null : new CallbackView { Url = saga.CallbackUrl };
 
     /// <summary>The request's callback with its events of this generation (those written since the row was created), oldest first.</summary>
-    public static async Task<CallbackView?> LoadAsync(OrchestratorDbContext db, InferenceRequestState saga, CancellationToken cancellationToken)
+    public static async Task<CallbackView?> LoadAsync(OrchestratorDbContext db, InferenceRequestState saga, CancellationToken cancellationToken) =>
+        saga.CallbackUrl is null ? null
+            : (await LoadAsync(db, [new Subject(saga.CorrelationId, saga.CallbackUrl, saga.CreatedAt)], withDeliveries: true, cancellationToken))[saga.CorrelationId];
+
+    /// <summary>
+    /// The callbacks of several subjects (requests or batches, by the key their events carry), each with its events
+    /// written since <see cref="Subject.Since"/>, oldest first; with every delivery attempt when
+    /// <paramref name="withDeliveries"/>. Two queries, whatever the count.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<Guid, CallbackView>> LoadAsync(OrchestratorDbContext db, IReadOnlyCollection<Subject> subjects,
+        bool withDeliveries, CancellationToken cancellationToken)
     {
-        if (saga.CallbackUrl is null)
-            return null;
-        var events = await db.CallbackEvents.AsNoTracking()
-            .Where(x => x.CorrelationId == saga.CorrelationId && x.CreatedAt >= saga.CreatedAt)
+        if (subjects.Count == 0)
+            return new Dictionary<Guid, CallbackView>();
+        var keys = subjects.Select(s => s.Key).ToList();
+        var since = subjects.Min(s => s.Since);
+        var events = (await db.CallbackEvents.AsNoTracking()
+            .Where(x => keys.Contains(x.CorrelationId) && x.CreatedAt >= since)
             .OrderBy(x => x.CreatedAt).ThenBy(x => x.EventId)
-            .ToListAsync(cancellationToken);
-        var ids = events.Select(e => e.EventId).ToList();
-        var deliveries = (await db.CallbackDeliveries.AsNoTracking().Where(x => ids.Contains(x.EventId)).ToListAsync(cancellationToken))
-            .ToLookup(d => d.EventId);
-        var views = events.Select(e => CallbackEventView.From(e, deliveries[e.EventId])).ToList();
-        return new CallbackView { Url = saga.CallbackUrl, State = views.LastOrDefault()?.State, Events = views };
+            .ToListAsync(cancellationToken)).ToLookup(e => e.CorrelationId);
+        ILookup<string, CallbackDelivery>? deliveries = null;
+        if (withDeliveries)
+        {
+            var ids = events.SelectMany(g => g).Select(e => e.EventId).ToList();
+            deliveries = (await db.CallbackDeliveries.AsNoTracking().Where(x => ids.Contains(x.EventId)).ToListAsync(cancellationToken))
+                .ToLookup(d => d.EventId);
+        }
+        return subjects.ToDictionary(s => s.Key, s =>
+        {
+            var views = events[s.Key].Where(e => e.CreatedAt >= s.Since)
+                .Select(e => CallbackEventView.From(e, deliveries is null ? null : deliveries[e.EventId])).ToList();
+            return new CallbackView { Url = s.Url, State = views.LastOrDefault()?.State, Events = views };
+        });
     }
+
+    /// <summary>Whose callback: the key its events carry, its URL, and when its current generation began.</summary>
+    public sealed record Subject(Guid Key, string Url, DateTime Since);
 }
 
-/// <summary>One event of a request's callback and its delivery attempts.</summary>
+/// <summary>One event of a request's or a batch's callback and its delivery attempts.</summary>
 public sealed record CallbackEventView
 {
     /// <summary>The <c>webhook-id</c> every attempt carried.</summary>
     public required string EventId { get; init; }
-    public required string RequestId { get; init; }
+
+    /// <summary>The request it announces; null for a batch's event.</summary>
+    public string? RequestId { get; init; }
+
+    /// <summary>The batch it announces (<c>batch.completed</c>); null for a request's event.</summary>
+    public string? BatchId { get; init; }
     public required string Type { get; init; }
     public required string Url { get; init; }
     public required string State { get; init; }
@@ -56,7 +84,8 @@ public sealed record CallbackEventView
     public static CallbackEventView From(CallbackEvent e, IEnumerable<CallbackDelivery>? deliveries) => new()
     {
         EventId = e.EventId,
-        RequestId = e.RequestId,
+        RequestId = e.Type == CallbackEventTypes.BatchCompleted ? null : e.RequestId,
+        BatchId = e.Type == CallbackEventTypes.BatchCompleted ? e.RequestId : null,
         Type = e.Type,
         Url = e.Url,
         State = e.State,

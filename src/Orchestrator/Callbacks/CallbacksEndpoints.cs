@@ -6,7 +6,7 @@ using Orchestrator.Persistence;
 namespace Orchestrator.Callbacks;
 
 /// <summary>
-/// <c>/api/callbacks</c>, for operators: list callback events by state (the failed ones above all), show one with its
+/// <c>/api/callbacks</c>, for operators: list callback events (of requests and of batches) by state (the failed ones above all), show one with its
 /// attempts, and redeliver one (a fresh attempt budget and age, the same <c>webhook-id</c> and body).
 /// </summary>
 public static class CallbacksEndpoints
@@ -21,7 +21,7 @@ public static class CallbacksEndpoints
         return app;
     }
 
-    static async Task<IResult> List(OrchestratorDbContext db, string? state, string? requestId, int? limit, CancellationToken cancellationToken)
+    static async Task<IResult> List(OrchestratorDbContext db, string? state, string? requestId, string? batchId, int? limit, CancellationToken cancellationToken)
     {
         var wanted = state ?? CallbackEvent.Failed;
         var known = new[] { CallbackEvent.Pending, CallbackEvent.Delivered, CallbackEvent.Failed, "all" };
@@ -38,8 +38,11 @@ public static class CallbacksEndpoints
         var query = db.CallbackEvents.AsNoTracking();
         if (match != "all")
             query = query.Where(x => x.State == match);
+        // A batch's events hold its id where a request's hold theirs: the type tells them apart.
         if (!string.IsNullOrEmpty(requestId))
-            query = query.Where(x => x.RequestId == requestId);
+            query = query.Where(x => x.RequestId == requestId && x.Type != CallbackEventTypes.BatchCompleted);
+        if (!string.IsNullOrEmpty(batchId))
+            query = query.Where(x => x.RequestId == batchId && x.Type == CallbackEventTypes.BatchCompleted);
         var rows = await query.OrderByDescending(x => x.CreatedAt).ThenByDescending(x => x.EventId).Take(take).ToListAsync(cancellationToken);
         var failed = await db.CallbackEvents.CountAsync(x => x.State == CallbackEvent.Failed, cancellationToken);
         return Results.Ok(new CallbackPage(rows.Select(e => CallbackEventView.From(e, null)).ToList(), failed));

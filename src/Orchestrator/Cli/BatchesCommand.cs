@@ -33,7 +33,12 @@ sealed class BatchesCommand : Command
         var wait = CliOptions.Flag("--wait", "Wait until every request has finished, showing progress");
         var window = new Option<string>("--completion-window") { Description = "Each request's deadline, from now: 24h, 90m, 2d, ...", HelpName = "DURATION" };
         var priority = CliOptions.WholeNumber("--priority", "1-5", "Every request's priority, unless its line sets one", 1, 5);
-        var submit = new Command("submit", "Submit a batch file; it is accepted whole or refused with its bad lines") { file, id, wait, window, priority };
+        var callbackUrl = new Option<string>("--callback-url")
+        {
+            Description = "Where the batch's completion is POSTed, signed (batch.completed); the URL rules of a request's callback apply",
+            HelpName = "URL",
+        };
+        var submit = new Command("submit", "Submit a batch file; it is accepted whole or refused with its bad lines") { file, id, wait, window, priority, callbackUrl };
         submit.SetAction(parse => api.CallAsync(parse, "batches submit", async client =>
         {
             var query = new List<string>();
@@ -41,6 +46,8 @@ sealed class BatchesCommand : Command
                 query.Add($"completionWindow={Uri.EscapeDataString(w)}");
             if (parse.GetValue(priority) is { } p)
                 query.Add($"priority={p}");
+            if (parse.GetValue(callbackUrl) is { } url)
+                query.Add($"callbackUrl={Uri.EscapeDataString(url)}");
             // The id is chosen here when not given, so --wait knows it whatever the answer's form (--json prints it as it came).
             var batchId = parse.GetValue(id) ?? "batch-" + Guid.CreateVersion7().ToString("N");
             var headers = new Dictionary<string, string> { ["Idempotency-Key"] = batchId };

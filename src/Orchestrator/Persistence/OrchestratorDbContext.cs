@@ -120,6 +120,7 @@ public sealed class OrchestratorDbContext(DbContextOptions<OrchestratorDbContext
             e.Property(x => x.CompletedAt).HasColumnName("completed_at");
             e.Property(x => x.CompletionRun).HasColumnName("completion_run");
             e.Property(x => x.PublishedAt).HasColumnName("published_at");
+            e.Property(x => x.CallbackUrl).HasColumnName("callback_url");
         });
 
         modelBuilder.Entity<AttemptRecord>(e =>

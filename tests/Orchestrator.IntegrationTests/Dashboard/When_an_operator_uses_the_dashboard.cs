@@ -208,19 +208,21 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
     }
 
     [Fact]
-    public async Task Should_show_a_batchs_progress_and_lead_to_its_requests_and_results()
+    public async Task Should_show_a_batchs_progress_and_callback_and_lead_to_its_requests_and_results()
     {
+        await using var receiver = new CallbackReceiver();
         var lines = BatchLines.Select(id =>
             $$$"""{"custom_id": "{{{id}}}", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "sim", "messages": [{"role": "user", "content": "{{{id}}}{{{(id == "pw-b2" ? " [[sim: 400]]" : "")}}}"}]}}""");
         using (var content = new StringContent(string.Join("\n", lines), System.Text.Encoding.UTF8, "application/jsonl"))
-        using (var request = new HttpRequestMessage(HttpMethod.Post, "api/batches") { Content = content })
+        using (var request = new HttpRequestMessage(HttpMethod.Post, $"api/batches?callbackUrl={Uri.EscapeDataString(receiver.Url("ok/pw-batch"))}") { Content = content })
         {
             request.Headers.Add("Idempotency-Key", "pw-batch");
             using var response = await _api.SendAsync(request);
             Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
         }
         await Eventually.Until(async () => JsonDocument.Parse(await _api.GetStringAsync(new Uri("api/batches/pw-batch", UriKind.Relative))).RootElement,
-            b => b.GetProperty("state").GetString() == "Completed", Patience, "batch pw-batch Completed", () => _server.Output);
+            b => b.GetProperty("state").GetString() == "Completed" && b.GetProperty("callback").GetProperty("state").GetString() == "Delivered",
+            Patience, "batch pw-batch Completed and announced", () => _server.Output);
 
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _url, AcceptDownloads = true });
         await context.AddInitScriptAsync($"localStorage.setItem('orchestrator.apiKey', '{OperateKey}')");
@@ -230,6 +232,8 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
         await Assertions.Expect(row.Locator("td").Nth(1)).ToHaveTextAsync("Completed");
         await Assertions.Expect(row.Locator("progress")).ToHaveAttributeAsync("value", "3");
         await Assertions.Expect(row.Locator("td").Nth(4)).ToHaveTextAsync("1");
+        await Assertions.Expect(row.Locator("[data-callback]")).ToHaveTextAsync("Delivered");
+        await Assertions.Expect(row.Locator("button[data-action=redeliver]")).ToHaveCountAsync(1);
 
         var download = await page.RunAndWaitForDownloadAsync(() => row.Locator("button[data-action=results]").ClickAsync());
         var saved = Path.Combine(_workingDirectory, "results.jsonl");

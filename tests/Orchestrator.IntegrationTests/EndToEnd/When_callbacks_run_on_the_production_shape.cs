@@ -1,5 +1,9 @@
+using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Npgsql;
 using Orchestrator.IntegrationTests.Infrastructure;
 using RabbitMQ.Client;
@@ -100,6 +104,96 @@ public sealed class When_callbacks_run_on_the_production_shape
         Assert.Equal("InvalidInput|callback.url: host 'example.com' is not one of Orchestrator:Callbacks:AllowedHosts (127.0.0.1)", await command.ExecuteScalarAsync() as string);
         // Refused for its URL, it announces nothing there.
         Assert.Equal(0, await CountAsync(cluster, $"SELECT COUNT(*) FROM callback_events WHERE request_id = '{refused}'"));
+    }
+
+    [Fact]
+    public async Task Should_announce_a_batch_completion_once_with_the_batch_as_data_and_refuse_a_url_not_allowed()
+    {
+        await using var receiver = new CallbackReceiver();
+        var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        await using var cluster = await ProductionCluster.StartAsync(orchestratorSettings: new Dictionary<string, string>
+        {
+            ["Orchestrator__Callbacks__SigningSecret"] = secret,
+            ["Orchestrator__Callbacks__AllowedHosts__0"] = "127.0.0.1",
+            ["Orchestrator__Callbacks__InitialInterval"] = "00:00:00.200",
+            ["Orchestrator__Callbacks__PollInterval"] = "00:00:00.050",
+        });
+        string[] lines = [BatchLine("a", "Hello"), BatchLine("b", "Bad [[sim: 400]]"), BatchLine("c", "Hello again")];
+
+        // A URL the allowlist does not name: 400 naming callbackUrl and why, and neither the batch nor a request exists.
+        var refusedId = $"bt-cb-no-{Guid.NewGuid():N}"[..22];
+        using (var refused = await SubmitBatchAsync(cluster, refusedId, "https://example.com/hook", lines))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+            var reason = Assert.Single(problem.RootElement.GetProperty("errors").GetProperty("callbackUrl").EnumerateArray()).GetString();
+            Assert.Equal("host 'example.com' is not one of Orchestrator:Callbacks:AllowedHosts (127.0.0.1)", reason);
+        }
+        Assert.Equal(0, await CountAsync(cluster,
+            $"SELECT (SELECT COUNT(*) FROM batches WHERE id = '{refusedId}') + (SELECT COUNT(*) FROM inference_requests WHERE batch_id = '{refusedId}')"));
+
+        // The receiver answers the first delivery of each webhook-id with a 500, so the one event is retried once.
+        var batchId = $"bt-cb-{Guid.NewGuid():N}"[..20];
+        var url = receiver.Url($"flaky/{batchId}");
+        using (var submitted = await SubmitBatchAsync(cluster, batchId, url, lines))
+            Assert.True(submitted.StatusCode == HttpStatusCode.Accepted, await submitted.Content.ReadAsStringAsync());
+        // Submitted again with another URL: the same batch, its callback still the first.
+        using (var again = await SubmitBatchAsync(cluster, batchId, receiver.Url($"ok/{batchId}-other"), lines))
+            Assert.True(again.StatusCode == HttpStatusCode.Accepted, await again.Content.ReadAsStringAsync());
+
+        var shown = await Eventually.Until(async () => JsonNode.Parse(await cluster.Api.GetStringAsync(new Uri($"api/batches/{batchId}", UriKind.Relative)))!,
+            b => (string?)b["state"] == "Completed" && (string?)b["callback"]?["state"] == "Delivered", TimeSpan.FromSeconds(90),
+            $"batch {batchId} completed and announced", () => cluster.Diagnostics);
+        // Once BatchCompleted is marked published the batch is closed: no later sweep can announce it again.
+        await Eventually.Until(() => CountAsync(cluster, $"SELECT COUNT(*) FROM batches WHERE id = '{batchId}' AND published_at IS NOT NULL"), n => n == 1,
+            TimeSpan.FromSeconds(60), "the completion published", () => cluster.Diagnostics);
+        Assert.Equal(1, await CountAsync(cluster, $"SELECT COUNT(*) FROM callback_events WHERE request_id = '{batchId}'"));
+
+        var posts = receiver.For($"flaky/{batchId}");
+        Assert.Equal([500, 200], posts.Select(p => p.AnsweredStatus));
+        Assert.Single(posts.Select(p => p.WebhookId).Distinct());
+        Assert.Equal(posts[0].Body, posts[1].Body);
+        Assert.Empty(receiver.For($"ok/{batchId}-other"));
+        var key = Convert.FromBase64String(secret["whsec_".Length..]);
+        foreach (var post in posts)
+        {
+            var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{post.WebhookId}.{post.WebhookTimestamp}.{post.Body}")));
+            Assert.Contains(expected, post.WebhookSignature.Split(' '));
+            Assert.Equal(Encoding.UTF8.GetByteCount(post.Body), post.ContentLength);
+        }
+
+        // data is the batch as GET shows it; its callback carries only the URL (a request's events do the same).
+        var body = JsonNode.Parse(posts[1].Body)!;
+        Assert.Equal("batch.completed", (string?)body["type"]);
+        var data = body["data"]!.AsObject();
+        Assert.Equal(url, (string?)data["callback"]!["url"]);
+        Assert.Null(data["callback"]!["events"]);
+        var callback = shown["callback"]!.DeepClone();
+        data.Remove("callback");
+        shown.AsObject().Remove("callback");
+        Assert.True(JsonNode.DeepEquals(shown, data), $"GET: {shown.ToJsonString()}\ndata: {data.ToJsonString()}");
+        Assert.Equal((2, 1), ((int)data["counts"]!["Succeeded"]!, (int)data["counts"]!["Failed"]!));
+
+        // GET shows the event with both attempts; the operators' list finds it by batch, and names the batch.
+        Assert.Equal(url, (string?)callback["url"]);
+        var evt = Assert.Single(callback["events"]!.AsArray())!;
+        Assert.Equal(posts[0].WebhookId, (string?)evt["eventId"]);
+        Assert.Equal([500, 200], evt["deliveries"]!.AsArray().Select(d => (int)d!["statusCode"]!));
+        var listed = JsonNode.Parse(await cluster.Api.GetStringAsync(new Uri($"api/callbacks?state=Delivered&batchId={batchId}", UriKind.Relative)))!;
+        var item = Assert.Single(listed["items"]!.AsArray())!;
+        Assert.Equal((batchId, null, "batch.completed"), ((string?)item["batchId"], (string?)item["requestId"], (string?)item["type"]));
+    }
+
+    static string BatchLine(string customId, string text) =>
+        $$$"""{"custom_id": "{{{customId}}}", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "sim", "messages": [{"role": "user", "content": "{{{text}}}"}]}}""";
+
+    static async Task<HttpResponseMessage> SubmitBatchAsync(ProductionCluster cluster, string batchId, string callbackUrl, IEnumerable<string> lines)
+    {
+        var content = new StringContent(string.Join("\n", lines) + "\n", Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/jsonl");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/batches?callbackUrl={Uri.EscapeDataString(callbackUrl)}") { Content = content };
+        request.Headers.Add("Idempotency-Key", batchId);
+        return await cluster.Api.SendAsync(request);
     }
 
     static string Message(string requestId, string callbackUrl) => System.Text.Json.JsonSerializer.Serialize(new

@@ -46,6 +46,28 @@ public sealed class BatchIdentitySpecs
     }
 
     [Fact]
+    public void Should_give_each_completion_callback_its_own_stable_webhook_id()
+    {
+        var created = new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc);
+        var batch = new BatchRecord { Id = "b", CreatedAt = created };
+        var id = BatchIdentity.CompletionEventId(batch, 1);
+
+        Assert.Matches("^evt_[0-9a-f]{32}$", id);
+        Assert.Equal(id, BatchIdentity.CompletionEventId(new BatchRecord { Id = "b", CreatedAt = created }, 1));
+        Assert.NotEqual(id, BatchIdentity.CompletionEventId(batch, 2));
+        // The same id used again after retention is another batch.
+        Assert.NotEqual(id, BatchIdentity.CompletionEventId(new BatchRecord { Id = "b", CreatedAt = created.AddDays(40) }, 1));
+    }
+
+    [Fact]
+    public void Should_key_a_batchs_callback_events_apart_from_any_request_of_the_same_id()
+    {
+        Assert.Equal(BatchIdentity.CallbackKey("b-1"), BatchIdentity.CallbackKey("b-1"));
+        Assert.NotEqual(BatchIdentity.CallbackKey("b-1"), BatchIdentity.CallbackKey("b-2"));
+        Assert.NotEqual(RequestIdentity.ToCorrelationId("b-1"), BatchIdentity.CallbackKey("b-1"));
+    }
+
+    [Fact]
     public void Should_refuse_a_batch_id_a_request_id_could_not_be()
     {
         Assert.Null(BatchIdentity.Problem("batch-1"));

@@ -335,11 +335,34 @@ async function showBatches() {
       el("td", {}, el("progress", { max: String(b.total), value: String(finished), title: `${finished} of ${b.total} finished` }), ` ${finished}/${b.total}`),
       el("td", {}, b.counts.Succeeded), el("td", {}, b.counts.Failed), el("td", {}, b.counts.Cancelled), el("td", {}, b.total),
       el("td", {}, time(b.createdAt)),
+      batchCallback(b),
       el("td", {},
         el("a", { href: `#/requests/batchId=${encodeURIComponent(b.batchId)}` }, "Requests"), " ",
         el("button", { type: "button", "data-action": "results", onclick: () => downloadResults(b.batchId).catch((x) => say(x.message, true)) }, "Results")));
   }));
   if (!page.items.length) say("No batches yet.");
+}
+
+// The batch's callback: its latest event's state (the URL and the last error on hover), and a way to send a failed or
+// delivered event again, as on a request's page.
+function batchCallback(b) {
+  if (!b.callback) return el("td", {}, "-");
+  const latest = (b.callback.events || []).at(-1);
+  if (!latest) return el("td", { title: b.callback.url }, "no event yet");
+  return el("td", { title: `${b.callback.url}${latest.lastError ? `: ${latest.lastError}` : ""}` },
+    el("span", { class: `state state-${latest.state}`, "data-callback": latest.eventId }, latest.state),
+    latest.state !== "Pending"
+      ? el("button", { type: "button", "data-action": "redeliver", onclick: () => redeliverBatch(latest.eventId) }, "Redeliver") : "");
+}
+
+async function redeliverBatch(eventId) {
+  try {
+    await api("POST", `/api/callbacks/${encodeURIComponent(eventId)}/redeliver`, {});
+    say(`redeliver: ${eventId} queued`);
+    await showBatches();
+  } catch (error) {
+    say(error.message, true);
+  }
 }
 
 // The results file through fetch, so the API key goes with it, then saved by the browser.
