@@ -27,6 +27,8 @@ public static class BenchCommand
           batch         --name NAME --postgres CONN --rabbitmq AMQP_URL --repo DIR --infra-ctl PATH [--lines 10000]
                         [--accept-only false] [--model-latency-ms 0] [--timeout-seconds 1800] [--process-env NAME=VALUE,...]
           embedded      --repo DIR [--requests 10000] [--timeout-seconds 300]
+          tokens        [--workers 3] [--tokens-per-minute 20000] [--minutes 3] [--callers 8] [--model-latency-ms 300]
+                        [--prompt-words 20-400 as --min-prompt-words/--max-prompt-words] [--min-max-tokens 16] [--max-max-tokens 256] [--seed 1]
           report        --dir DIR --mode quick|full --out FILE
         Each verb's last stdout line is one JSON object.
         """;
@@ -63,6 +65,7 @@ public static class BenchCommand
                 "callbacks" => await Callbacks(options, cancel.Token),
                 "batch" => await Batch(options, cancel.Token),
                 "embedded" => await Embedded(options, cancel.Token),
+                "tokens" => await Tokens(options, cancel.Token),
                 "report" => Report(options),
                 _ => throw new BenchUsageException($"unknown verb '{args[0]}'"),
             };
@@ -300,6 +303,28 @@ public static class BenchCommand
         Progress.Say($"embedded: {requests} requests, one process on SQLite");
         var result = await EmbeddedRun.RunAsync(repository, requests, timeout, cancel);
         Progress.Say($"embedded: {result.RequestsPerSec} req/s");
+        return result;
+    }
+
+    static async Task<object> Tokens(BenchArguments options, CancellationToken cancel)
+    {
+        var settings = new Quotas.TokenQuotaSettings(
+            Workers: options.Whole("workers", 3, 1, 64),
+            TokensPerMinute: options.Whole("tokens-per-minute", 20_000, 100, 100_000_000),
+            Minutes: options.Whole("minutes", 3, 1, 60),
+            CallersPerWorker: options.Whole("callers", 8, 1, 1_000),
+            ModelLatencyMs: options.Whole("model-latency-ms", 300, 0, 60_000),
+            MinPromptWords: options.Whole("min-prompt-words", 20, 1, 100_000),
+            MaxPromptWords: options.Whole("max-prompt-words", 400, 1, 100_000),
+            MinMaxTokens: options.Whole("min-max-tokens", 16, 1, 100_000),
+            MaxMaxTokens: options.Whole("max-max-tokens", 256, 1, 100_000),
+            Seed: options.Whole("seed", 1, 0, int.MaxValue));
+        options.RejectUnknown();
+        if (settings.MinPromptWords > settings.MaxPromptWords || settings.MinMaxTokens > settings.MaxMaxTokens)
+            throw new BenchUsageException("each --min-... must be at most its --max-...");
+        Progress.Say($"tokens: {settings.Workers} workers share {settings.TokensPerMinute} tokens/min for {settings.Minutes} min");
+        var result = await Quotas.TokenQuotaRun.RunAsync(settings, cancel);
+        Progress.Say($"tokens: busiest minute {result.BusiestMinuteTokens} ({result.BusiestMinuteToQuota:P1} of the quota), utilisation {result.Utilisation:P1}");
         return result;
     }
 

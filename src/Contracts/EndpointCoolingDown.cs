@@ -1,8 +1,8 @@
 namespace Orchestrator.Contracts;
 
 /// <summary>
-/// A worker learned that an endpoint must not be called until <see cref="Until"/>: its circuit breaker opened, or the
-/// endpoint answered with <c>Retry-After</c>. Every worker and every orchestrator receives it (each on a queue of its
+/// A worker learned that an endpoint must not be called until <see cref="Until"/>: its circuit breaker opened, the
+/// endpoint answered with <c>Retry-After</c>, or its rate-limit headers said the key's quota is spent until a reset. Every worker and every orchestrator receives it (each on a queue of its
 /// own), so the whole fleet stops sending to the endpoint instead of each worker finding out for itself.
 /// </summary>
 public sealed record EndpointCoolingDown
@@ -16,7 +16,7 @@ public sealed record EndpointCoolingDown
     /// <summary>No call goes to the endpoint before this time.</summary>
     public required DateTimeOffset Until { get; init; }
 
-    /// <summary><c>breaker-open</c> or <c>retry-after</c>.</summary>
+    /// <summary><c>breaker-open</c>, <c>retry-after</c> or <c>rate-limit-headers</c>.</summary>
     public required string Cause { get; init; }
 
     /// <summary>What happened, for people: e.g. <c>HTTP 429 with Retry-After 30 s</c>.</summary>
@@ -33,4 +33,10 @@ public sealed record EndpointCoolingDown
 
     /// <summary><see cref="Cause"/> when the endpoint answered 429 or 503 with <c>Retry-After</c>.</summary>
     public const string RetryAfterCause = "retry-after";
+
+    /// <summary>
+    /// <see cref="Cause"/> when an answer's <c>x-ratelimit-remaining-*</c> headers said the quota is spent (no requests,
+    /// or fewer tokens than a call needs) until <c>x-ratelimit-reset-*</c>.
+    /// </summary>
+    public const string RateLimitHeadersCause = "rate-limit-headers";
 }

@@ -63,4 +63,13 @@ public sealed record EndpointReport
 
     /// <summary>The endpoint's fleet-wide requests-per-minute limit; null = none.</summary>
     public int? RequestsPerMinute { get; init; }
+
+    /// <summary>The endpoint's fleet-wide tokens-per-minute limit; null = none.</summary>
+    public int? TokensPerMinute { get; init; }
+
+    /// <summary>Prompt tokens this worker's calls to the endpoint used in the last minute, as the answers reported.</summary>
+    public long PromptTokensLastMinute { get; init; }
+
+    /// <summary>Completion tokens this worker's calls to the endpoint used in the last minute, as the answers reported.</summary>
+    public long CompletionTokensLastMinute { get; init; }
 }

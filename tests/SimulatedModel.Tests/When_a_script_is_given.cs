@@ -223,4 +223,26 @@ public sealed class When_a_script_is_given(SimulatedModelFixture fixture) : ICla
         Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
     }
+
+    [Fact]
+    public async Task Should_answer_with_usage_and_headers_saying_the_quota_is_spent_for_an_exhausted_step()
+    {
+        var body = Chat.Body(Chat.Unique("Spend it [[sim: exhausted:7, ok]]"));
+
+        using var spent = await Chat.PostAsync(fixture.Client, body);
+        using var after = await Chat.PostAsync(fixture.Client, body);
+
+        Assert.Equal(HttpStatusCode.OK, spent.StatusCode);
+        Assert.Equal(
+            ("0", "0", "7s", "7s"),
+            (Header(spent, "x-ratelimit-remaining-requests"), Header(spent, "x-ratelimit-remaining-tokens"),
+             Header(spent, "x-ratelimit-reset-requests"), Header(spent, "x-ratelimit-reset-tokens")));
+        var usage = (await Chat.ReadJsonAsync(spent)).GetProperty("usage");
+        Assert.True(usage.GetProperty("total_tokens").GetInt32() > 0);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.False(after.Headers.Contains("x-ratelimit-remaining-tokens"));
+    }
+
+    static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
 }

@@ -70,7 +70,15 @@ public sealed class FleetView(TimeProvider clock)
                     g.Key.Model, g.Key.Endpoint, g.Min(x => x.Report.Priority),
                     cooling?.Until, cooling?.Why,
                     g.Sum(x => x.Report.InFlight), g.First().Report.MaxInFlight, g.First().Report.RequestsPerMinute,
-                    g.Select(x => new WorkerBreaker(x.Worker.WorkerId, x.Report.Breaker, x.Report.OpenUntil)).ToList());
+                    g.Select(x => new WorkerBreaker(x.Worker.WorkerId, x.Report.Breaker, x.Report.OpenUntil)).ToList())
+                {
+                    // From the heartbeats rather than the attempts table: each worker already reports its endpoints live
+                    // every few seconds, so the fleet's last minute is a sum here instead of a scan of recent attempts
+                    // per page view; and it counts what the endpoint reported, failed attempts with usage included.
+                    TokensPerMinute = g.First().Report.TokensPerMinute,
+                    PromptTokensLastMinute = g.Sum(x => x.Report.PromptTokensLastMinute),
+                    CompletionTokensLastMinute = g.Sum(x => x.Report.CompletionTokensLastMinute),
+                };
             })
             .ToList();
         var holds = endpoints.Select(e => e.Model).Distinct(StringComparer.Ordinal)
@@ -125,7 +133,17 @@ public sealed record FleetWorker(string WorkerId, DateTimeOffset LastSeen, doubl
 
 public sealed record FleetEndpoint(
     string Model, string Endpoint, int Priority, DateTimeOffset? CoolingUntil, string? CoolingReason,
-    int InFlight, int? MaxInFlightPerWorker, int? RequestsPerMinute, IReadOnlyList<WorkerBreaker> Breakers);
+    int InFlight, int? MaxInFlightPerWorker, int? RequestsPerMinute, IReadOnlyList<WorkerBreaker> Breakers)
+{
+    /// <summary>The endpoint's fleet-wide token limit; null = none.</summary>
+    public int? TokensPerMinute { get; init; }
+
+    /// <summary>Prompt tokens the live workers' calls used in the last minute, by the answers' usage.</summary>
+    public long PromptTokensLastMinute { get; init; }
+
+    /// <summary>Completion tokens the live workers' calls used in the last minute.</summary>
+    public long CompletionTokensLastMinute { get; init; }
+}
 
 public sealed record WorkerBreaker(string WorkerId, string State, DateTimeOffset? OpenUntil);
 

@@ -89,6 +89,15 @@ sealed class ChatCompletionsEndpoint
             case StepKind.LowConfidence:
                 await AnswerAsync(context, request, promptText, lowConfidence: true, callKey, callIndex, NormalLatencyMs(callKey, callIndex));
                 break;
+            case StepKind.Exhausted:
+                // What a provider sends with the answer that spent the key's quota: nothing left until the reset.
+                var resetIn = step.Value.ToString(CultureInfo.InvariantCulture) + "s";
+                context.Response.Headers["x-ratelimit-remaining-requests"] = "0";
+                context.Response.Headers["x-ratelimit-remaining-tokens"] = "0";
+                context.Response.Headers["x-ratelimit-reset-requests"] = resetIn;
+                context.Response.Headers["x-ratelimit-reset-tokens"] = resetIn;
+                await AnswerAsync(context, request, promptText, lowConfidence: false, callKey, callIndex, NormalLatencyMs(callKey, callIndex));
+                break;
             case StepKind.Slow:
                 await AnswerAsync(context, request, promptText, lowConfidence: false, callKey, callIndex, step.Value);
                 break;

@@ -8,7 +8,7 @@ namespace Orchestrator.SimulatedModel.Scripting;
 /// </summary>
 static partial class ScriptParser
 {
-    const string ExpectedSteps = "expected ok, a status code 400-599, 429:SECONDS, timeout, reset, slow:MS or lowconf";
+    const string ExpectedSteps = "expected ok, a status code 400-599, 429:SECONDS, timeout, reset, slow:MS, lowconf or exhausted:SECONDS";
     const int MaxSlowMs = 3_600_000;
     const int MaxRetryAfterSeconds = 86_400;
 
@@ -112,6 +112,18 @@ static partial class ScriptParser
             }
 
             error = $"'{trimmed}' needs a delay in milliseconds between 0 and {MaxSlowMs}, e.g. slow:300.";
+            return false;
+        }
+
+        if (name.Equals("exhausted", StringComparison.OrdinalIgnoreCase))
+        {
+            if (hasArgument && TryParseInt(argument, 0, MaxRetryAfterSeconds, out var reset))
+            {
+                step = new ScriptStep(StepKind.Exhausted, reset);
+                return true;
+            }
+
+            error = $"'{trimmed}' needs the seconds to the quota's reset between 0 and {MaxRetryAfterSeconds}, e.g. exhausted:5.";
             return false;
         }
 

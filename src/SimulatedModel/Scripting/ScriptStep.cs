@@ -2,7 +2,7 @@ namespace Orchestrator.SimulatedModel.Scripting;
 
 /// <summary>One step of a <c>[[sim: ...]]</c> script or of the random fault mix.</summary>
 /// <param name="Kind">What the call does.</param>
-/// <param name="Value">Status code, Retry-After seconds (-1 = default) or delay in milliseconds, by kind.</param>
+/// <param name="Value">Status code, Retry-After or reset seconds (-1 = default) or delay in milliseconds, by kind.</param>
 readonly record struct ScriptStep(StepKind Kind, int Value)
 {
     public static ScriptStep Ok => new(StepKind.Ok, 0);
@@ -17,6 +17,7 @@ readonly record struct ScriptStep(StepKind Kind, int Value)
         StepKind.Reset => "reset",
         StepKind.Slow => $"slow:{Value}",
         StepKind.LowConfidence => "lowconf",
+        StepKind.Exhausted => $"exhausted:{Value}",
         _ => Kind.ToString(),
     };
 }

@@ -23,4 +23,10 @@ enum StepKind
 
     /// <summary>A normal answer whose logprobs show low confidence.</summary>
     LowConfidence,
+
+    /// <summary>
+    /// A normal answer whose OpenAI-style rate-limit headers say the key's quota is spent (no requests, no tokens left)
+    /// until a reset; the value is the seconds to the reset.
+    /// </summary>
+    Exhausted,
 }

@@ -30,6 +30,7 @@ public sealed class InvokeModelConsumer(
     IOptions<WorkerOptions> options,
     TimeProvider clock,
     WorkerMetrics metrics,
+    TokenUsageLog usage,
     ILogger<InvokeModelConsumer> logger) : IConsumer<InvokeModel>
 {
     public async Task Consume(ConsumeContext<InvokeModel> context)
@@ -71,9 +72,16 @@ public sealed class InvokeModelConsumer(
             early = ModelCallResult.Failure("(none)", FailureKind.Permanent, "no-endpoint",
                 $"worker {worker.WorkerId} has no endpoint configured for model '{invoke.Model}'");
         }
+        else if (TokenEstimate.NeverFits(model.Endpoints, invoke) is { } neverFits)
+        {
+            logger.NeverFits(invoke.RequestId, invoke.Attempt, neverFits);
+            early = ModelCallResult.Failure("(none)", FailureKind.Permanent, "token-quota", neverFits);
+        }
         else
         {
-            choice = await ChooseAsync(model.Endpoints, invoke, context.CancellationToken);
+            // Only the endpoints whose quota the request fits: the others could never take it.
+            var fitting = model.Endpoints.Where(e => TokenEstimate.Fits(e, invoke)).ToList();
+            choice = await ChooseAsync(fitting, invoke, context.CancellationToken);
             if (choice.Endpoint is null && choice.Saturated)
             {
                 early = ModelCallResult.Failure("(none)", FailureKind.DeadlineExceeded, "deadline",
@@ -121,10 +129,13 @@ public sealed class InvokeModelConsumer(
             // The breaker first, then the slot: freeing the slot wakes the invokes held for this endpoint, and a probe's
             // outcome must be on the breaker by then.
             var openUntil = lease!.Record(UpstreamFault.Is(result));
+            slot?.Settle(result.Usage, result.Succeeded);
             slot?.Dispose();
             await notice.AnsweredAsync();
             await TellTheFleet(context, invoke, endpoint, result, openUntil, worker);
             metrics.Called(endpoint.DisplayName, (finishedAt - startedAt).TotalMilliseconds, result.Succeeded ? "success" : result.Cause ?? "failure");
+            metrics.TokensUsed(invoke.Model, endpoint.DisplayName, result.Usage);
+            usage.Record(invoke.Model, endpoint.DisplayName, result.Usage);
         }
 
         span?.SetTag("endpoint", result.Endpoint);
@@ -193,7 +204,7 @@ public sealed class InvokeModelConsumer(
                 var outranked = waiting is not null && last is { Saturated: true } && limits.Outranked(invoke.Model, invoke.Priority);
                 if (!outranked)
                 {
-                    var choice = selector.Choose(endpoints);
+                    var choice = selector.Choose(endpoints, invoke);
                     if (choice.Endpoint is not null)
                         return choice;
                     last = choice;
@@ -287,8 +298,9 @@ public sealed class InvokeModelConsumer(
     }
 
     /// <summary>
-    /// A 429/503 with <c>Retry-After</c>: the endpoint cools down here at once, and for the rest of the fleet through
-    /// <see cref="EndpointCoolingDown"/>; so does a breaker this call opened.
+    /// A 429/503 with <c>Retry-After</c>, or rate-limit headers saying the quota is spent until a reset: the endpoint
+    /// cools down here at once (for at most <see cref="WorkerOptions.MaxCooldown"/>), and for the rest of the fleet
+    /// through <see cref="EndpointCoolingDown"/>; so does a breaker this call opened.
     /// </summary>
     async Task TellTheFleet(ConsumeContext context, InvokeModel invoke, EndpointOptions endpoint, ModelCallResult result, DateTimeOffset? openUntil,
         WorkerOptions worker)
@@ -301,6 +313,13 @@ public sealed class InvokeModelConsumer(
             var reason = $"HTTP {result.HttpStatus} with Retry-After {retryAfter.TotalSeconds:0.###} s";
             if (cooldowns.Apply(name, now + wait, reason))
                 await PublishCooldown(context, invoke.Model, name, now + wait, EndpointCoolingDown.RetryAfterCause, reason, worker.WorkerId, now);
+        }
+        // The quota the provider says is spent: nobody calls until it refills. Estimated against this call, a typical one.
+        if (result.RateLimit?.Cooldown(TokenEstimate.For(invoke, endpoint).Total) is { } spent)
+        {
+            var wait = spent.Wait > worker.MaxCooldown ? worker.MaxCooldown : spent.Wait;
+            if (cooldowns.Apply(name, now + wait, spent.Reason))
+                await PublishCooldown(context, invoke.Model, name, now + wait, EndpointCoolingDown.RateLimitHeadersCause, spent.Reason, worker.WorkerId, now);
         }
         // This worker's own breaker already keeps it away; the rest of the fleet learns of it here.
         if (openUntil is { } until)

@@ -4,6 +4,7 @@ using Orchestrator.Contracts;
 using Orchestrator.ServiceDefaults;
 using Orchestrator.Workers.Hosting;
 using Orchestrator.Workers.Resilience;
+using Orchestrator.Workers.Telemetry;
 
 namespace Orchestrator.Workers.Fleet;
 
@@ -19,6 +20,7 @@ public sealed class HeartbeatPublisher(
     EndpointBreakers breakers,
     EndpointCooldowns cooldowns,
     EndpointLimits limits,
+    TokenUsageLog usage,
     TimeProvider clock,
     ILogger<HeartbeatPublisher> logger) : BackgroundService
 {
@@ -76,6 +78,7 @@ public sealed class HeartbeatPublisher(
             {
                 var breaker = breakers.For(endpoint);
                 var cooldown = cooldowns.Active(endpoint.DisplayName);
+                var (prompt, completion) = usage.LastMinute(model, endpoint.DisplayName);
                 reports.Add(new EndpointReport
                 {
                     Model = model,
@@ -88,6 +91,9 @@ public sealed class HeartbeatPublisher(
                     InFlight = limits.InFlight(endpoint.DisplayName),
                     MaxInFlight = endpoint.MaxInFlight,
                     RequestsPerMinute = endpoint.RequestsPerMinute,
+                    TokensPerMinute = endpoint.TokensPerMinute,
+                    PromptTokensLastMinute = prompt,
+                    CompletionTokensLastMinute = completion,
                 });
             }
         }

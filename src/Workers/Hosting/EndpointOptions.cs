@@ -32,7 +32,22 @@ public sealed class EndpointOptions
     /// </summary>
     public int? RequestsPerMinute { get; set; }
 
-    /// <summary>The window <see cref="RequestsPerMinute"/> is counted over: e.g. 10 s allows a sixth of it per 10 s. Default 1 minute.</summary>
+    /// <summary>
+    /// Tokens per minute the whole fleet sends this endpoint at most (the provider's per-key token quota); null = no
+    /// limit. Shared like <see cref="RequestsPerMinute"/> and counted over <see cref="RateLimitWindow"/>: a call reserves
+    /// its estimate (<see cref="TokenEstimate"/>) from its start, corrected to the answer's <c>usage.total_tokens</c> when
+    /// it ends (a failed call without usage keeps its prompt estimate). A request whose estimate is above this quota can
+    /// never be sent here; when no endpoint of its model can take it, it fails at once, permanently.
+    /// </summary>
+    public int? TokensPerMinute { get; set; }
+
+    /// <summary>
+    /// The answer's size reserved against <see cref="TokensPerMinute"/> for a request that sets no <c>max_tokens</c>.
+    /// Not sent to the endpoint. Default 1024.
+    /// </summary>
+    public int DefaultMaxTokens { get; set; } = 1024;
+
+    /// <summary>The window <see cref="RequestsPerMinute"/> and <see cref="TokensPerMinute"/> are counted over: e.g. 10 s allows a sixth of them per 10 s. Default 1 minute.</summary>
     public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The model name the endpoint knows, when it differs from ours.</summary>

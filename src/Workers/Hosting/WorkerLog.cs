@@ -39,6 +39,12 @@ public static partial class WorkerLog
     [LoggerMessage(4014, LogLevel.Debug, "Request {RequestId} attempt {Attempt}: the request was cancelled; dropped without a call")]
     public static partial void DroppedCancelled(this ILogger logger, string requestId, int attempt);
 
+    [LoggerMessage(4015, LogLevel.Debug, "Endpoint {Endpoint} sent a rate-limit header that does not parse, ignored (said once per header): {Header}")]
+    public static partial void UnparsableRateLimitHeader(this ILogger logger, string endpoint, string header);
+
+    [LoggerMessage(4016, LogLevel.Information, "Request {RequestId} attempt {Attempt} can never be sent: {Reason}")]
+    public static partial void NeverFits(this ILogger logger, string requestId, int attempt, string reason);
+
     [LoggerMessage(4011, LogLevel.Warning, "Heartbeat not published: {Reason}")]
     public static partial void HeartbeatFailed(this ILogger logger, string reason);
 

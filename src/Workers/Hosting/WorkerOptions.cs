@@ -114,6 +114,10 @@ public sealed class WorkerOptions : IValidatedOptions
                     return $"{at}:MaxInFlight must be at least 1 (got {endpoint.MaxInFlight})";
                 if (endpoint.RequestsPerMinute is < 1)
                     return $"{at}:RequestsPerMinute must be at least 1 (got {endpoint.RequestsPerMinute})";
+                if (endpoint.TokensPerMinute is < 1)
+                    return $"{at}:TokensPerMinute must be at least 1 (got {endpoint.TokensPerMinute})";
+                if (endpoint.DefaultMaxTokens < 1)
+                    return $"{at}:DefaultMaxTokens must be at least 1 (got {endpoint.DefaultMaxTokens})";
                 if (endpoint.RateLimitWindow < TimeSpan.FromSeconds(1) || endpoint.RateLimitWindow > TimeSpan.FromHours(1))
                     return $"{at}:RateLimitWindow must be between 1 second and 1 hour (got {endpoint.RateLimitWindow})";
                 if (endpoint.CircuitBreaker?.Over(CircuitBreaker).Problem($"{at}:CircuitBreaker") is { } endpointBreakerProblem)

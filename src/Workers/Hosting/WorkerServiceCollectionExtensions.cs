@@ -20,6 +20,7 @@ public static class WorkerServiceCollectionExtensions
         services.TryAddSingletonTimeProvider();
         services.AddMetrics();
         services.AddSingleton<WorkerMetrics>();
+        services.AddSingleton<TokenUsageLog>();
         services.AddSingleton<EndpointBreakers>();
         services.AddSingleton<EndpointCooldowns>();
         services.AddSingleton<FleetPeers>();

@@ -11,8 +11,12 @@ namespace Orchestrator.Workers.ModelClient;
 /// Calls an OpenAI-compatible <c>POST /v1/chat/completions</c> endpoint and turns whatever happens into a
 /// <see cref="ModelCallResult"/>: it never throws for the endpoint's faults, only for the caller's cancellation.
 /// </summary>
-public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier classifier)
+public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier classifier, ILogger<ChatCompletionsClient> logger)
 {
+    // A provider that sends a header we cannot read sends it on every answer: one debug line per endpoint and header
+    // per process says so without flooding. Static because the typed client is created per use.
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> ReportedHeaders = new(StringComparer.Ordinal);
+
     public const string HttpClientName = "model";
 
     public async Task<ModelCallResult> CallAsync(EndpointOptions endpoint, InvokeModel invoke, bool requestLogprobs, CancellationToken cancellationToken)
@@ -42,13 +46,17 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headers.Token);
             stage = "response body";
             var status = (int)response.StatusCode;
+            var rateLimit = ReadRateLimit(response, name);
             var body = await response.Content.ReadAsByteArrayAsync(total.Token);
             if (!response.IsSuccessStatusCode)
             {
                 var (kind, cause) = classifier.FromStatus(status);
-                return ModelCallResult.Failure(name, kind, cause, $"HTTP {status} from {name}: {ErrorMessage(body)}", status, RetryAfter(response));
+                return ModelCallResult.Failure(name, kind, cause, $"HTTP {status} from {name}: {ErrorMessage(body)}", status, RetryAfter(response)) with
+                {
+                    RateLimit = rateLimit,
+                };
             }
-            return Parse(body, name, status);
+            return Parse(body, name, status) with { RateLimit = rateLimit };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -183,6 +191,17 @@ public sealed class ChatCompletionsClient(HttpClient http, FailureClassifier cla
         {
             return ModelCallResult.Failure(endpoint, FailureKind.Transient, "malformed", $"malformed response from {endpoint}: {exception.Message}", status);
         }
+    }
+
+    RateLimitHeaders? ReadRateLimit(HttpResponseMessage response, string endpoint)
+    {
+        var read = RateLimitHeaders.Read(response.Headers);
+        foreach (var bad in read?.Unparsable ?? [])
+        {
+            if (ReportedHeaders.TryAdd($"{endpoint}\n{bad[..bad.IndexOf(':', StringComparison.Ordinal)]}", 0))
+                logger.UnparsableRateLimitHeader(endpoint, bad);
+        }
+        return read;
     }
 
     static int Int(JsonElement element, string name) =>

@@ -18,6 +18,9 @@ public sealed record ModelCallResult
     public string? Reason { get; init; }
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>The answer's rate-limit headers, success or error; null when it sent none (or there was no answer).</summary>
+    public RateLimitHeaders? RateLimit { get; init; }
+
     public bool Succeeded => FailureKind is null;
 
     public static ModelCallResult Failure(string endpoint, FailureKind kind, string cause, string reason, int? status = null, TimeSpan? retryAfter = null) =>

@@ -14,8 +14,8 @@ public sealed record EndpointChoice
     /// <summary>The breaker's leave to call <see cref="Endpoint"/>: record the outcome on it, then dispose it.</summary>
     public BreakerLease? Lease { get; init; }
 
-    /// <summary>The endpoint's limit slot (in flight, rate): dispose it when the call ends.</summary>
-    public IDisposable? Slot { get; init; }
+    /// <summary>The endpoint's limit slot (in flight, rate, tokens): settle it with the call's usage, dispose it when the call ends.</summary>
+    public EndpointSlot? Slot { get; init; }
 
     /// <summary>The endpoints passed over, in the order tried.</summary>
     public IReadOnlyList<SkippedEndpoint> Skipped { get; init; } = [];

@@ -10,7 +10,9 @@ namespace Orchestrator.Workers.Resilience;
 /// by the live workers (<see cref="FleetPeers"/>), counted over a sliding window, so that the fleet together stays
 /// within the limit without a shared store. A call counts in the window from its start until a window after it
 /// ended: the endpoint sees it arrive somewhere in between, so however long the call took, no window at the endpoint
-/// holds more than the share. A call that would pass a limit is refused with the time to come back; callers wait for
+/// holds more than the share. The fleet's <see cref="EndpointOptions.TokensPerMinute"/> is shared the same way: a call
+/// reserves its <see cref="TokenEstimate"/> from its start, corrected by <see cref="EndpointSlot.Settle"/> to what it
+/// used, until a window after its end. A call that would pass a limit is refused with the time to come back; callers wait for
 /// <see cref="WaitForChangeAsync"/> and ask again. Thread-safe.
 /// </summary>
 public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
@@ -22,17 +24,21 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
     /// <summary>Calls to <paramref name="endpoint"/> in flight in this worker.</summary>
     public int InFlight(string endpoint) => _byEndpoint.TryGetValue(endpoint, out var counters) ? Volatile.Read(ref counters.InFlight) : 0;
 
+    /// <summary>A slot for a call that reserves no tokens (see the overload with a <see cref="TokenEstimate"/>).</summary>
+    public EndpointSlot? TryAcquire(EndpointOptions endpoint, out DateTimeOffset retryAt, out string why) => TryAcquire(endpoint, default, out retryAt, out why);
+
     /// <summary>
-    /// Takes a slot for one call, or returns null with when to ask again and why. With no limits configured the slot
-    /// only counts the call in flight.
+    /// Takes a slot for one call that reserves <paramref name="tokens"/> against the endpoint's token limit, or returns
+    /// null with when to ask again and why. With no limits configured the slot only counts the call in flight.
     /// </summary>
-    public IDisposable? TryAcquire(EndpointOptions endpoint, out DateTimeOffset retryAt, out string why)
+    public EndpointSlot? TryAcquire(EndpointOptions endpoint, TokenEstimate tokens, out DateTimeOffset retryAt, out string why)
     {
         var counters = _byEndpoint.GetOrAdd(endpoint.DisplayName, static _ => new Counters());
         var now = clock.GetUtcNow();
         retryAt = default;
         why = "";
         CountedCall? counted = null;
+        TokenReservation? reserved = null;
         lock (counters)
         {
             if (endpoint.MaxInFlight is { } max && counters.InFlight >= max)
@@ -42,14 +48,14 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
                 why = $"{counters.InFlight} calls in flight (limit {max})";
                 return null;
             }
+            if ((endpoint.RequestsPerMinute is not null || endpoint.TokensPerMinute is not null) && now < peers.KnownFrom)
+            {
+                retryAt = peers.KnownFrom;
+                why = "learning the fleet's size before sharing its rate limit";
+                return null;
+            }
             if (endpoint.RequestsPerMinute is { } perMinute)
             {
-                if (now < peers.KnownFrom)
-                {
-                    retryAt = peers.KnownFrom;
-                    why = "learning the fleet's size before sharing its rate limit";
-                    return null;
-                }
                 var (allowed, window) = Share(perMinute, endpoint.RateLimitWindow, peers.Count);
                 counters.Calls.RemoveAll(c => c.EndedAt <= now - window);
                 if (counters.Calls.Count >= allowed)
@@ -61,11 +67,48 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
                     return null;
                 }
                 counted = new CountedCall();
-                counters.Calls.Add(counted);
             }
+            if (endpoint.TokensPerMinute is { } tokensPerMinute)
+            {
+                var share = TokenShare(tokensPerMinute, endpoint.RateLimitWindow, peers.Count);
+                counters.Reservations.RemoveAll(r => r.FreedAt <= now);
+                var held = counters.Reservations.Sum(r => r.Tokens);
+                // A call bigger than the whole share goes alone, and holds the window longer (TokenReservation.FreedAt).
+                if (held + tokens.Total > share && counters.Reservations.Count > 0)
+                {
+                    retryAt = TokensFreeAt(counters.Reservations, held, tokens.Total, share, now);
+                    why = $"token limit: this worker's share is {share:0} tokens per {endpoint.RateLimitWindow.TotalSeconds:0.###} s, " +
+                          $"{held} reserved, this call needs {tokens.Total}";
+                    return null;
+                }
+                reserved = new TokenReservation(tokens, share, endpoint.RateLimitWindow);
+                counters.Reservations.Add(reserved);
+            }
+            if (counted is not null)
+                counters.Calls.Add(counted);
             counters.InFlight++;
         }
-        return new Slot(this, counters, counted);
+        return new EndpointSlot(this, counters, counted, reserved);
+    }
+
+    /// <summary>
+    /// This worker's share of a fleet-wide token limit: tokens in any window of <paramref name="rateWindow"/>. Unlike
+    /// calls, it is not rounded: tokens come in any amount.
+    /// </summary>
+    public static double TokenShare(int tokensPerMinute, TimeSpan rateWindow, int workers) =>
+        tokensPerMinute * rateWindow.TotalMinutes / Math.Max(1, workers);
+
+    /// <summary>When enough reserved tokens have left the window for <paramref name="need"/> more; soon, if only running calls hold them.</summary>
+    static DateTimeOffset TokensFreeAt(List<TokenReservation> reservations, long held, long need, double share, DateTimeOffset now)
+    {
+        foreach (var reservation in reservations.Where(r => r.FreedAt != DateTimeOffset.MaxValue).OrderBy(r => r.FreedAt))
+        {
+            held -= reservation.Tokens;
+            if (held + need <= share || held == 0)
+                return reservation.FreedAt;
+        }
+        // Running calls hold the rest: one ending wakes WaitForChangeAsync; this is only the latest time to look again.
+        return now + TimeSpan.FromMilliseconds(250);
     }
 
     /// <summary>
@@ -140,13 +183,24 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
         }
     }
 
-    void Release(Counters counters, CountedCall? counted)
+    internal void Settle(Counters counters, TokenReservation reservation, long tokens)
+    {
+        lock (counters)
+            reservation.Tokens = Math.Max(0, tokens);
+        // Less reserved than estimated makes room now.
+        Pulse();
+    }
+
+    internal void Release(Counters counters, CountedCall? counted, TokenReservation? reserved)
     {
         lock (counters)
         {
             counters.InFlight--;
+            var now = clock.GetUtcNow();
             if (counted is not null)
-                counted.EndedAt = clock.GetUtcNow();
+                counted.EndedAt = now;
+            if (reserved is not null)
+                reserved.EndedAt = now;
         }
         Pulse();
     }
@@ -165,27 +219,36 @@ public sealed class EndpointLimits(FleetPeers peers, TimeProvider clock)
         }
     }
 
-    sealed class Counters
+    internal sealed class Counters
     {
         public int InFlight;
 
         /// <summary>The calls counted against the rate limit: running ones, and ended ones until a window after their end.</summary>
         public readonly List<CountedCall> Calls = [];
+
+        /// <summary>The calls' tokens counted against the token limit: running ones, and ended ones until <see cref="TokenReservation.FreedAt"/>.</summary>
+        public readonly List<TokenReservation> Reservations = [];
     }
 
-    sealed class CountedCall
+    internal sealed class CountedCall
     {
         public DateTimeOffset? EndedAt;
     }
 
-    sealed class Slot(EndpointLimits owner, Counters counters, CountedCall? counted) : IDisposable
+    /// <summary>
+    /// One call's tokens: the estimate while it runs, then what the answer reported. Like a counted call it stays in the
+    /// window until a window after its end; a call bigger than the share stays proportionally longer, so that the
+    /// worker's average stays within its share (as <see cref="Share"/> stretches the window for calls).
+    /// </summary>
+    internal sealed class TokenReservation(TokenEstimate estimate, double share, TimeSpan window)
     {
-        int _done;
+        public long Tokens = estimate.Total;
+        public DateTimeOffset? EndedAt;
 
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _done, 1) == 0)
-                owner.Release(counters, counted);
-        }
+        public TokenEstimate Estimate => estimate;
+
+        public DateTimeOffset FreedAt => EndedAt is not { } ended ? DateTimeOffset.MaxValue
+            : Tokens > share ? ended + window * (Tokens / share)
+            : ended + window;
     }
 }

@@ -4,11 +4,12 @@ namespace Orchestrator.Workers.Resilience;
 
 /// <summary>
 /// Picks the endpoint for an attempt: the first, by <see cref="EndpointOptions.Priority"/> and then list order, that is
-/// not cooling down for the fleet, has room under its limits, and whose breaker grants a call.
+/// not cooling down for the fleet, has room under its limits (the invoke's <see cref="TokenEstimate"/> among them), and
+/// whose breaker grants a call.
 /// </summary>
 public sealed class EndpointSelector(EndpointBreakers breakers, EndpointCooldowns cooldowns, EndpointLimits limits)
 {
-    public EndpointChoice Choose(IReadOnlyList<EndpointOptions> endpoints)
+    public EndpointChoice Choose(IReadOnlyList<EndpointOptions> endpoints, Contracts.InvokeModel? invoke = null)
     {
         List<SkippedEndpoint>? skipped = null;
         foreach (var endpoint in endpoints.OrderBy(e => e.Priority))
@@ -19,7 +20,7 @@ public sealed class EndpointSelector(EndpointBreakers breakers, EndpointCooldown
                 (skipped ??= []).Add(new SkippedEndpoint(name, cooldown.Until, $"cooling down ({cooldown.Reason})", Busy: false));
                 continue;
             }
-            var slot = limits.TryAcquire(endpoint, out var freeAt, out var busy);
+            var slot = limits.TryAcquire(endpoint, invoke is null ? default : TokenEstimate.For(invoke, endpoint), out var freeAt, out var busy);
             if (slot is null)
             {
                 (skipped ??= []).Add(new SkippedEndpoint(name, freeAt, $"busy ({busy})", Busy: true));

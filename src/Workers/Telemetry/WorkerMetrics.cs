@@ -14,6 +14,7 @@ public sealed class WorkerMetrics
     readonly Counter<long> _cooldowns;
     readonly Counter<long> _held;
     readonly Counter<long> _dropped;
+    readonly Counter<long> _tokens;
     readonly Meter _meter;
 
     public WorkerMetrics(IMeterFactory meterFactory)
@@ -26,6 +27,8 @@ public sealed class WorkerMetrics
         _cooldowns = meter.CreateCounter<long>("worker.endpoint.cooldowns", description: "Fleet-wide cooldowns this worker started, by endpoint and cause (retry-after, breaker-open)");
         _held = meter.CreateCounter<long>("worker.invokes_held",
             description: "Invokes this worker held, by model, until an endpoint opened up, instead of refusing them as CircuitOpen");
+        _tokens = meter.CreateCounter<long>("worker.tokens", unit: "{token}",
+            description: "Tokens the endpoints reported using (usage), by model, endpoint and kind (prompt, completion)");
         _dropped = meter.CreateCounter<long>("worker.invokes_dropped",
             description: "Invokes of cancelled requests this worker took from the queue and dropped without a model call");
     }
@@ -55,6 +58,17 @@ public sealed class WorkerMetrics
         _cooldowns.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("cause", cause));
 
     public void InvokeHeld(string model) => _held.Add(1, new KeyValuePair<string, object?>("model", model));
+
+    /// <summary>Counts an answer's reported usage; nothing when it reported none.</summary>
+    public void TokensUsed(string model, string endpoint, Contracts.TokenUsage? usage)
+    {
+        if (usage is null)
+            return;
+        var modelTag = new KeyValuePair<string, object?>("model", model);
+        var endpointTag = new KeyValuePair<string, object?>("endpoint", endpoint);
+        _tokens.Add(usage.PromptTokens, modelTag, endpointTag, new KeyValuePair<string, object?>("kind", "prompt"));
+        _tokens.Add(usage.CompletionTokens, modelTag, endpointTag, new KeyValuePair<string, object?>("kind", "completion"));
+    }
 
     public void InvokeDropped(string model) => _dropped.Add(1, new KeyValuePair<string, object?>("model", model));
 

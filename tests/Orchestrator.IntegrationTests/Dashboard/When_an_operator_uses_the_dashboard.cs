@@ -200,6 +200,9 @@ public sealed class When_an_operator_uses_the_dashboard : IAsyncLifetime, IDispo
         await Assertions.Expect(page.Locator("#fleet-table tbody tr[data-endpoint]")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("#fleet-table tbody tr[data-endpoint] td").Nth(3)).ToHaveTextAsync("none");
         await Assertions.Expect(page.Locator("#fleet-table tbody tr[data-endpoint] .breaker")).ToContainTextAsync(": Disabled");
+        // The tokens its answers reported in the last minute, from the worker's heartbeats (no quota set here).
+        await Assertions.Expect(page.Locator("#fleet-table tbody tr[data-endpoint] td.tokens"))
+            .ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+ \(\d+ prompt \+ \d+ completion\)$"));
         var artifacts = Environment.GetEnvironmentVariable("ORCH_TEST_ARTIFACTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();
         var screenshot = Path.Combine(artifacts, "dashboard-overview.png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });

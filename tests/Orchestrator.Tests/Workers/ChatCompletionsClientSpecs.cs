@@ -29,7 +29,7 @@ public sealed class ChatCompletionsClientSpecs : IAsyncLifetime, IDisposable
     };
 
     Task<ModelCallResult> Call(string text, EndpointOptions endpoint) =>
-        new ChatCompletionsClient(_http, FailureClassifier.Default).CallAsync(endpoint, Invoke(text), requestLogprobs: true, CancellationToken.None);
+        new ChatCompletionsClient(_http, FailureClassifier.Default, Microsoft.Extensions.Logging.Abstractions.NullLogger<ChatCompletionsClient>.Instance).CallAsync(endpoint, Invoke(text), requestLogprobs: true, CancellationToken.None);
 
     [Fact]
     public async Task Should_return_the_answer_with_confidence_and_usage()

@@ -142,8 +142,17 @@ function drawFleet(fleet) {
     el("td", {}, e.breakers.map((b) => el("span", { class: `breaker breaker-${b.state}`, title: b.openUntil ? `open until ${time(b.openUntil)}` : "" },
       `${b.workerId}: ${b.state}`))),
     el("td", {}, e.inFlight),
+    el("td", { class: "tokens" }, tokensText(e)),
     el("td", {}, [e.maxInFlightPerWorker ? `${e.maxInFlightPerWorker} in flight per worker` : null,
-      e.requestsPerMinute ? `${e.requestsPerMinute}/min for the fleet` : null].filter(Boolean).join("; ") || "none"))));
+      e.requestsPerMinute ? `${e.requestsPerMinute}/min for the fleet` : null,
+      e.tokensPerMinute ? `${e.tokensPerMinute} tokens/min for the fleet` : null].filter(Boolean).join("; ") || "none"))));
+}
+
+// The tokens the endpoint reported using for the live workers' calls in the last minute, and the share of its quota.
+function tokensText(e) {
+  const used = e.promptTokensLastMinute + e.completionTokensLastMinute;
+  const split = `${used} (${e.promptTokensLastMinute} prompt + ${e.completionTokensLastMinute} completion)`;
+  return e.tokensPerMinute ? `${split}, ${Math.round((100 * used) / e.tokensPerMinute)}% of the quota` : split;
 }
 
 function drawThroughput(data) {
