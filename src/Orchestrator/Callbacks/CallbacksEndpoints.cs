@@ -62,13 +62,16 @@ public static class CallbacksEndpoints
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var expires = now + options.Value.MaximumAge;
-        // One conditional update: of two operators, one queues it; a Pending event is already on its way.
+        // One conditional update: of two operators, one queues it; a Pending event is already on its way. The answer
+        // is read in the update's transaction, so it shows the event as queued, not as a deliverer has taken it since.
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var queued = await db.CallbackEvents.Where(x => x.EventId == eventId && x.State != CallbackEvent.Pending)
             .ExecuteUpdateAsync(u => u.SetProperty(x => x.State, CallbackEvent.Pending)
                 .SetProperty(x => x.NextAttemptAt, now)
                 .SetProperty(x => x.ExpiresAt, expires)
                 .SetProperty(x => x.AttemptBase, x => x.Attempts), cancellationToken);
         var row = await db.CallbackEvents.AsNoTracking().SingleOrDefaultAsync(x => x.EventId == eventId, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
         if (row is null)
             return NotFound(eventId);
         if (queued == 0)
