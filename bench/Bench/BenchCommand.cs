@@ -171,34 +171,47 @@ public static class BenchCommand
         return await EndToEndRun.RunAsync(settings, cancel);
     }
 
+    /// <summary>
+    /// One orchestrator and one worker, no warm-up, paced run or faults, 64 submissions in flight: the cluster of the
+    /// backlog, batch and callbacks verbs, which set what else they take with <c>with</c>.
+    /// </summary>
+    static EndToEndSettings OneOfEach(BenchArguments options, string name, int requests, int modelLatencyMs, TimeSpan timeout) => new(
+        Name: name,
+        AdminConnectionString: options.Text("postgres"),
+        Broker: BrokerUri(options),
+        BinDirectory: options.Text("repo"),
+        InfraCtl: options.Text("infra-ctl"),
+        Requests: requests,
+        WarmupRequests: 0,
+        PacedRequests: 0,
+        PacedFraction: 0.5,
+        ModelLatencyMs: modelLatencyMs,
+        FaultRate: 0,
+        FirstCallFaultRate: 0,
+        InitialBackoffMs: 0,
+        Orchestrators: 1,
+        Workers: 1,
+        SubmitConcurrency: 64,
+        Timeout: timeout,
+        PacedSeconds: 20,
+        ConnectionOptions: "",
+        ProcessEnvironment: new Dictionary<string, string>(),
+        ServerPidFiles: new Dictionary<string, string>());
+
     static async Task<object> Backlog(BenchArguments options, CancellationToken cancel)
     {
         var concurrency = options.Whole("worker-concurrency", 64, 1, 1024);
-        var settings = new EndToEndSettings(
-            Name: options.Text("name"),
-            AdminConnectionString: options.Text("postgres"),
-            Broker: BrokerUri(options),
-            BinDirectory: options.Text("repo"),
-            InfraCtl: options.Text("infra-ctl"),
-            Requests: options.Whole("requests", 100_000, 10, 1_000_000),
-            WarmupRequests: 0,
-            PacedRequests: 0,
-            PacedFraction: 0.5,
-            ModelLatencyMs: options.Whole("model-latency-ms", 2_000, 0, 60_000),
-            FaultRate: 0,
-            FirstCallFaultRate: 0,
-            InitialBackoffMs: 0,
-            Orchestrators: 1,
-            Workers: 1,
-            SubmitConcurrency: options.Whole("submit-concurrency", 64, 1, 1024),
-            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 3600, 60, 4 * 3600)),
-            PacedSeconds: 20,
-            ConnectionOptions: options.Text("connection-options", ""),
-            ProcessEnvironment: new Dictionary<string, string>(Pairs("process-env", options.Text("process-env", "")))
+        var settings = OneOfEach(options, options.Text("name"), options.Whole("requests", 100_000, 10, 1_000_000),
+            options.Whole("model-latency-ms", 2_000, 0, 60_000), TimeSpan.FromSeconds(options.Whole("timeout-seconds", 3600, 60, 4 * 3600))) with
+        {
+            SubmitConcurrency = options.Whole("submit-concurrency", 64, 1, 1024),
+            ConnectionOptions = options.Text("connection-options", ""),
+            ProcessEnvironment = new Dictionary<string, string>(Pairs("process-env", options.Text("process-env", "")))
             {
                 ["Workers__ConcurrencyLimit"] = concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
-            ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")));
+            ServerPidFiles = Pairs("server-pid-files", options.Text("server-pid-files", "")),
+        };
         var observe = TimeSpan.FromSeconds(options.Whole("observe-seconds", 300, 10, 3600));
         options.RejectUnknown();
         return await EndToEndRun.RunBacklogAsync(settings, observe, cancel);
@@ -214,28 +227,8 @@ public static class BenchCommand
         var requests = options.Whole("requests", 1_000, 10, 100_000);
         var others = options.Whole("others", 200, 1, 100_000);
         var rounds = options.Whole("rounds", 2, 1, 10);
-        var settings = new EndToEndSettings(
-            Name: "callbacks",
-            AdminConnectionString: options.Text("postgres"),
-            Broker: BrokerUri(options),
-            BinDirectory: options.Text("repo"),
-            InfraCtl: options.Text("infra-ctl"),
-            Requests: requests,
-            WarmupRequests: 0,
-            PacedRequests: 0,
-            PacedFraction: 0.5,
-            ModelLatencyMs: options.Whole("model-latency-ms", 0, 0, 60_000),
-            FaultRate: 0,
-            FirstCallFaultRate: 0,
-            InitialBackoffMs: 0,
-            Orchestrators: 1,
-            Workers: 1,
-            SubmitConcurrency: 64,
-            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 600, 60, 3600)),
-            PacedSeconds: 20,
-            ConnectionOptions: "",
-            ProcessEnvironment: new Dictionary<string, string>(),
-            ServerPidFiles: new Dictionary<string, string>());
+        var settings = OneOfEach(options, "callbacks", requests, options.Whole("model-latency-ms", 0, 0, 60_000),
+            TimeSpan.FromSeconds(options.Whole("timeout-seconds", 600, 60, 3600)));
         options.RejectUnknown();
         var runs = new List<CallbacksRun>();
         for (var round = 1; round <= rounds; round++)
@@ -267,28 +260,13 @@ public static class BenchCommand
 
     static async Task<object> Batch(BenchArguments options, CancellationToken cancel)
     {
-        var settings = new EndToEndSettings(
-            Name: options.Text("name"),
-            AdminConnectionString: options.Text("postgres"),
-            Broker: BrokerUri(options),
-            BinDirectory: options.Text("repo"),
-            InfraCtl: options.Text("infra-ctl"),
-            Requests: options.Whole("lines", 10_000, 1, 1_000_000),
-            WarmupRequests: 0,
-            PacedRequests: 0,
-            PacedFraction: 0.5,
-            ModelLatencyMs: options.Whole("model-latency-ms", 0, 0, 60_000),
-            FaultRate: 0,
-            FirstCallFaultRate: 0,
-            InitialBackoffMs: 0,
-            Orchestrators: 1,
-            Workers: 1,
-            SubmitConcurrency: 64,
-            Timeout: TimeSpan.FromSeconds(options.Whole("timeout-seconds", 1800, 60, 4 * 3600)),
-            PacedSeconds: 20,
-            ConnectionOptions: options.Text("connection-options", ""),
-            ProcessEnvironment: Pairs("process-env", options.Text("process-env", "")),
-            ServerPidFiles: Pairs("server-pid-files", options.Text("server-pid-files", "")));
+        var settings = OneOfEach(options, options.Text("name"), options.Whole("lines", 10_000, 1, 1_000_000),
+            options.Whole("model-latency-ms", 0, 0, 60_000), TimeSpan.FromSeconds(options.Whole("timeout-seconds", 1800, 60, 4 * 3600))) with
+        {
+            ConnectionOptions = options.Text("connection-options", ""),
+            ProcessEnvironment = Pairs("process-env", options.Text("process-env", "")),
+            ServerPidFiles = Pairs("server-pid-files", options.Text("server-pid-files", "")),
+        };
         var acceptOnly = options.Text("accept-only", "false") == "true";
         options.RejectUnknown();
         return await EndToEndRun.RunBatchAsync(settings, acceptOnly, cancel);

@@ -36,20 +36,8 @@ public sealed partial class EndToEndRun
     /// the last submit (completions by priority, list and counts latency, the orchestrator's RSS, attempts timed out),
     /// then bulk-cancelled and watched until nothing is left to run and the work queue is empty.
     /// </summary>
-    public static async Task<BacklogResult> RunBacklogAsync(EndToEndSettings settings, TimeSpan observe, CancellationToken cancel)
-    {
-        await using var run = new EndToEndRun(settings);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        limit.CancelAfter(settings.Timeout);
-        try
-        {
-            return await run.BacklogAsync(observe, limit.Token);
-        }
-        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancel.IsCancellationRequested)
-        {
-            throw new TimeoutException($"{settings.Name}: the run did not finish within {settings.Timeout.TotalSeconds} s\n{run.Diagnostics()}");
-        }
-    }
+    public static Task<BacklogResult> RunBacklogAsync(EndToEndSettings settings, TimeSpan observe, CancellationToken cancel) =>
+        RunBoundedAsync(settings, (run, token) => run.BacklogAsync(observe, token), cancel);
 
     async Task<BacklogResult> BacklogAsync(TimeSpan observe, CancellationToken cancel)
     {

@@ -37,20 +37,8 @@ public sealed partial class EndToEndRun
     /// with the orchestrator's resident memory sampled in each phase (is it flat while the results stream?). With
     /// <paramref name="acceptOnly"/>, only the acceptance is measured (the run's processes and database go with the run).
     /// </summary>
-    public static async Task<BatchRunResult> RunBatchAsync(EndToEndSettings settings, bool acceptOnly, CancellationToken cancel)
-    {
-        await using var run = new EndToEndRun(settings);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        limit.CancelAfter(settings.Timeout);
-        try
-        {
-            return await run.BatchAsync(acceptOnly, limit.Token);
-        }
-        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancel.IsCancellationRequested)
-        {
-            throw new TimeoutException($"{settings.Name}: the run did not finish within {settings.Timeout.TotalSeconds} s\n{run.Diagnostics()}");
-        }
-    }
+    public static Task<BatchRunResult> RunBatchAsync(EndToEndSettings settings, bool acceptOnly, CancellationToken cancel) =>
+        RunBoundedAsync(settings, (run, token) => run.BatchAsync(acceptOnly, token), cancel);
 
     async Task<BatchRunResult> BatchAsync(bool acceptOnly, CancellationToken cancel)
     {

@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Orchestrator.TestSupport;
 
 namespace Orchestrator.Bench.EndToEnd;
@@ -36,31 +33,21 @@ public sealed partial class EndToEndRun
     /// healthy requests' throughput and completion latency (<c>completed_at − created_at</c>) and the delay from each
     /// healthy event's creation (<c>callback_events.created_at</c>) to its arrival at the receiver.
     /// </summary>
-    public static async Task<CallbacksRun> RunCallbacksAsync(EndToEndSettings settings, int requests, int others, bool hung, CancellationToken cancel)
+    public static Task<CallbacksRun> RunCallbacksAsync(EndToEndSettings settings, int requests, int others, bool hung, CancellationToken cancel)
     {
         var environment = new Dictionary<string, string>(settings.ProcessEnvironment)
         {
             ["Orchestrator__Callbacks__SigningSecret"] = SigningSecret,
             ["Orchestrator__Callbacks__AllowedHosts__0"] = "127.0.0.1",
         };
-        await using var run = new EndToEndRun(settings with { ProcessEnvironment = environment });
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        limit.CancelAfter(settings.Timeout);
-        try
-        {
-            return await run.CallbacksAsync(requests, others, hung, limit.Token);
-        }
-        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancel.IsCancellationRequested)
-        {
-            throw new TimeoutException($"{settings.Name}: the run did not finish within {settings.Timeout.TotalSeconds} s\n{run.Diagnostics()}");
-        }
+        return RunBoundedAsync(settings with { ProcessEnvironment = environment }, (run, token) => run.CallbacksAsync(requests, others, hung, token), cancel);
     }
 
     async Task<CallbacksRun> CallbacksAsync(int requests, int others, bool hung, CancellationToken cancel)
     {
         var started = DateTime.UtcNow;
-        using var healthy = new BenchReceiver();
-        using var control = new BenchReceiver();
+        await using var healthy = new CallbackReceiver();
+        await using var control = new CallbackReceiver();
         using var hanging = new HangingReceiver();
         await StartClusterAsync(cancel);
         _probe = new Npgsql.NpgsqlConnection(_connectionString);
@@ -87,7 +74,7 @@ public sealed partial class EndToEndRun
         // Every healthy event delivered (bounded: a deliverer that starves them shows as a shortfall, not a hang).
         var healthyCount = plan.Count(o => !o);
         var deliveries = Stopwatch.StartNew();
-        while (healthy.Received.Count < healthyCount && deliveries.Elapsed < TimeSpan.FromSeconds(180))
+        while (healthy.Received.Select(r => r.WebhookId).Distinct().Count() < healthyCount && deliveries.Elapsed < TimeSpan.FromSeconds(180))
             await Task.Delay(250, cancel);
         var deliveriesSeconds = deliveries.Elapsed.TotalSeconds;
 
@@ -99,70 +86,17 @@ public sealed partial class EndToEndRun
             """, r => (Rate: NullableDouble(r, 0), P50: NullableDouble(r, 1), P99: NullableDouble(r, 2)), cancel)).Single();
         var created = (await QueryAsync("SELECT event_id, created_at FROM callback_events WHERE request_id LIKE 'cbh-%'",
             r => (Id: r.GetString(0), At: r.GetDateTime(1)), cancel)).ToDictionary(e => e.Id, e => e.At);
+        // Each event's first arrival: a delivery is at least once.
         var delays = healthy.Received
-            .Where(r => created.ContainsKey(r.Key))
-            .Select(r => (r.Value - created[r.Key]).TotalMilliseconds)
+            .GroupBy(r => r.WebhookId)
+            .Where(g => created.ContainsKey(g.Key))
+            .Select(g => (g.Min(r => r.ReceivedAt) - created[g.Key]).TotalMilliseconds)
             .ToList();
         var result = new CallbacksRun(_settings.Name, hung, started, healthyCount, total - healthyCount, Round1(summary.Rate), Round1(summary.P50), Round1(summary.P99),
             delays.Count, Percentiles.Of(delays, 0.5), Percentiles.Of(delays, 0.99), delays.Count == 0 ? null : Math.Round(delays.Max(), 1),
-            control.Received.Count, hanging.Connections, Math.Round(deliveriesSeconds, 1));
+            control.Received.Select(r => r.WebhookId).Distinct().Count(), hanging.Connections, Math.Round(deliveriesSeconds, 1));
         Progress.Say($"{_settings.Name}: {result.RequestsPerSec} req/s, completion p50 {result.CompletionP50Ms} p99 {result.CompletionP99Ms} ms; " +
                      $"{result.Delivered}/{healthyCount} delivered, p50 {result.DeliveryP50Ms} p99 {result.DeliveryP99Ms} max {result.DeliveryMaxMs} ms; hung connections {result.HungConnections}");
         return result;
-    }
-
-    /// <summary>A receiver on 127.0.0.1 answering 204 at once, noting when each webhook-id first arrived.</summary>
-    sealed class BenchReceiver : IDisposable
-    {
-        readonly HttpListener _listener = new();
-
-        public BenchReceiver()
-        {
-            Port = FreePort();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
-
-        public int Port { get; }
-        public ConcurrentDictionary<string, DateTime> Received { get; } = new();
-        public string Url(string path) => $"http://127.0.0.1:{Port}/{path}";
-
-        async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception) when (!_listener.IsListening)
-                {
-                    return;
-                }
-                catch (HttpListenerException)
-                {
-                    return;
-                }
-                var at = DateTime.UtcNow;
-                Received.TryAdd(context.Request.Headers["webhook-id"] ?? "", at);
-                context.Response.StatusCode = 204;
-                context.Response.Close();
-            }
-        }
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
-        }
-    }
-
-    static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

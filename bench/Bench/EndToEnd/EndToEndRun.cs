@@ -41,44 +41,51 @@ public sealed partial class EndToEndRun : IAsyncDisposable
         };
     }
 
-    public static async Task<EndToEndResult> RunAsync(EndToEndSettings settings, CancellationToken cancel)
+    public static Task<EndToEndResult> RunAsync(EndToEndSettings settings, CancellationToken cancel) =>
+        RunBoundedAsync(settings, static (run, token) => run.ExecuteAsync(token), cancel);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on a new run of <paramref name="settings"/> within its timeout; a run cut short by the
+    /// timeout (not by <paramref name="cancel"/>) is a <see cref="TimeoutException"/> with the processes' last output.
+    /// Everything the run started is stopped, and its database dropped, either way.
+    /// </summary>
+    static async Task<T> RunBoundedAsync<T>(EndToEndSettings settings, Func<EndToEndRun, CancellationToken, Task<T>> body, CancellationToken cancel)
     {
         await using var run = new EndToEndRun(settings);
-        return await run.ExecuteAsync(cancel);
-    }
-
-    async Task<EndToEndResult> ExecuteAsync(CancellationToken cancel)
-    {
-        var started = DateTime.UtcNow;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        limit.CancelAfter(_settings.Timeout);
-        var token = limit.Token;
+        limit.CancelAfter(settings.Timeout);
         try
         {
-            await StartClusterAsync(token);
-            _probe = new NpgsqlConnection(_connectionString);
-            await _probe.OpenAsync(token);
-
-            Progress.Say($"{_settings.Name}: warm-up, {_settings.WarmupRequests} requests");
-            await SubmitAllAsync("warm", _settings.WarmupRequests, token);
-            await WaitSettledAsync(_settings.WarmupRequests, token);
-
-            var saturated = await SaturatedAsync(token);
-            PacedRun? paced = null;
-            if (_settings.PacedRequests > 0)
-                paced = await PacedAsync(saturated.RequestsPerSec * _settings.PacedFraction, token);
-
-            var rss = _processes.ToDictionary(p => p.Name, p => p.PeakRssMb());
-            var idle = _settings.IdleAfter > TimeSpan.Zero ? await IdleAfterRunAsync(token) : null;
-            return new EndToEndResult(_settings.Name, started, _settings.Orchestrators, _settings.Workers, _settings.ModelLatencyMs,
-                _settings.FaultRate, _settings.FirstCallFaultRate, NonDefaults(), saturated, paced, rss, _settings.ModelLatencyJitterMs,
-                _settings.FaultRate > 0 ? _settings.FaultMix : null,
-                _settings.Outages is { Count: > 0 } outages ? outages.Select(o => o.ToString()).ToList() : null, idle);
+            return await body(run, limit.Token);
         }
         catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancel.IsCancellationRequested)
         {
-            throw new TimeoutException($"{_settings.Name}: the run did not finish within {_settings.Timeout.TotalSeconds} s\n{Diagnostics()}");
+            throw new TimeoutException($"{settings.Name}: the run did not finish within {settings.Timeout.TotalSeconds} s\n{run.Diagnostics()}");
         }
+    }
+
+    async Task<EndToEndResult> ExecuteAsync(CancellationToken token)
+    {
+        var started = DateTime.UtcNow;
+        await StartClusterAsync(token);
+        _probe = new NpgsqlConnection(_connectionString);
+        await _probe.OpenAsync(token);
+
+        Progress.Say($"{_settings.Name}: warm-up, {_settings.WarmupRequests} requests");
+        await SubmitAllAsync("warm", _settings.WarmupRequests, token);
+        await WaitSettledAsync(_settings.WarmupRequests, token);
+
+        var saturated = await SaturatedAsync(token);
+        PacedRun? paced = null;
+        if (_settings.PacedRequests > 0)
+            paced = await PacedAsync(saturated.RequestsPerSec * _settings.PacedFraction, token);
+
+        var rss = _processes.ToDictionary(p => p.Name, p => p.PeakRssMb());
+        var idle = _settings.IdleAfter > TimeSpan.Zero ? await IdleAfterRunAsync(token) : null;
+        return new EndToEndResult(_settings.Name, started, _settings.Orchestrators, _settings.Workers, _settings.ModelLatencyMs,
+            _settings.FaultRate, _settings.FirstCallFaultRate, NonDefaults(), saturated, paced, rss, _settings.ModelLatencyJitterMs,
+            _settings.FaultRate > 0 ? _settings.FaultMix : null,
+            _settings.Outages is { Count: > 0 } outages ? outages.Select(o => o.ToString()).ToList() : null, idle);
     }
 
     /// <summary>

@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 
-namespace Orchestrator.IntegrationTests.Infrastructure;
+namespace Orchestrator.TestSupport;
 
 /// <summary>
-/// A callback receiver on 127.0.0.1 for the tests: records every POST (headers and body as received) and answers by
+/// A callback receiver on 127.0.0.1 for the tests and the callbacks bench: records every POST (headers and body as received) and answers by
 /// path: <c>/ok/...</c> 200, <c>/flaky/...</c> 500 to the first delivery of each webhook-id and 200 after, <c>/gone/...</c>
 /// 410 until <see cref="Heal"/>.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class CallbackReceiver : IAsyncDisposable
 
     public CallbackReceiver()
     {
-        Port = ChildProcess.FreePort();
+        Port = Loopback.FreePort();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _loop = Task.Run(ServeAsync);
@@ -51,6 +51,7 @@ public sealed class CallbackReceiver : IAsyncDisposable
             {
                 return;
             }
+            var at = DateTime.UtcNow;
             var request = context.Request;
             using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
@@ -60,7 +61,7 @@ public sealed class CallbackReceiver : IAsyncDisposable
                 : path.StartsWith("/gone/", StringComparison.Ordinal) && !_healed ? 410
                 : 200;
             Received.Enqueue(new ReceivedCallback(path, request.HttpMethod, request.ContentType, request.ContentLength64,
-                request.Headers["Transfer-Encoding"], id, request.Headers["webhook-timestamp"] ?? "", request.Headers["webhook-signature"] ?? "", body, status));
+                request.Headers["Transfer-Encoding"], id, request.Headers["webhook-timestamp"] ?? "", request.Headers["webhook-signature"] ?? "", body, status, at));
             context.Response.StatusCode = status;
             context.Response.ContentLength64 = 0;
             context.Response.Close();
@@ -75,6 +76,6 @@ public sealed class CallbackReceiver : IAsyncDisposable
     }
 }
 
-/// <summary>One POST as the receiver saw it, and the status it answered.</summary>
+/// <summary>One POST as the receiver saw it, the status it answered, and when it arrived (UTC).</summary>
 public sealed record ReceivedCallback(string Path, string Method, string? ContentType, long ContentLength, string? TransferEncoding,
-    string WebhookId, string WebhookTimestamp, string WebhookSignature, string Body, int AnsweredStatus);
+    string WebhookId, string WebhookTimestamp, string WebhookSignature, string Body, int AnsweredStatus, DateTime ReceivedAt);
