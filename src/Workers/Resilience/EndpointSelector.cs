@@ -20,7 +20,9 @@ public sealed class EndpointSelector(EndpointBreakers breakers, EndpointCooldown
                 (skipped ??= []).Add(new SkippedEndpoint(name, cooldown.Until, $"cooling down ({cooldown.Reason})", Busy: false));
                 continue;
             }
-            var slot = limits.TryAcquire(endpoint, invoke is null ? default : TokenEstimate.For(invoke, endpoint), out var freeAt, out var busy);
+            // The estimate walks the messages: only an endpoint with a token quota needs it.
+            var tokens = invoke is null || endpoint.TokensPerMinute is null ? default : TokenEstimate.For(invoke, endpoint);
+            var slot = limits.TryAcquire(endpoint, tokens, out var freeAt, out var busy);
             if (slot is null)
             {
                 (skipped ??= []).Add(new SkippedEndpoint(name, freeAt, $"busy ({busy})", Busy: true));
